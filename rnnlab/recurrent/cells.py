@@ -1,0 +1,135 @@
+"""One-step cells — ``RNNCell``, ``LSTMCell``, ``GRUCell`` — for decoding step by step.
+
+A cell call is the layer kernel run over a sequence of length one, so cells and layers share
+every line of the math (see :mod:`rnnlab.recurrent.layer_function`). Parameter names follow
+``torch.nn.*Cell``: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rnnlab import random as rnd
+from rnnlab.engine import ops
+from rnnlab.engine.tensor import Tensor
+from rnnlab.nn.module import Module, Parameter
+from rnnlab.recurrent.gru_cell import FORMS
+from rnnlab.recurrent.layer_function import RecurrentLayer
+from rnnlab.recurrent.layers import GATES, _check_finite
+from rnnlab.recurrent.rnn_cell import NONLINEARITIES
+from rnnlab.recurrent.schedule import make_schedule
+
+
+class _CellBase(Module):
+    cell_kind = "rnn"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        dtype: Any = np.float32,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        rng = rng or rnd.generator()
+        rows = GATES[self.cell_kind] * hidden_size
+        bound = 1.0 / math.sqrt(hidden_size)
+        shapes = {"weight_ih": (rows, input_size), "weight_hh": (rows, hidden_size)}
+        if bias:
+            shapes.update(bias_ih=(rows,), bias_hh=(rows,))
+        for name, shape in shapes.items():
+            setattr(self, name, Parameter(rng.uniform(-bound, bound, shape), dtype))
+
+    mode = "rnn_tanh"
+
+    def extra_repr(self) -> str:
+        return f"{self.input_size}, {self.hidden_size}"
+
+    def _input(self, x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asarray(x, dtype=self.dtype))
+        if x.ndim != 2 or x.shape[1] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__}: input must be (batch, {self.input_size}), got {x.shape}"
+            )
+        _check_finite(f"{type(self).__name__} input", x.data)
+        return x
+
+    def _state(self, state: Any, batch: int, name: str) -> Tensor:
+        if state is None:
+            return Tensor(np.zeros((batch, self.hidden_size), self.dtype))
+        if not isinstance(state, Tensor):
+            state = Tensor(np.asarray(state, dtype=self.dtype))
+        if state.shape != (batch, self.hidden_size):
+            raise ValueError(
+                f"{type(self).__name__}: {name} must be (batch, hidden_size) = "
+                f"{(batch, self.hidden_size)}, got {state.shape}"
+            )
+        return state
+
+    def _run(self, x: Tensor, h: Tensor, c: Tensor | None) -> tuple:
+        batch = x.shape[0]
+        schedule = make_schedule(np.array([batch]), batch, reverse=False)
+        return RecurrentLayer.apply(
+            ops.reshape(x, (1, batch, self.input_size)),
+            self.weight_ih,
+            self.weight_hh,
+            getattr(self, "bias_ih", None),
+            getattr(self, "bias_hh", None),
+            h,
+            *(() if c is None else (c,)),
+            mode=self.mode,
+            schedule=schedule,
+        )
+
+
+class RNNCell(_CellBase):
+    """h' = σ(W_ih x + b_ih + W_hh h + b_hh) — one step of LECTURE §2."""
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 nonlinearity: str = "tanh", **kwargs: Any) -> None:
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+        super().__init__(input_size, hidden_size, bias, **kwargs)
+        self.mode = f"rnn_{nonlinearity}"
+
+    def forward(self, x: Any, hx: Any = None) -> Tensor:
+        x = self._input(x)
+        return self._run(x, self._state(hx, x.shape[0], "hx"), None)[1]
+
+
+class LSTMCell(_CellBase):
+    """One LSTM step (LECTURE §6); returns ``(h', c')``."""
+
+    cell_kind = "lstm"
+    mode = "lstm"
+
+    def forward(self, x: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
+        x = self._input(x)
+        h, c = (None, None) if hx is None else hx
+        batch = x.shape[0]
+        _, h_new, c_new = self._run(x, self._state(h, batch, "h"), self._state(c, batch, "c"))
+        return h_new, c_new
+
+
+class GRUCell(_CellBase):
+    """One GRU step (LECTURE §7), ``form="pytorch"`` (default) or ``"lecture"``."""
+
+    cell_kind = "gru"
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 form: str = "pytorch", **kwargs: Any) -> None:
+        if form not in FORMS:
+            raise ValueError(f"GRU form must be one of {FORMS}, got {form!r}")
+        super().__init__(input_size, hidden_size, bias, **kwargs)
+        self.form = form
+        self.mode = "gru" if form == "pytorch" else "gru_lecture"
+
+    def forward(self, x: Any, hx: Any = None) -> Tensor:
+        x = self._input(x)
+        return self._run(x, self._state(hx, x.shape[0], "hx"), None)[1]

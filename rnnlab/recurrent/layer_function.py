@@ -1,0 +1,109 @@
+"""One recurrent layer in one direction as a single node on the autograd tape.
+
+``forward`` projects the inputs of *all* steps with one GEMM (xp = x W_ihᵀ + b), hands
+xp to the cell's hand-written kernel, and lays the states out as the (T, B, H) output
+(zero past each sequence's end). ``backward`` runs the cell's BPTT and forms ∂L/∂x,
+∂L/∂W_ih and ∂L/∂b with one GEMM or reduction each over all steps (DESIGN.md, "Speed").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnlab.engine.tensor import Function
+from rnnlab.recurrent import gru_cell, lstm_cell, rnn_cell
+from rnnlab.recurrent.schedule import Schedule
+
+
+def _to_visit_order(per_time: np.ndarray, schedule: Schedule) -> np.ndarray:
+    """(T, B, H) indexed by time → (K, B, H) indexed by visit step."""
+    if schedule.steps == per_time.shape[0]:
+        return per_time[::-1] if schedule.reverse else per_time
+    return per_time[list(schedule.times)]
+
+
+def _to_time_order(per_step: np.ndarray, schedule: Schedule, total: int) -> np.ndarray:
+    """(K, B, ·) indexed by visit step → (T, B, ·) indexed by time, zero on skipped steps."""
+    if schedule.steps == total:
+        return per_step[::-1] if schedule.reverse else per_step
+    out = np.zeros((total, *per_step.shape[1:]), per_step.dtype)
+    out[list(schedule.times)] = per_step
+    return out
+
+
+def _padding_mask(schedule: Schedule, total: int) -> np.ndarray:
+    """valid[t, b] = True where sequence b is still running at time t."""
+    sizes = np.zeros(total, np.int64)
+    sizes[list(schedule.times)] = schedule.sizes
+    return np.arange(schedule.batch)[None, :] < sizes[:, None]
+
+
+class RecurrentLayer(Function):
+    """(x, W_ih, W_hh, b_ih, b_hh, h0[, c0]) → (output, h_n[, c_n]) for one direction.
+
+    ``mode`` is ``"rnn_tanh"``, ``"rnn_sigmoid"``, ``"rnn_relu"``, ``"lstm"``, ``"gru"`` or
+    ``"gru_lecture"``. Biases may be ``None`` (``bias=False``).
+    """
+
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, mode, schedule):
+        T, B, _ = x.shape
+        H = w_hh.shape[1]
+        self.mode, self.schedule = mode, schedule
+        self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
+        self.has_bias = b_ih is not None
+
+        xp = (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, -1)
+        if self.has_bias:
+            xp += b_ih
+            if mode.startswith("gru"):
+                xp[:, :, : 2 * H] += b_hh[: 2 * H]
+            else:
+                xp += b_hh
+        c_n = None
+        if mode == "lstm":
+            S, C, self.cache = lstm_cell.forward(xp, w_hh, h0, c0, schedule)
+            c_n = C[-1]
+        elif mode.startswith("gru"):
+            b_hn = b_hh[2 * H :] if self.has_bias else np.zeros(H, x.dtype)
+            form = "lecture" if mode == "gru_lecture" else "pytorch"
+            S, self.cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, form)
+        else:
+            S, self.cache = rnn_cell.forward(xp, w_hh, h0, schedule, mode.split("_")[1])
+        output = _to_time_order(S[1:], schedule, T)
+        if not schedule.full:
+            output = output * _padding_mask(schedule, T)[:, :, None]
+        h_n = S[-1]
+        return (output, h_n, c_n) if mode == "lstm" else (output, h_n)
+
+    def backward(self, d_output, d_hn, d_cn=None):
+        schedule, mode = self.schedule, self.mode
+        T, B, _ = self.x.shape
+        H = self.w_hh.shape[1]
+        # the kernels read only the running rows [:n] of each step, so padding is never used
+        d_states = _to_visit_order(d_output, schedule)
+        d_c0 = None
+        if mode == "lstm":
+            d_xp, d_w_hh, d_h0, d_c0 = lstm_cell.backward(
+                self.cache, d_states, d_hn, d_cn, self.w_hh, schedule
+            )
+        elif mode.startswith("gru"):
+            d_xp, d_w_hh, d_b_hn, d_h0 = gru_cell.backward(
+                self.cache, d_states, d_hn, self.w_hh, schedule
+            )
+        else:
+            d_xp, d_w_hh, d_h0 = rnn_cell.backward(self.cache, d_states, d_hn, self.w_hh, schedule)
+        d_xp_flat = _to_time_order(d_xp, schedule, T).reshape(T * B, -1)
+        if not d_xp_flat.flags.c_contiguous:
+            d_xp_flat = np.ascontiguousarray(d_xp_flat)
+        needs = self.needs_input_grad
+        d_x = (d_xp_flat @ self.w_ih).reshape(self.x.shape) if needs[0] else None
+        d_w_ih = d_xp_flat.T @ self.x.reshape(T * B, -1) if needs[1] else None
+        d_b_ih = d_b_hh = None
+        if self.has_bias:
+            d_b_ih = d_xp_flat.sum(axis=0)
+            if mode.startswith("gru"):
+                d_b_hh = np.concatenate([d_b_ih[: 2 * H], d_b_hn])
+            else:
+                d_b_hh = d_b_ih.copy()
+        grads = (d_x, d_w_ih, d_w_hh, d_b_ih, d_b_hh, d_h0)
+        return (*grads, d_c0) if mode == "lstm" else grads

@@ -1,0 +1,324 @@
+"""``RNN``, ``LSTM`` and ``GRU``: deep, bidirectional recurrent layers over padded batches.
+
+Arguments, shapes, parameter names and gate order follow ``torch.nn.RNN/LSTM/GRU`` so that
+weights move both ways through ``state_dict``. Layer ℓ of direction d reads the output of
+layer ℓ−1 — both directions concatenated, LECTURE §10 — or the input for ℓ = 0::
+
+    →h_t^(ℓ) = f(→W^(ℓ) h_t^(ℓ−1) + →V^(ℓ) →h_{t−1}^(ℓ) + →b^(ℓ))      (LECTURE §8, §10)
+    ←h_t^(ℓ) = f(←W^(ℓ) h_t^(ℓ−1) + ←V^(ℓ) ←h_{t+1}^(ℓ) + ←b^(ℓ))
+
+``lengths`` gives each sequence's true length (any order): outputs past the end are zero,
+the final state is taken at each sequence's own last step, and the reverse direction
+starts there — the numbers PyTorch gives for a packed sequence.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from rnnlab import random as rnd
+from rnnlab.engine import ops
+from rnnlab.engine.tensor import Function, Tensor
+from rnnlab.nn.module import Module, Parameter
+from rnnlab.recurrent.gru_cell import FORMS
+from rnnlab.recurrent.layer_function import RecurrentLayer
+from rnnlab.recurrent.rnn_cell import NONLINEARITIES
+from rnnlab.recurrent.schedule import batch_sizes, make_schedule
+
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
+class PermuteBatch(Function):
+    """y = x.take(perm, axis); the backward applies the inverse permutation."""
+
+    def forward(self, x, perm, axis):
+        self.inverse, self.axis = np.argsort(perm), axis
+        return np.take(x, perm, axis=axis)
+
+    def backward(self, g):
+        return np.take(g, self.inverse, axis=self.axis), None
+
+
+def _check_finite(name: str, array: np.ndarray) -> None:
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        bad = int((~np.isfinite(array)).sum())
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+
+
+class RecurrentBase(Module):
+    """Shared machinery of RNN, LSTM and GRU (see the module docstring)."""
+
+    cell_kind = "rnn"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        dtype: Any = np.float32,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if int(num_layers) != num_layers or num_layers < 1:
+            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.num_layers, self.bias = int(num_layers), bool(bias)
+        self.batch_first, self.dropout = bool(batch_first), float(dropout)
+        self.bidirectional = bool(bidirectional)
+        self.num_directions = 2 if bidirectional else 1
+        self._rng = rng
+        rng = rng or rnd.generator()
+        gate_rows = GATES[self.cell_kind] * hidden_size
+        bound = 1.0 / math.sqrt(hidden_size)  # PyTorch's U(−1/√H, 1/√H)
+        for layer in range(self.num_layers):
+            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            for suffix in self._direction_suffixes(layer):
+                shapes = {
+                    f"weight_ih{suffix}": (gate_rows, layer_input),
+                    f"weight_hh{suffix}": (gate_rows, hidden_size),
+                }
+                if bias:
+                    shapes[f"bias_ih{suffix}"] = (gate_rows,)
+                    shapes[f"bias_hh{suffix}"] = (gate_rows,)
+                for name, shape in shapes.items():
+                    setattr(self, name, Parameter(rng.uniform(-bound, bound, shape), dtype))
+
+    def _direction_suffixes(self, layer: int) -> list[str]:
+        return [f"_l{layer}"] + ([f"_l{layer}_reverse"] if self.bidirectional else [])
+
+    @property
+    def mode(self) -> str:
+        return self.cell_kind
+
+    def extra_repr(self) -> str:
+        s = f"{self.input_size}, {self.hidden_size}"
+        if self.num_layers != 1:
+            s += f", num_layers={self.num_layers}"
+        if self.bidirectional:
+            s += ", bidirectional=True"
+        if self.batch_first:
+            s += ", batch_first=True"
+        if self.dropout:
+            s += f", dropout={self.dropout}"
+        return s
+
+    # ------------------------------------------------------------- validation
+    def _prepare_input(self, x: Any) -> Tensor:
+        if not isinstance(x, Tensor):
+            x = Tensor(np.asarray(x, dtype=self.dtype))
+        if x.ndim != 3:
+            layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
+            raise ValueError(
+                f"{type(self).__name__}: input must be 3-D {layout}, got shape {x.shape}"
+            )
+        if x.shape[2] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__}: input has {x.shape[2]} features per step, "
+                f"expected input_size={self.input_size}"
+            )
+        if x.dtype != self.dtype:
+            raise TypeError(
+                f"{type(self).__name__}: input dtype {x.dtype} differs from the layer's "
+                f"{self.dtype}; convert one of them (layer.astype(...) or x.astype(...))"
+            )
+        if min(x.shape[:2]) == 0:
+            raise ValueError(f"{type(self).__name__}: empty input of shape {x.shape}")
+        _check_finite(f"{type(self).__name__} input", x.data)
+        return x
+
+    def _prepare_lengths(self, lengths: Any, steps: int, batch: int) -> np.ndarray | None:
+        if lengths is None:
+            return None
+        if isinstance(lengths, Tensor):
+            lengths = lengths.data
+        array = np.asarray(lengths)
+        if array.ndim != 1 or array.shape[0] != batch:
+            raise ValueError(
+                f"lengths must hold one length per sequence: expected shape ({batch},), "
+                f"got {array.shape}"
+            )
+        if array.size and not np.issubdtype(array.dtype, np.integer):
+            if not np.all(np.equal(np.mod(array, 1), 0)):
+                raise ValueError(f"lengths must be integers, got {array.tolist()}")
+        array = array.astype(np.int64)
+        if array.size and (array.min() < 1 or array.max() > steps):
+            raise ValueError(
+                f"lengths must lie in [1, {steps}] (the input has {steps} time steps), "
+                f"got min {array.min()} and max {array.max()}"
+            )
+        return array
+
+    def _state_shape(self, batch: int) -> tuple[int, int, int]:
+        return (self.num_layers * self.num_directions, batch, self.hidden_size)
+
+    def _prepare_state(self, state: Any, batch: int, name: str) -> Tensor:
+        expected = self._state_shape(batch)
+        if state is None:
+            return Tensor(np.zeros(expected, self.dtype))
+        if not isinstance(state, Tensor):
+            state = Tensor(np.asarray(state, dtype=self.dtype))
+        if state.shape != expected:
+            raise ValueError(
+                f"{type(self).__name__}: {name} must have shape (num_layers * num_directions, "
+                f"batch, hidden_size) = {expected}, got {state.shape}"
+            )
+        if state.dtype != self.dtype:
+            raise TypeError(f"{name} dtype {state.dtype} differs from the layer's {self.dtype}")
+        _check_finite(name, state.data)
+        return state
+
+    def _split_hx(self, hx: Any, batch: int) -> tuple[Tensor, Tensor | None]:
+        return self._prepare_state(hx, batch, "hx"), None
+
+    # ---------------------------------------------------------------- forward
+    def forward(self, x: Any, hx: Any = None, lengths: Any = None) -> tuple[Tensor, Any]:
+        """Run every layer and direction; returns ``(output, h_n)`` (LSTM: ``(h_n, c_n)``).
+
+        ``output`` is (T, B, D·H) — (B, T, D·H) with ``batch_first`` — and ``h_n`` is
+        (num_layers·D, B, H), D = 2 when bidirectional.
+        """
+        x = self._prepare_input(x)
+        if self.batch_first:
+            x = ops.transpose(x, (1, 0, 2))
+        steps, batch = x.shape[0], x.shape[1]
+        lengths_arr = self._prepare_lengths(lengths, steps, batch)
+        h0, c0 = self._split_hx(hx, batch)
+
+        perm = None
+        if lengths_arr is not None:
+            order = np.argsort(-lengths_arr, kind="stable")
+            if np.any(order != np.arange(batch)):
+                perm = order
+                x = PermuteBatch.apply(x, perm, axis=1)
+                h0 = PermuteBatch.apply(h0, perm, axis=1)
+                c0 = None if c0 is None else PermuteBatch.apply(c0, perm, axis=1)
+            sizes = batch_sizes(lengths_arr[order], steps)
+        else:
+            sizes = np.full(steps, batch, np.int64)
+
+        schedules = [make_schedule(sizes, batch, reverse) for reverse in (False, True)]
+        layer_input = x
+        final_h: list[Tensor] = []
+        final_c: list[Tensor] = []
+        training = self.training
+        for layer in range(self.num_layers):
+            if layer > 0 and self.dropout and training:
+                rng = self._rng or rnd.generator()
+                layer_input = ops.dropout(layer_input, self.dropout, rng, True)
+            outputs = []
+            for direction, suffix in enumerate(self._direction_suffixes(layer)):
+                index = layer * self.num_directions + direction
+                results = RecurrentLayer.apply(
+                    layer_input,
+                    getattr(self, f"weight_ih{suffix}"),
+                    getattr(self, f"weight_hh{suffix}"),
+                    getattr(self, f"bias_ih{suffix}", None),
+                    getattr(self, f"bias_hh{suffix}", None),
+                    h0[index],
+                    *(() if c0 is None else (c0[index],)),
+                    mode=self.mode,
+                    schedule=schedules[direction],
+                )
+                outputs.append(results[0])
+                final_h.append(results[1])
+                if c0 is not None:
+                    final_c.append(results[2])
+            layer_input = outputs[0] if len(outputs) == 1 else ops.concat(outputs, axis=2)
+
+        output = layer_input
+        h_n = ops.stack(final_h, axis=0)
+        c_n = ops.stack(final_c, axis=0) if c0 is not None else None
+        if perm is not None:
+            inverse = np.argsort(perm)
+            output = PermuteBatch.apply(output, inverse, axis=1)
+            h_n = PermuteBatch.apply(h_n, inverse, axis=1)
+            c_n = None if c_n is None else PermuteBatch.apply(c_n, inverse, axis=1)
+        if self.batch_first:
+            output = ops.transpose(output, (1, 0, 2))
+        return output, (h_n if c_n is None else (h_n, c_n))
+
+
+class RNN(RecurrentBase):
+    """The plain recurrent unit, LECTURE §2: h(t) = σ(W_i x(t) + W_h h(t−1) + b).
+
+    ``nonlinearity`` is ``"tanh"`` (usual), ``"sigmoid"`` (the lecture's σ) or ``"relu"``.
+    """
+
+    cell_kind = "rnn"
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        nonlinearity: str = "tanh",
+        bias: bool = True,
+        batch_first: bool = False,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+        super().__init__(
+            input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
+            **kwargs,
+        )
+        self.nonlinearity = nonlinearity
+
+    @property
+    def mode(self) -> str:
+        return f"rnn_{self.nonlinearity}"
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
+
+
+class LSTM(RecurrentBase):
+    """Long short-term memory, LECTURE §6. Returns ``(output, (h_n, c_n))``."""
+
+    cell_kind = "lstm"
+
+    def _split_hx(self, hx: Any, batch: int) -> tuple[Tensor, Tensor | None]:
+        if hx is None:
+            return self._prepare_state(None, batch, "h0"), self._prepare_state(None, batch, "c0")
+        if not isinstance(hx, tuple | list) or len(hx) != 2:
+            raise ValueError("LSTM hx must be a pair (h0, c0)")
+        return self._prepare_state(hx[0], batch, "h0"), self._prepare_state(hx[1], batch, "c0")
+
+
+class GRU(RecurrentBase):
+    """Gated recurrent unit, LECTURE §7, in either form.
+
+    ``form="pytorch"`` (default): n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)),
+    h' = (1 − z) ⊙ n + z ⊙ h — the cuDNN/PyTorch model, weights interchangeable with
+    ``torch.nn.GRU``. ``form="lecture"``: h̃ = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn),
+    h' = (1 − z) ⊙ h + z ⊙ h̃ — the lecture's model. Same parameters, different models.
+    """
+
+    cell_kind = "gru"
+
+    def __init__(self, *args: Any, form: str = "pytorch", **kwargs: Any) -> None:
+        if form not in FORMS:
+            raise ValueError(f"GRU form must be one of {FORMS}, got {form!r}")
+        super().__init__(*args, **kwargs)
+        self.form = form
+
+    @property
+    def mode(self) -> str:
+        return "gru" if self.form == "pytorch" else "gru_lecture"
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (", form='lecture'" if self.form == "lecture" else "")

@@ -1,0 +1,55 @@
+"""The order in which a recurrent layer visits time steps, and who is still running.
+
+Sequences in a batch are sorted by length, longest first, so at time t the sequences
+still running are a prefix ``[:n_t]`` of the batch — ``n_t`` is PyTorch's
+``batch_sizes[t]`` of a packed sequence. A forward-direction layer visits t = 0 … T−1;
+a reverse-direction layer visits t = T−1 … 0, and a sequence of length L starts at its
+own last step L−1 (LECTURE §9). Rows past ``n_t`` are simply not touched at step t, so a
+finished sequence keeps its final state and a not-yet-started one keeps its initial state:
+padding never enters a state or a gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Processing order of one direction: step k handles time ``times[k]`` on rows ``[:sizes[k]]``.
+
+    ``full`` is True when every step covers the whole batch (no padding), which lets the
+    kernels skip the bookkeeping for finished rows.
+    """
+
+    times: tuple[int, ...]
+    sizes: tuple[int, ...]
+    batch: int
+    reverse: bool
+
+    @property
+    def full(self) -> bool:
+        return all(n == self.batch for n in self.sizes)
+
+    @property
+    def steps(self) -> int:
+        return len(self.times)
+
+
+def batch_sizes(lengths: np.ndarray, total_steps: int) -> np.ndarray:
+    """n_t = number of sequences longer than t, for t = 0 … T−1 (lengths sorted or not)."""
+    return (np.asarray(lengths)[None, :] > np.arange(total_steps)[:, None]).sum(axis=1)
+
+
+def make_schedule(sizes_by_time: np.ndarray, batch: int, reverse: bool) -> Schedule:
+    """Visit order for one direction given ``n_t`` per time step."""
+    times = range(len(sizes_by_time) - 1, -1, -1) if reverse else range(len(sizes_by_time))
+    times = tuple(t for t in times if sizes_by_time[t] > 0)
+    return Schedule(
+        times=times,
+        sizes=tuple(int(sizes_by_time[t]) for t in times),
+        batch=batch,
+        reverse=reverse,
+    )
