@@ -99,10 +99,7 @@ class MatMul(Function):
             ga = g @ np.swapaxes(b, -1, -2) if b.ndim > 1 else np.multiply.outer(g, b)
             ga = _unbroadcast(ga, a.shape)
         if self.needs_input_grad[1]:
-            if a.ndim == 1:
-                gb = np.multiply.outer(a, g)
-            else:
-                gb = np.swapaxes(a, -1, -2) @ g
+            gb = np.multiply.outer(a, g) if a.ndim == 1 else np.swapaxes(a, -1, -2) @ g
             gb = _unbroadcast(gb, b.shape)
         return ga, gb
 

@@ -149,9 +149,9 @@ class RecurrentBase(Module):
                 f"lengths must hold one length per sequence: expected shape ({batch},), "
                 f"got {array.shape}"
             )
-        if array.size and not np.issubdtype(array.dtype, np.integer):
-            if not np.all(np.equal(np.mod(array, 1), 0)):
-                raise ValueError(f"lengths must be integers, got {array.tolist()}")
+        integral = np.issubdtype(array.dtype, np.integer) or np.all(np.mod(array, 1) == 0)
+        if array.size and not integral:
+            raise ValueError(f"lengths must be integers, got {array.tolist()}")
         array = array.astype(np.int64)
         if array.size and (array.min() < 1 or array.max() > steps):
             raise ValueError(

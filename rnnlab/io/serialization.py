@@ -1,0 +1,73 @@
+"""Saving and loading weights without pickle: safetensors for arrays, JSON for the rest.
+
+A model directory holds ``weights.safetensors`` and ``config.json`` (and whatever JSON the
+model adds, e.g. vocabularies). Loading never executes code from the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from safetensors.numpy import load_file, save_file
+
+from rnnlab.io.atomic import atomic_path, atomic_write_text
+
+WEIGHTS_FILE = "weights.safetensors"
+CONFIG_FILE = "config.json"
+
+
+def save_arrays(
+    path: str | Path, arrays: dict[str, np.ndarray], metadata: dict | None = None
+) -> None:
+    """Write ``{name: array}`` to a safetensors file atomically."""
+    contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    meta = {k: str(v) for k, v in (metadata or {}).items()}
+    with atomic_path(path) as tmp:
+        save_file(contiguous, str(tmp), metadata=meta or None)
+
+
+def load_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights file at {path}")
+    try:
+        return load_file(str(path))
+    except Exception as error:  # safetensors raises its own error types
+        raise ValueError(f"{path}: not a valid safetensors file ({error})") from error
+
+
+def save_json(path: str | Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def load_json(path: str | Path) -> Any:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such file: {path}")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: line {error.lineno}: invalid JSON ({error.msg})") from error
+
+
+def save_model_dir(
+    directory: str | Path, state: dict[str, np.ndarray], config: dict, **extra_json: Any
+) -> Path:
+    """Write a model directory: weights, ``config.json`` and one JSON file per extra item."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    save_arrays(directory / WEIGHTS_FILE, state)
+    save_json(directory / CONFIG_FILE, config)
+    for name, obj in extra_json.items():
+        save_json(directory / f"{name}.json", obj)
+    return directory
+
+
+def load_model_dir(directory: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"model directory {directory} does not exist")
+    return load_arrays(directory / WEIGHTS_FILE), load_json(directory / CONFIG_FILE)

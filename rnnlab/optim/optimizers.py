@@ -1,0 +1,125 @@
+"""Gradient descent (LECTURE §4: w ← w − η ∂C/∂w) and its usual refinements."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from rnnlab.nn.module import Parameter
+
+
+class Optimizer:
+    """Holds the parameters and per-parameter state; ``state_dict`` makes resume exact."""
+
+    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        if lr <= 0:
+            raise ValueError(f"learning rate must be positive, got {lr}")
+        self.lr = float(lr)
+        self.step_count = 0
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        self.step_count += 1
+        for i, p in enumerate(self.params):
+            if p.grad is not None:
+                self._update(i, p)
+
+    def _update(self, i: int, p: Parameter) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _buffers(self) -> dict[str, list[np.ndarray | None]]:
+        return {}
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """Flat ``{name: array}`` (safetensors-friendly): scalars and every buffer."""
+        state = {"lr": np.array(self.lr), "step_count": np.array(self.step_count)}
+        for name, buffers in self._buffers().items():
+            for i, b in enumerate(buffers):
+                if b is not None:
+                    state[f"{name}.{i}"] = b
+        return state
+
+    def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
+        self.lr = float(state["lr"])
+        self.step_count = int(state["step_count"])
+        for name, buffers in self._buffers().items():
+            for i in range(len(buffers)):
+                key = f"{name}.{i}"
+                buffers[i] = np.array(state[key]) if key in state else None
+
+
+class SGD(Optimizer):
+    """w ← w − η (g + λw), with optional (Nesterov) momentum v ← μv + g."""
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 0.1,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+    ) -> None:
+        super().__init__(params, lr)
+        self.momentum, self.weight_decay, self.nesterov = momentum, weight_decay, nesterov
+        self.velocity: list[np.ndarray | None] = [None] * len(self.params)
+
+    def _buffers(self) -> dict[str, list[np.ndarray | None]]:
+        return {"velocity": self.velocity}
+
+    def _update(self, i: int, p: Parameter) -> None:
+        g = p.grad
+        if self.weight_decay:
+            g = g + self.weight_decay * p.data
+        if self.momentum:
+            v = self.velocity[i]
+            v = g.copy() if v is None else v * self.momentum + g
+            self.velocity[i] = v
+            g = g + self.momentum * v if self.nesterov else v
+        p.data -= (self.lr * g).astype(p.data.dtype, copy=False)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba 2015) with bias correction; ``weight_decay`` is decoupled (AdamW).
+
+    m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  w ← w − η m̂ / (√v̂ + ε) − ηλw
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Parameter],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ) -> None:
+        super().__init__(params, lr)
+        self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
+        self.m: list[np.ndarray | None] = [None] * len(self.params)
+        self.v: list[np.ndarray | None] = [None] * len(self.params)
+
+    def _buffers(self) -> dict[str, list[np.ndarray | None]]:
+        return {"m": self.m, "v": self.v}
+
+    def _update(self, i: int, p: Parameter) -> None:
+        b1, b2 = self.betas
+        g = p.grad
+        if self.m[i] is None:
+            self.m[i] = np.zeros_like(p.data)
+            self.v[i] = np.zeros_like(p.data)
+        m, v = self.m[i], self.v[i]
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        t = self.step_count
+        step = self.lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+        if self.weight_decay:
+            p.data -= (self.lr * self.weight_decay) * p.data
+        p.data -= (step * m / (np.sqrt(v) + self.eps)).astype(p.data.dtype, copy=False)

@@ -1,0 +1,284 @@
+"""One ``Trainer`` for every model: epochs, evaluation, early stopping, checkpoints.
+
+The loop is gradient descent (LECTURE §4) with the care real runs need:
+
+* each epoch's batch order is drawn from ``seed`` and the epoch number alone, so a run that
+  stops mid-epoch resumes with exactly the batches it had left;
+* a checkpoint (weights, optimizer buffers, random-generator state, loop position, history)
+  is written atomically every ``checkpoint_every`` steps, at each epoch's end and on Ctrl-C,
+  and ``resume=True`` continues from it to the same numbers an uninterrupted run gives;
+* a NaN or infinite loss or gradient stops training with :class:`NonFiniteLossError` naming
+  the epoch and step, before any parameter is touched — nothing is silently trained on;
+* the best model on the dev metric is saved as it appears; ``patience`` epochs without
+  improvement stop the run; metrics go to ``metrics.jsonl`` and ``learning_curves.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from tqdm import tqdm
+
+from rnnlab import random as rnd
+from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_json
+from rnnlab.nn.module import Module
+from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
+from rnnlab.training.plots import plot_learning_curves
+
+CHECKPOINT_DIR = "checkpoint"
+BEST_DIR = "model"
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss or a gradient became NaN or infinite; training stopped before the update."""
+
+
+class TrainableModel(Protocol):
+    """What the Trainer needs from a model (besides being a :class:`Module`)."""
+
+    def loss(self, batch: Any) -> Tensor: ...
+
+    def save(self, directory: str | Path) -> Any: ...
+
+
+@dataclass
+class TrainerConfig:
+    """Hyper-parameters of the loop itself (the model has its own config)."""
+
+    epochs: int = 10
+    optimizer: str = "adam"  # "adam" or "sgd"
+    lr: float = 1e-3
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    clip_norm: float = 5.0  # 0 disables clipping
+    lr_schedule: str = "none"  # "none", "step" (decay after lr_decay_start) or "plateau"
+    lr_decay: float = 0.5
+    lr_decay_start: int = 5
+    patience: int = 0  # epochs without dev improvement before stopping; 0 = never stop early
+    monitor: str = "loss"  # dev metric deciding "best"
+    monitor_mode: str = "min"  # "min" or "max"
+    checkpoint_every: int = 200  # steps; 0 = only at epoch ends
+    seed: int = 0
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        if self.optimizer not in ("adam", "sgd"):
+            raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
+        if self.lr_schedule not in ("none", "step", "plateau"):
+            raise ValueError(f"lr_schedule must be none, step or plateau, not {self.lr_schedule!r}")
+        if self.monitor_mode not in ("min", "max"):
+            raise ValueError(f"monitor_mode must be 'min' or 'max', not {self.monitor_mode!r}")
+
+
+@dataclass
+class LoopState:
+    """Where the loop is; saved in every checkpoint."""
+
+    epoch: int = 1
+    step_in_epoch: int = 0
+    global_step: int = 0
+    best: float | None = None
+    best_epoch: int = 0
+    bad_epochs: int = 0
+    lr: float = 0.0
+    history: list[dict] = field(default_factory=list)
+    epoch_loss_sum: float = 0.0
+    epoch_items: int = 0
+    finished: bool = False
+
+
+def make_optimizer(params: Sequence, config: TrainerConfig) -> Optimizer:
+    if config.optimizer == "adam":
+        return Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+    return SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
+
+
+class Trainer:
+    """Train ``model`` on the batches ``batches_for_epoch(epoch, rng)`` returns.
+
+    ``evaluate()`` returns dev metrics (a dict that must contain ``config.monitor``);
+    ``batch_items(batch)`` counts what the progress bar's rate shows (tokens, sentences).
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        config: TrainerConfig,
+        out_dir: str | Path,
+        batches_for_epoch: Callable[[int, np.random.Generator], Sequence[Any]],
+        evaluate: Callable[[], dict[str, float]] | None = None,
+        batch_items: Callable[[Any], int] = lambda batch: 1,
+        item_name: str = "batch",
+    ) -> None:
+        self.model, self.config, self.out_dir = model, config, Path(out_dir)
+        self.batches_for_epoch, self.evaluate = batches_for_epoch, evaluate
+        self.batch_items, self.item_name = batch_items, item_name
+        self.optimizer = make_optimizer(model.parameters(), config)
+        self.state = LoopState(lr=config.lr)
+
+    # ------------------------------------------------------------ checkpoints
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out_dir / CHECKPOINT_DIR
+
+    def save_checkpoint(self) -> None:
+        """Write weights, optimizer, RNG and loop state; each file atomically, state last."""
+        directory = self.checkpoint_dir
+        directory.mkdir(parents=True, exist_ok=True)
+        save_arrays(directory / "model.safetensors", self.model.state_dict())
+        save_arrays(directory / "optimizer.safetensors", self.optimizer.state_dict())
+        extra = getattr(self.model, "trainer_state", None)
+        if extra is not None:
+            save_arrays(directory / "model_extra.safetensors", extra())
+        save_json(
+            directory / "state.json",
+            {"loop": asdict(self.state), "rng": rnd.get_state(), "config": asdict(self.config)},
+        )
+
+    def load_checkpoint(self) -> None:
+        directory = self.checkpoint_dir
+        saved = load_json(directory / "state.json")
+        self.model.load_state_dict(load_arrays(directory / "model.safetensors"))
+        self.optimizer.load_state_dict(load_arrays(directory / "optimizer.safetensors"))
+        loader = getattr(self.model, "load_trainer_state", None)
+        if loader is not None and (directory / "model_extra.safetensors").exists():
+            loader(load_arrays(directory / "model_extra.safetensors"))
+        rnd.set_state(saved["rng"])
+        self.state = LoopState(**saved["loop"])
+
+    # ------------------------------------------------------------------ loop
+    def fit(self, resume: bool = False) -> list[dict]:
+        """Run to the end (or early stop); returns the per-epoch history."""
+        if resume:
+            if not (self.checkpoint_dir / "state.json").exists():
+                raise FileNotFoundError(f"--resume: no checkpoint in {self.checkpoint_dir}")
+            self.load_checkpoint()
+            print(
+                f"resumed from {self.checkpoint_dir}: epoch {self.state.epoch}, "
+                f"step {self.state.step_in_epoch}"
+            )
+        else:
+            rnd.seed(self.config.seed)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            while not self.state.finished and self.state.epoch <= self.config.epochs:
+                self._run_epoch()
+        except KeyboardInterrupt:
+            self.save_checkpoint()
+            print(f"\ninterrupted: checkpoint saved in {self.checkpoint_dir}; rerun with --resume")
+            raise
+        self.state.finished = True
+        self.save_checkpoint()
+        return self.state.history
+
+    def _run_epoch(self) -> None:
+        state, config = self.state, self.config
+        self.optimizer.lr = state.lr
+        epoch_rng = np.random.default_rng([config.seed, state.epoch])
+        batches = self.batches_for_epoch(state.epoch, epoch_rng)
+        start_time = time.perf_counter()
+        self.model.train()
+        reset = getattr(self.model, "start_epoch", None)
+        if reset is not None and state.step_in_epoch == 0:
+            reset()
+        bar = tqdm(
+            total=len(batches),
+            initial=state.step_in_epoch,
+            desc=f"epoch {state.epoch}/{config.epochs}",
+            disable=not config.progress,
+            unit="batch",
+            dynamic_ncols=True,
+        )
+        items_seen = 0
+        for batch in batches[state.step_in_epoch :]:
+            loss_value = self._train_step(batch)
+            n = self.batch_items(batch)
+            items_seen += n
+            state.epoch_loss_sum += loss_value * n
+            state.epoch_items += n
+            state.step_in_epoch += 1
+            state.global_step += 1
+            elapsed = max(time.perf_counter() - start_time, 1e-9)
+            bar.set_postfix(
+                loss=f"{state.epoch_loss_sum / max(state.epoch_items, 1):.4f}",
+                rate=f"{items_seen / elapsed:.0f} {self.item_name}/s",
+                refresh=False,
+            )
+            bar.update(1)
+            if config.checkpoint_every and state.global_step % config.checkpoint_every == 0:
+                self.save_checkpoint()
+        bar.close()
+        self._end_epoch(time.perf_counter() - start_time)
+
+    def _train_step(self, batch: Any) -> float:
+        state = self.state
+        self.optimizer.zero_grad()
+        loss = self.model.loss(batch)
+        value = float(loss.data)
+        if not math.isfinite(value):
+            raise NonFiniteLossError(
+                f"loss is {value} at epoch {state.epoch}, step {state.step_in_epoch + 1}: "
+                "training stopped before the update (check the learning rate and the data)"
+            )
+        loss.backward()
+        try:
+            clip_grad_norm(self.model.parameters(), self.config.clip_norm)
+        except NonFiniteGradientError as error:
+            raise NonFiniteLossError(
+                f"epoch {state.epoch}, step {state.step_in_epoch + 1}: {error}; "
+                "training stopped before the update"
+            ) from error
+        self.optimizer.step()
+        return value
+
+    def _end_epoch(self, seconds: float) -> None:
+        state, config = self.state, self.config
+        row: dict[str, Any] = {
+            "epoch": state.epoch,
+            "train_loss": state.epoch_loss_sum / max(state.epoch_items, 1),
+            "lr": state.lr,
+            "seconds": round(seconds, 2),
+        }
+        if self.evaluate is not None:
+            self.model.eval()
+            with no_grad():
+                metrics = self.evaluate()
+            self.model.train()
+            row.update({f"dev_{k}": v for k, v in metrics.items()})
+            value = metrics[config.monitor]
+        else:
+            value = row["train_loss"]
+        improved = state.best is None or (
+            value < state.best if config.monitor_mode == "min" else value > state.best
+        )
+        if improved:
+            state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
+            self.model.save(self.out_dir / BEST_DIR)
+        else:
+            state.bad_epochs += 1
+        state.history.append(row)
+        with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as log:
+            log.write(json.dumps(row) + "\n")
+        plot_learning_curves(state.history, self.out_dir / "learning_curves.png")
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in row.items() if isinstance(v, float))
+        print(f"epoch {state.epoch}: {shown}" + ("  (best so far, saved)" if improved else ""))
+
+        step_decay = config.lr_schedule == "step" and state.epoch >= config.lr_decay_start
+        plateau_decay = config.lr_schedule == "plateau" and not improved
+        if step_decay or plateau_decay:
+            state.lr *= config.lr_decay
+        if config.patience and state.bad_epochs >= config.patience:
+            print(f"early stop: dev {config.monitor} did not improve for {config.patience} epochs")
+            state.finished = True
+        state.epoch += 1
+        state.step_in_epoch = 0
+        state.epoch_loss_sum, state.epoch_items = 0.0, 0
+        self.save_checkpoint()
