@@ -447,7 +447,7 @@ def mean(x: Any, axis: Any = None, keepdims: bool = False) -> Tensor:
     data = x.data if isinstance(x, Tensor) else np.asarray(x)
     axes = range(data.ndim) if axis is None else np.atleast_1d(axis)
     count = int(np.prod([data.shape[a] for a in axes]))
-    return mul(sum(x, axis=axis, keepdims=keepdims), 1.0 / max(count, 1))
+    return mul(sum(x, axis=axis, keepdims=keepdims), 1.0 / (count or 1))
 
 
 def max(x: Any, axis: int) -> Tensor:  # noqa: A001

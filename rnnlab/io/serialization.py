@@ -23,7 +23,7 @@ def save_arrays(
     path: str | Path, arrays: dict[str, np.ndarray], metadata: dict | None = None
 ) -> None:
     """Write ``{name: array}`` to a safetensors file atomically."""
-    contiguous = {k: np.ascontiguousarray(v) for k, v in arrays.items()}
+    contiguous = {k: np.array(v, order="C", copy=None) for k, v in arrays.items()}  # keeps 0-d
     meta = {k: str(v) for k, v in (metadata or {}).items()}
     with atomic_path(path) as tmp:
         save_file(contiguous, str(tmp), metadata=meta or None)

@@ -1,0 +1,125 @@
+"""The shared Trainer: exact resume, NaN detection, early stopping, best-model saving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rnnlab
+from rnnlab import ops
+from rnnlab.io import load_model_dir, save_model_dir
+from rnnlab.nn import Dropout, Linear, Module
+from rnnlab.training import NonFiniteLossError, Trainer, TrainerConfig
+
+
+class TinyRegressor(Module):
+    """An LSTM with dropout and a linear read-out: enough to exercise every random stream."""
+
+    def __init__(self, interrupt_at: int | None = None) -> None:
+        super().__init__()
+        rng = np.random.default_rng(1)
+        self.rnn = rnnlab.LSTM(3, 5, rng=rng)
+        self.drop = Dropout(0.3)
+        self.out = Linear(5, 1, rng=rng)
+        self.calls = 0
+        self.interrupt_at = interrupt_at
+        self.poison = False
+
+    def loss(self, batch):
+        self.calls += 1
+        if self.interrupt_at is not None and self.calls == self.interrupt_at:
+            raise KeyboardInterrupt
+        x, y = batch
+        if self.poison:
+            x = x * np.float32(np.nan)
+            return ops.mean(x)
+        _, (h, _) = self.rnn(x)
+        pred = self.out(self.drop(h[0]))
+        diff = pred - y
+        return ops.mean(diff * diff)
+
+    def save(self, directory):
+        save_model_dir(directory, self.state_dict(), {"kind": "tiny"})
+
+
+def make_data(n_batches: int = 6):
+    rng = np.random.default_rng(7)
+    return [
+        (rng.standard_normal((4, 2, 3)).astype(np.float32),
+         rng.standard_normal((2, 1)).astype(np.float32))
+        for _ in range(n_batches)
+    ]
+
+
+def batches(data):
+    def for_epoch(epoch, rng):
+        return [data[i] for i in rng.permutation(len(data))]
+
+    return for_epoch
+
+
+def config(**overrides) -> TrainerConfig:
+    base = dict(epochs=3, lr=0.05, checkpoint_every=1, progress=False, seed=3)
+    base.update(overrides)
+    return TrainerConfig(**base)
+
+
+def test_resume_after_interrupt_matches_uninterrupted_run(tmp_path: Path):
+    data = make_data()
+    straight = TinyRegressor()
+    Trainer(straight, config(), tmp_path / "a", batches(data)).fit()
+
+    interrupted = TinyRegressor(interrupt_at=10)  # mid-epoch 2
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(interrupted, config(), tmp_path / "b", batches(data)).fit()
+    resumed = TinyRegressor()
+    history = Trainer(resumed, config(), tmp_path / "b", batches(data)).fit(resume=True)
+
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    for name, value in straight.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
+
+
+def test_non_finite_loss_stops_before_any_update(tmp_path: Path):
+    model = TinyRegressor()
+    before = model.state_dict()
+    model.poison = True
+    with pytest.raises(NonFiniteLossError, match=r"loss is nan at epoch 1, step 1"):
+        Trainer(model, config(), tmp_path, batches(make_data())).fit()
+    for name, value in before.items():
+        np.testing.assert_array_equal(model.state_dict()[name], value)
+
+
+def test_early_stopping_and_best_model(tmp_path: Path):
+    scores = iter([0.5, 0.7, 0.6, 0.65, 0.9])
+    model = TinyRegressor()
+    trainer = Trainer(
+        model, config(epochs=5, patience=2, monitor="acc", monitor_mode="max"), tmp_path,
+        batches(make_data(2)), evaluate=lambda: {"acc": next(scores)},
+    )
+    history = trainer.fit()
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4]  # stopped after 2 bad epochs
+    assert trainer.state.best == 0.7 and trainer.state.best_epoch == 2
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["dev_acc"] for line in lines] == [0.5, 0.7, 0.6, 0.65]
+    assert (tmp_path / "learning_curves.png").stat().st_size > 1000
+    weights, cfg = load_model_dir(tmp_path / "model")
+    assert cfg == {"kind": "tiny"} and set(weights) == set(model.state_dict())
+
+
+def test_step_schedule_decays_learning_rate(tmp_path: Path):
+    trainer = Trainer(
+        TinyRegressor(), config(epochs=4, optimizer="sgd", lr=1.0, lr_schedule="step",
+                                lr_decay_start=2), tmp_path, batches(make_data(1)),
+    )
+    history = trainer.fit()
+    assert [row["lr"] for row in history] == [1.0, 1.0, 0.5, 0.25]
+
+
+def test_resume_without_checkpoint_is_a_clear_error(tmp_path: Path):
+    trainer = Trainer(TinyRegressor(), config(), tmp_path, batches(make_data()))
+    with pytest.raises(FileNotFoundError, match="no checkpoint"):
+        trainer.fit(resume=True)
