@@ -23,3 +23,15 @@ def read_utf8(path: str | PathLike[str], keep_bom: bool = False) -> str:
         line = data.count(b"\n", 0, exc.start) + 1
         raise DataFormatError(path, line, f"invalid UTF-8 byte sequence ({exc.reason})") from None
     return text if keep_bom else text.removeprefix(BOM)
+
+
+def split_lines(text: str) -> list[str]:
+    """Split text into lines on "\\n" only, dropping "\\r\\n"/"\\n" endings.
+
+    Unlike ``str.splitlines`` this does not break lines at characters such as U+2028 or
+    U+0085 that may occur inside data, so line numbers match ``wc -l`` and editors.
+    """
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]

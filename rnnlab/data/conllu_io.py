@@ -42,6 +42,8 @@ class ConlluSentence:
             line(s) that follow it; joining them gives the original text exactly.
         words, upos, xpos: FORM, UPOS and XPOS of the syntactic words (integer IDs) only.
         first_line: 1-based line number of ``lines[0]`` in the file.
+        word_line_index, word_token_index: for each word, its index in ``lines`` and in
+            ``tokenlist``.
     """
 
     tokenlist: TokenList
@@ -98,14 +100,15 @@ def _check_tags(tags: tuple[str, ...], n_words: int, column: str) -> None:
         raise ValueError(f"got {len(tags)} {column} tags for a sentence of {n_words} words")
     for tag in tags:
         if not isinstance(tag, str) or not tag or any(c.isspace() for c in tag):
-            raise ValueError(f"invalid {column} tag {tag!r}: must be a non-empty string "
-                             "without whitespace")
+            raise ValueError(
+                f"invalid {column} tag {tag!r}: must be a non-empty string without whitespace"
+            )
 
 
 def _split_ending(line: str) -> tuple[str, str]:
     """Split a raw line into its content and its line ending ("", "\\n" or "\\r\\n")."""
     content = line.rstrip("\r\n")
-    return content, line[len(content):]
+    return content, line[len(content) :]
 
 
 def _replace_column(line: str, col: int, value: str) -> str:
@@ -172,13 +175,10 @@ class _SentenceParser:
         xpos: list[str] = []
         line_index: list[int] = []
         token_index: list[int] = []
-        first_content = None
         for i, raw in enumerate(self.lines):
             content, _ = _split_ending(raw.removeprefix(BOM))
             if not content.strip():
                 continue
-            if first_content is None:
-                first_content = i
             if content.startswith("#"):
                 for key, value in parse_comment_line(content):
                     metadata[key] = value
@@ -194,15 +194,15 @@ class _SentenceParser:
                 tokens.append(self.make_token(cols))
             except ParseException as exc:
                 raise self.error(i, f"conllu could not parse the line: {exc}") from None
-        assert first_content is not None
-        if not tokens:
-            raise self.error(first_content, "sentence has comment lines but no token lines")
+        if not words:
+            first = next(i for i, raw in enumerate(self.lines) if raw.removeprefix(BOM).strip())
+            raise self.error(first, "sentence has no word lines (lines with an integer ID)")
         last_word = self.expected_word - 1
         for index, end in self.range_ends:
             if end > last_word:
                 raise self.error(
-                    index, f"multiword token ends at word {end} but the sentence has "
-                    f"{last_word} words"
+                    index,
+                    f"multiword token ends at word {end} but the sentence has {last_word} words",
                 )
         return ConlluSentence(
             tokenlist=TokenList(tokens, metadata, default_fields=DEFAULT_FIELDS),
@@ -226,9 +226,7 @@ class _SentenceParser:
     def check_token_line(self, i: int, content: str) -> list[str]:
         cols = content.split("\t")
         if len(cols) != len(COLUMNS):
-            raise self.error(
-                i, f"expected {len(COLUMNS)} tab-separated columns, found {len(cols)}"
-            )
+            raise self.error(i, f"expected {len(COLUMNS)} tab-separated columns, found {len(cols)}")
         for name, value in zip(COLUMNS, cols, strict=True):
             if value.strip() == "":
                 raise self.error(i, f"column {name} is empty (use '_' for no value)")
@@ -245,19 +243,19 @@ class _SentenceParser:
                 raise self.error(i, f"invalid multiword token range {token_id!r}")
             if start != self.expected_word:
                 raise self.error(
-                    i, f"multiword token {token_id} must start at the next word ID "
-                    f"{self.expected_word}"
+                    i,
+                    f"multiword token {token_id} must start at the next word ID "
+                    f"{self.expected_word}",
                 )
             self.range_ends.append((i, end))
         elif match := _EMPTY_ID.fullmatch(token_id):
             if int(match.group(1)) != self.expected_word - 1:
-                raise self.error(
-                    i, f"empty node {token_id} must follow word {match.group(1)}"
-                )
+                raise self.error(i, f"empty node {token_id} must follow word {match.group(1)}")
         else:
             raise self.error(
-                i, f"invalid ID {token_id!r}: expected an integer, a range like 3-4 "
-                "or an empty node like 8.1"
+                i,
+                f"invalid ID {token_id!r}: expected an integer, a range like 3-4 "
+                "or an empty node like 8.1",
             )
         if not _HEAD.fullmatch(cols[6]):
             raise self.error(i, f"invalid HEAD {cols[6]!r}: expected an integer or '_'")
@@ -292,9 +290,7 @@ def _tagged(
         if tags is not None and len(tags) != len(sentences):
             raise ValueError(f"got {name} for {len(tags)} sentences, expected {len(sentences)}")
     return [
-        sent.with_tags(
-            None if upos is None else upos[i], None if xpos is None else xpos[i]
-        )
+        sent.with_tags(None if upos is None else upos[i], None if xpos is None else xpos[i])
         for i, sent in enumerate(sentences)
     ]
 

@@ -92,9 +92,7 @@ class Vocab:
         )
         if max_size is not None:
             ranked = ranked[: max_size - len(specials)]
-        return cls(
-            specials + [token for token, _ in ranked], pad=pad, unk=unk, bos=bos, eos=eos
-        )
+        return cls(specials + [token for token, _ in ranked], pad=pad, unk=unk, bos=bos, eos=eos)
 
     def __len__(self) -> int:
         return len(self._itos)
