@@ -86,21 +86,29 @@ class Div(Function):
 
 
 class MatMul(Function):
-    """y = a @ b (2-D or batched);  ∂a = g @ bᵀ, ∂b = aᵀ @ g"""
+    """y = a @ b (2-D, batched or with a vector);  ∂a = g @ bᵀ, ∂b = aᵀ @ g
+
+    As in ``np.matmul``, a 1-D ``a`` is a (1, K) row and a 1-D ``b`` a (K, 1) column whose
+    unit axis the product drops; backward restores that axis, multiplies, then sums the
+    broadcast batch axes away and drops it again.
+    """
 
     def forward(self, a, b):
         self.a, self.b = a, b
         return a @ b
 
     def backward(self, g):
-        a, b = self.a, self.b
+        a = self.a[None, :] if self.a.ndim == 1 else self.a
+        b = self.b[:, None] if self.b.ndim == 1 else self.b
+        if self.b.ndim == 1:
+            g = g[..., None]
+        if self.a.ndim == 1:
+            g = g[..., None, :]
         ga = gb = None
         if self.needs_input_grad[0]:
-            ga = g @ np.swapaxes(b, -1, -2) if b.ndim > 1 else np.multiply.outer(g, b)
-            ga = _unbroadcast(ga, a.shape)
+            ga = _unbroadcast(g @ np.swapaxes(b, -1, -2), a.shape).reshape(self.a.shape)
         if self.needs_input_grad[1]:
-            gb = np.multiply.outer(a, g) if a.ndim == 1 else np.swapaxes(a, -1, -2) @ g
-            gb = _unbroadcast(gb, b.shape)
+            gb = _unbroadcast(np.swapaxes(a, -1, -2) @ g, b.shape).reshape(self.b.shape)
         return ga, gb
 
 
@@ -329,7 +337,8 @@ class CrossEntropy(Function):
         log_z = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         log_probs = shifted - log_z
         picked = log_probs[np.arange(len(t)), safe] * self.keep
-        self.count = max(int(self.keep.sum()), 1) if reduction == "mean" else 1
+        # (count or 1), not max(count, 1): in this module max is ops.max
+        self.count = (int(self.keep.sum()) or 1) if reduction == "mean" else 1
         if reduction not in ("mean", "sum"):
             raise ValueError(f"reduction must be 'mean' or 'sum', not {reduction!r}")
         self.log_probs, self.safe, self.shape = log_probs, safe, logits.shape

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
@@ -43,7 +44,7 @@ class Optimizer:
         for name, buffers in self._buffers().items():
             for i, b in enumerate(buffers):
                 if b is not None:
-                    state[f"{name}.{i}"] = b
+                    state[f"{name}.{i}"] = b.copy()  # a snapshot: Adam updates m, v in place
         return state
 
     def load_state_dict(self, state: dict[str, np.ndarray]) -> None:
@@ -119,7 +120,9 @@ class Adam(Optimizer):
         v *= b2
         v += (1 - b2) * g * g
         t = self.step_count
-        step = self.lr * np.sqrt(1 - b2**t) / (1 - b1**t)
         if self.weight_decay:
             p.data -= (self.lr * self.weight_decay) * p.data
-        p.data -= (step * m / (np.sqrt(v) + self.eps)).astype(p.data.dtype, copy=False)
+        # m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ): ε is added to √v̂, not √v
+        denominator = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
+        step = self.lr / (1 - b1**t) * m / denominator
+        p.data -= step.astype(p.data.dtype, copy=False)

@@ -18,7 +18,7 @@ from rnnlab.engine.tensor import Tensor
 from rnnlab.nn.module import Module, Parameter
 from rnnlab.recurrent.gru_cell import FORMS
 from rnnlab.recurrent.layer_function import RecurrentLayer
-from rnnlab.recurrent.layers import GATES, _check_finite
+from rnnlab.recurrent.layers import GATES, _check_finite, _describe
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import make_schedule
 
@@ -57,8 +57,16 @@ class _CellBase(Module):
             raise ValueError(
                 f"{type(self).__name__}: input must be (batch, {self.input_size}), got {x.shape}"
             )
+        self._check_dtype(x, "input")
         _check_finite(f"{type(self).__name__} input", x.data)
         return x
+
+    def _check_dtype(self, tensor: Tensor, name: str) -> None:
+        if tensor.dtype != self.dtype:
+            raise TypeError(
+                f"{type(self).__name__}: {name} dtype {tensor.dtype} differs from the cell's "
+                f"{self.dtype}; convert one of them (cell.astype(...) or x.astype(...))"
+            )
 
     def _state(self, state: Any, batch: int, name: str) -> Tensor:
         if state is None:
@@ -70,6 +78,8 @@ class _CellBase(Module):
                 f"{type(self).__name__}: {name} must be (batch, hidden_size) = "
                 f"{(batch, self.hidden_size)}, got {state.shape}"
             )
+        self._check_dtype(state, name)
+        _check_finite(f"{type(self).__name__} {name}", state.data)
         return state
 
     def _run(self, x: Tensor, h: Tensor, c: Tensor | None) -> tuple:
@@ -111,6 +121,8 @@ class LSTMCell(_CellBase):
 
     def forward(self, x: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         x = self._input(x)
+        if hx is not None and (not isinstance(hx, tuple | list) or len(hx) != 2):
+            raise ValueError(f"LSTMCell hx must be a pair (h, c), got {_describe(hx)}")
         h, c = (None, None) if hx is None else hx
         batch = x.shape[0]
         _, h_new, c_new = self._run(x, self._state(h, batch, "h"), self._state(c, batch, "c"))

@@ -45,7 +45,14 @@ class PermuteBatch(Function):
 def _check_finite(name: str, array: np.ndarray) -> None:
     if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).sum())
-        raise ValueError(f"{name} contains {bad} NaN or infinite value(s)")
+        raise ValueError(f"{name} contains {bad} NaN or infinite value(s); all must be finite")
+
+
+def _describe(value: Any) -> str:
+    """'a tuple of length 3', 'a ndarray of shape (1, 3, 5)' — what a caller passed, for errors."""
+    if isinstance(value, tuple | list):
+        return f"a {type(value).__name__} of length {len(value)}"
+    return f"a {type(value).__name__} of shape {np.shape(getattr(value, 'data', value))}"
 
 
 class RecurrentBase(Module):
@@ -295,7 +302,7 @@ class LSTM(RecurrentBase):
         if hx is None:
             return self._prepare_state(None, batch, "h0"), self._prepare_state(None, batch, "c0")
         if not isinstance(hx, tuple | list) or len(hx) != 2:
-            raise ValueError("LSTM hx must be a pair (h0, c0)")
+            raise ValueError(f"LSTM hx must be a pair (h0, c0), got {_describe(hx)}")
         return self._prepare_state(hx[0], batch, "h0"), self._prepare_state(hx[1], batch, "c0")
 
 
