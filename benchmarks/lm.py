@@ -1,0 +1,207 @@
+"""Language-model and conditional-generation benchmarks (LECTURE §2, §3.2).
+
+Commands (each prints the Markdown it measured; figures go to ``benchmarks/figures/``):
+
+* ``ptb-epoch-time`` — trains on the first ``--tokens`` PTB words with the Zaremba-small
+  setup and extrapolates the time of one full epoch (929,589 words).
+* ``ptb-report --run DIR`` — for a finished (or running) ``rnnlab train lm`` PTB run: test
+  perplexity of its best model read as one stream (batch 1, Zaremba's protocol), training
+  time, three samples, the learning curves.
+* ``shakespeare-report --run DIR`` — the same for the char-level Tiny Shakespeare run.
+* ``names --out DIR`` — conditional name generation on data/names (18 languages): the same
+  char-level LSTM trained unconditionally, with the language one-hot in the initial state,
+  and in the initial state and every input; held-out NLL per character of each, and five
+  samples per language from the best conditional model.
+
+The exact training commands of the PTB and Shakespeare runs are ``PTB_COMMAND`` and
+``SHAKESPEARE_COMMAND`` below (also written into benchmarks/RESULTS.md).
+
+Small recurrent GEMMs slow down many-fold when OpenBLAS splits them over two threads on a
+busy machine, so this script runs BLAS single-threaded unless OPENBLAS_NUM_THREADS is set.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from rnnlab.cli import main as rnnlab_main  # noqa: E402
+from rnnlab.data.paths import default_path  # noqa: E402
+from rnnlab.data.text import read_words  # noqa: E402
+from rnnlab.generation import Sampler  # noqa: E402
+from rnnlab.models.conditional_generator import ConditionalGenerator  # noqa: E402
+from rnnlab.models.language_model import LanguageModel  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+FIGURES = REPO / "benchmarks" / "figures"
+
+PTB_COMMAND = (
+    "OPENBLAS_NUM_THREADS=1 nohup nice -n 5 .venv/bin/rnnlab train lm "
+    "--train /work/shared/data/ptb/ptb.train.txt --valid /work/shared/data/ptb/ptb.valid.txt "
+    "--test /work/shared/data/ptb/ptb.test.txt --level word --out runs/lm-ptb --cell lstm "
+    "--layers 2 --hidden-size 200 --embedding-dim 200 --init-scale 0.1 --batch-size 20 "
+    "--bptt 20 --epochs 13 --optimizer sgd --lr 20 --lr-schedule step --lr-decay 0.5 "
+    "--lr-decay-start 4 --clip 0.25 > runs/lm-ptb.log 2>&1 &"
+)
+# Zaremba's loss is Σ_t mean_b NLL (summed over the 20 steps); ours is the mean over all
+# tokens, 20× smaller. So Zaremba's lr 1 with the norm clipped to 5 is lr 20 with the norm
+# clipped to 5 / 20 = 0.25 here: the same updates, lr·T·clip(g, 5/T) = lr·clip(T·g, 5).
+SHAKESPEARE_COMMAND = (
+    "OPENBLAS_NUM_THREADS=1 nohup nice -n 5 .venv/bin/rnnlab train lm "
+    "--train /work/shared/data/tinyshakespeare/input.txt --valid-fraction 0.1 --level char "
+    "--out runs/lm-shakespeare --cell lstm --layers 2 --hidden-size 256 --embedding-dim 64 "
+    "--dropout 0.2 --batch-size 32 --bptt 100 --epochs 12 --optimizer adam --lr 0.002 "
+    "--lr-schedule step --lr-decay 0.7 --lr-decay-start 6 --clip 5 --eval-batch-size 16 "
+    "--eval-bptt 200 > runs/lm-shakespeare.log 2>&1 &"
+)
+NAMES_MODES = ("none", "init", "init+input")
+NAMES_FLAGS = ["--level", "char", "--cell", "lstm", "--layers", "1", "--hidden-size", "128",
+               "--embedding-dim", "32", "--batch-size", "32", "--epochs", "15",
+               "--optimizer", "adam", "--lr", "0.002", "--held-out-fraction", "0.1",
+               "--split-seed", "0", "--seed", "0", "--no-progress"]
+
+
+def rnnlab(argv: list[str]) -> None:
+    """Run one ``rnnlab`` command in this process; stop the benchmark if it fails."""
+    code = rnnlab_main(argv)
+    if code:
+        raise SystemExit(f"rnnlab {' '.join(argv[:2])} failed with exit status {code}")
+
+
+def history(run: Path) -> list[dict]:
+    lines = (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def copy_curves(run: Path, name: str) -> Path:
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    target = FIGURES / f"{name}.png"
+    shutil.copyfile(run / "learning_curves.png", target)
+    return target
+
+
+def ptb_epoch_time(args: argparse.Namespace) -> None:
+    ptb = {split: str(default_path("ptb", split)) for split in ("train", "valid")}
+    with tempfile.TemporaryDirectory() as tmp:
+        rnnlab(["train", "lm", "--train", ptb["train"], "--valid", ptb["valid"],
+                "--level", "word", "--out", tmp, "--batch-size", "20", "--bptt", "20",
+                "--epochs", "1", "--max-train-tokens", str(args.tokens), "--no-progress",
+                "--checkpoint-every", "0"])
+        seconds = history(Path(tmp))[0]["seconds"]
+    words = len(read_words(ptb["train"]))
+    print(f"| PTB slice | {args.tokens} words | {seconds:.1f} s | "
+          f"{seconds / args.tokens * 1e3:.2f} ms/word | one epoch ≈ "
+          f"{seconds * words / args.tokens / 60:.1f} min, 13 epochs ≈ "
+          f"{13 * seconds * words / args.tokens / 3600:.2f} h |")
+
+
+def lm_report(run: Path, name: str, test_file: Path | None, prime: str, length: int) -> None:
+    rows = history(run)
+    model = LanguageModel.load(run / "model")
+    print(f"epochs run: {len(rows)}; training time {sum(r['seconds'] for r in rows) / 60:.1f} min")
+    for r in rows:
+        shown = ", ".join(f"{k} {v:.4g}" for k, v in r.items() if k != "epoch")
+        print(f"- epoch {r['epoch']}: {shown}")
+    if test_file is not None:
+        test_ids = model.tokens_to_ids(read_words(test_file))
+        started = time.perf_counter()
+        score = model.score_stream(test_ids, batch_size=1, bptt=100)
+        print(f"test (batch 1, one stream): loss {score.nll:.4f}, perplexity "
+              f"{score.perplexity:.2f} over {score.tokens} words "
+              f"({time.perf_counter() - started:.0f} s)")
+    sampler = Sampler(temperature=0.8, top_k=40 if model.config.level == "word" else 0)
+    for i, text in enumerate(model.generate(prime, length, sampler, seed=0, num_samples=3)):
+        print(f"\nsample {i + 1} (seed 0, temperature 0.8):\n{text}")
+    print(f"\ncurves: {copy_curves(run, name).relative_to(REPO)}")
+
+
+def ptb_report(args: argparse.Namespace) -> None:
+    lm_report(Path(args.run), "lm-ptb", default_path("ptb", "test"), "the company said", 40)
+
+
+def shakespeare_report(args: argparse.Namespace) -> None:
+    lm_report(Path(args.run), "lm-shakespeare", None, "ROMEO:\n", 300)
+
+
+def names(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    data = str(default_path("names"))
+    results = {}
+    for mode in NAMES_MODES:
+        run = out / mode.replace("+", "-")
+        if not (run / "results.json").exists():
+            resume = ["--resume"] if (run / "checkpoint").exists() else []
+            rnnlab(["train", "generator", "--data", data, "--out", str(run),
+                    "--condition-mode", mode, *NAMES_FLAGS, *resume])
+        results[mode] = json.loads((run / "results.json").read_text())["held_out"]
+        results[mode]["minutes"] = sum(r["seconds"] for r in history(run)) / 60
+    print("| model | held-out NLL (nats/char) | bits/char | perplexity | train min |")
+    print("|---|---:|---:|---:|---:|")
+    for mode, r in results.items():
+        print(f"| {mode} | {r['loss']:.4f} | {r['bits_per_token']:.4f} | "
+              f"{r['perplexity']:.3f} | {r['minutes']:.1f} |")
+    plot_names_curves(out)
+    best = min(("init", "init+input"), key=lambda m: results[m]["loss"])
+    model = ConditionalGenerator.load(out / best.replace("+", "-") / "model")
+    sampler = Sampler(temperature=0.8)
+    print(f"\nsamples from the {best} model (temperature 0.8, seed = language index):")
+    print("| language | 5 samples |\n|---|---|")
+    for index, label in enumerate(model.config.labels):
+        vectors = [model.condition_vector(label)] * 5
+        print(f"| {label} | {', '.join(model.generate(vectors, 20, sampler, seed=index))} |")
+
+
+def plot_names_curves(out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    for mode in NAMES_MODES:
+        rows = history(out / mode.replace("+", "-"))
+        [line] = ax.plot([r["epoch"] for r in rows], [r["dev_loss"] for r in rows], marker="o",
+                         label=f"{mode}: held-out")
+        ax.plot([r["epoch"] for r in rows], [r["train_loss"] for r in rows], linestyle="--",
+                color=line.get_color(), alpha=0.6, label=f"{mode}: train")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("NLL (nats / char)")
+    ax.set_title("names: conditional vs unconditional generator")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    fig.savefig(FIGURES / "lm-names.png", dpi=100)
+    plt.close(fig)
+    print(f"\ncurves: {(FIGURES / 'lm-names.png').relative_to(REPO)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("ptb-epoch-time")
+    p.add_argument("--tokens", type=int, default=40000)
+    p.set_defaults(handler=ptb_epoch_time)
+    p = commands.add_parser("ptb-report")
+    p.add_argument("--run", default="runs/lm-ptb")
+    p.set_defaults(handler=ptb_report)
+    p = commands.add_parser("shakespeare-report")
+    p.add_argument("--run", default="runs/lm-shakespeare")
+    p.set_defaults(handler=shakespeare_report)
+    p = commands.add_parser("names")
+    p.add_argument("--out", default="runs/lm-names")
+    p.set_defaults(handler=names)
+    args = parser.parse_args()
+    args.handler(args)
+
+
+if __name__ == "__main__":
+    main()
