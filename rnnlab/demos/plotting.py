@@ -1,0 +1,50 @@
+"""Figures for the demos: matplotlib on the Agg backend (no display), small PNG files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+CELL_COLOURS = {
+    "rnn": "tab:blue", "rnn-tanh": "tab:blue", "rnn-sigmoid": "tab:purple",
+    "gru": "tab:green", "lstm": "tab:red",
+}
+DPI = 90
+
+
+def figure(columns: int = 1, rows: int = 1, width: float = 4.6, height: float = 3.4,
+           height_ratios: list[float] | None = None) -> tuple[Figure, list]:
+    """A figure with ``rows × columns`` panels, returned as a flat list of axes (row by row).
+
+    ``height_ratios`` sets the rows' relative heights (the figure height scales with them).
+    """
+    ratios = height_ratios or [1.0] * rows
+    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * sum(ratios)),
+                             squeeze=False, gridspec_kw={"height_ratios": ratios})
+    return fig, [ax for row in axes for ax in row]
+
+
+def save(fig: Figure, path: str | Path) -> Path:
+    """Lay out, write the PNG (90 dpi keeps each file well under 200 KB) and close."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return path
+
+
+def colour(name: str) -> str:
+    """The colour a cell type gets in every figure, so figures read alike."""
+    return CELL_COLOURS.get(name, "tab:gray")
+
+
+def sequential_colours(count: int) -> list:
+    """``count`` colours from light to dark, for curves ordered by a parameter."""
+    return [plt.cm.viridis(x) for x in np.linspace(0.0, 0.85, count)]
