@@ -1,0 +1,248 @@
+"""Stanford Sentiment Treebank benchmark of the sentence classifier (LECTURE §3.3).
+
+Suites (each run is one ``rnnlab train classifier`` process, then ``rnnlab eval classifier``
+on dev and test):
+
+* ``sst2`` — binary SST, trained on every labelled phrase, one run per seed; reports test
+  accuracy (root sentences) as mean ± standard deviation over the seeds.
+* ``sst5`` — the same for the five fine-grained classes.
+* ``compare`` — SST-2 dev accuracy of RNN vs GRU vs LSTM, uni- vs bidirectional, and the
+  pooling choices (last, max, mean, attention), each varied from the main configuration.
+
+Every run lives in ``OUT/<suite>/<variant>/seed<k>/``; the script is safe to rerun: a run
+with ``result.json`` is skipped, a run with a checkpoint continues with ``--resume``, and a
+run directory whose saved arguments differ from the current ones is an error (use another
+``--out``). ``--time-budget`` interrupts a run after that many minutes (it checkpoints, and
+its best model so far is evaluated; the result records that the budget stopped it).
+
+    nice -n 5 .venv/bin/python benchmarks/sst.py --out runs/sst-benchmark            # all
+    .venv/bin/python benchmarks/sst.py --out runs/sst-benchmark --summary-only       # tables
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rnnlab.data.paths import shared_data_dir
+
+REPO = Path(__file__).resolve().parents[1]
+SUITES = ("sst2", "sst5", "compare")
+
+# The main configuration: a one-layer bidirectional LSTM with max pooling over time.
+MAIN = {
+    "cell": "lstm", "layers": 1, "bidirectional": True, "hidden": 150, "embed_dim": 300,
+    "pooling": "max", "dropout": 0.5, "word_dropout": 0.1, "batch_size": 64, "lr": 0.001,
+}
+# Comparison variants on SST-2 dev: each changes the main configuration in one respect.
+VARIANTS = {
+    "lstm-bi-max": {},
+    "gru-bi-max": {"cell": "gru"},
+    "rnn-bi-max": {"cell": "rnn"},
+    "lstm-uni-max": {"bidirectional": False},
+    "lstm-bi-last": {"pooling": "last"},
+    "lstm-bi-mean": {"pooling": "mean"},
+    "lstm-bi-attention": {"pooling": "attention"},
+}
+
+
+def train_argv(options: dict, classes: int, data: Path, epochs: int, seed: int,
+               phrases: bool, out: Path) -> list[str]:
+    argv = ["train", "classifier", "--train", str(data / "train.txt"),
+            "--dev", str(data / "dev.txt"), "--out", str(out), "--format", "sst",
+            "--classes", str(classes), "--epochs", str(epochs), "--seed", str(seed),
+            "--no-progress"]
+    if phrases:
+        argv.append("--phrases")
+    for key, value in options.items():
+        flag = "--" + key.replace("_", "-")
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + key.replace("_", "-"))
+        else:
+            argv += [flag, str(value)]
+    return argv
+
+
+def rnnlab(argv: list[str], log: Path, threads: int, budget_s: float | None) -> tuple[int, bool]:
+    """Run ``rnnlab ARGV`` in a child process (output appended to ``log``).
+
+    Returns its exit status and whether the time budget interrupted it (with SIGINT, so the
+    trainer writes a checkpoint first).
+    """
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
+           "MKL_NUM_THREADS": str(threads)}
+    code = "import sys; from rnnlab.cli import main; sys.exit(main(sys.argv[1:]))"
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(f"\n$ rnnlab {' '.join(argv)}\n")
+        out.flush()
+        child = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=out,
+                                 stderr=subprocess.STDOUT, cwd=REPO, env=env)
+        try:
+            return child.wait(timeout=budget_s), False
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGINT)
+            return child.wait(), True
+
+
+def evaluate(run_dir: Path, data_file: Path, threads: int) -> dict:
+    report = run_dir / f"eval-{data_file.stem}.json"
+    log = run_dir / "eval.log"
+    argv = ["eval", "classifier", "--model", str(run_dir), "--data", str(data_file),
+            "--format", "sst", "--json"]
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    code = "import sys; from rnnlab.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                          cwd=REPO, env=env)
+    log.write_text(done.stderr, encoding="utf-8")
+    if done.returncode:
+        raise RuntimeError(f"eval of {run_dir} on {data_file} failed:\n{done.stderr}")
+    report.write_text(done.stdout, encoding="utf-8")
+    return json.loads(done.stdout)
+
+
+def run_one(run_dir: Path, argv: list[str], data: Path, args: argparse.Namespace) -> dict:
+    """Train (or resume) one run and evaluate it; returns its result.json content."""
+    result_path = run_dir / "result.json"
+    if result_path.is_file():
+        return json.loads(result_path.read_text(encoding="utf-8"))
+    run_dir.mkdir(parents=True, exist_ok=True)
+    saved_argv = run_dir / "argv.json"
+    if saved_argv.is_file() and json.loads(saved_argv.read_text()) != argv:
+        raise SystemExit(f"{run_dir} was started with other arguments; use another --out")
+    saved_argv.write_text(json.dumps(argv), encoding="utf-8")
+    resume = (run_dir / "checkpoint" / "state.json").is_file()
+    timing_path = run_dir / "timing.json"
+    timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {"seconds": 0.0}
+    budget_s = None if args.time_budget is None else args.time_budget * 60 - timing["seconds"]
+    print(f"{'resuming' if resume else 'training'} {run_dir}", flush=True)
+    start = time.perf_counter()
+    status, stopped = rnnlab(argv + (["--resume"] if resume else []), run_dir / "train.log",
+                             args.threads, budget_s if budget_s is None else max(budget_s, 1))
+    timing["seconds"] += time.perf_counter() - start
+    timing_path.write_text(json.dumps(timing), encoding="utf-8")
+    if status != 0 and not stopped:
+        raise RuntimeError(f"training {run_dir} failed (exit {status}); see its train.log")
+    if not (run_dir / "metrics.jsonl").is_file():
+        raise RuntimeError(f"{run_dir}: no epoch finished within the time budget")
+    metrics = [json.loads(line) for line in
+               (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
+    result = {
+        "argv": argv,
+        "train_seconds": round(timing["seconds"], 1),
+        "epochs_run": len(metrics),
+        "stopped_by_time_budget": stopped,
+        "best_epoch": max(metrics, key=lambda row: row["dev_accuracy"])["epoch"],
+        "dev": evaluate(run_dir, data / "dev.txt", args.threads),
+        "test": evaluate(run_dir, data / "test.txt", args.threads),
+    }
+    for split in ("dev", "test"):  # keep the headline numbers, drop the long per-class lists
+        result[split] = {k: result[split][k] for k in ("accuracy", "macro_f1", "examples")}
+    result_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return result
+
+
+def planned_runs(args: argparse.Namespace) -> list[tuple[str, str, int, list[str], Path]]:
+    """(suite, variant, seed, argv, run_dir) for every run the chosen suites need."""
+    runs = []
+    data = Path(args.data)
+    for suite in args.suites:
+        if suite in ("sst2", "sst5"):
+            classes, epochs = (2, args.sst2_epochs) if suite == "sst2" else (5, args.sst5_epochs)
+            variants, seeds = {"lstm-bi-max": {}}, args.seeds
+        else:
+            classes, epochs, variants, seeds = 2, args.compare_epochs, VARIANTS, args.compare_seeds
+        for variant, change in variants.items():
+            for seed in seeds:
+                run_dir = Path(args.out) / suite / variant / f"seed{seed}"
+                argv = train_argv({**MAIN, **change}, classes, data, epochs, seed,
+                                  not args.no_phrases, run_dir)
+                runs.append((suite, variant, seed, argv, run_dir))
+    return runs
+
+
+def _spread(values: list[float]) -> str:
+    mean = statistics.fmean(values)
+    if len(values) == 1:
+        return f"{100 * mean:.2f} (1 seed)"
+    return (f"{100 * mean:.2f} ± {100 * statistics.stdev(values):.2f} "
+            f"(min {100 * min(values):.2f}, max {100 * max(values):.2f}, {len(values)} seeds)")
+
+
+def summary(results: dict[tuple[str, str], list[dict]]) -> str:
+    """Markdown tables: test accuracy of the main suites and the comparison on dev."""
+    lines = []
+    main_rows = [(s, v, rs) for (s, v), rs in results.items() if s in ("sst2", "sst5") and rs]
+    if main_rows:
+        lines += ["| task | test accuracy % | test macro-F1 % | dev accuracy % | "
+                  "minutes per run | epochs (best) |", "|---|---|---|---|---|---|"]
+        for suite, _, rs in main_rows:
+            minutes = ", ".join(f"{r['train_seconds'] / 60:.0f}" for r in rs)
+            epochs = ", ".join(f"{r['epochs_run']} ({r['best_epoch']})" for r in rs)
+            lines.append(
+                f"| {suite.upper()} | {_spread([r['test']['accuracy'] for r in rs])} | "
+                f"{_spread([r['test']['macro_f1'] for r in rs])} | "
+                f"{_spread([r['dev']['accuracy'] for r in rs])} | {minutes} | {epochs} |"
+            )
+    compare_rows = [(v, rs) for (s, v), rs in results.items() if s == "compare" and rs]
+    if compare_rows:
+        lines += ["", "| SST-2 variant | dev accuracy % | minutes per run | epochs (best) |",
+                  "|---|---|---|---|"]
+        for variant, rs in compare_rows:
+            minutes = ", ".join(f"{r['train_seconds'] / 60:.0f}" for r in rs)
+            epochs = ", ".join(f"{r['epochs_run']} ({r['best_epoch']})" for r in rs)
+            lines.append(f"| {variant} | {_spread([r['dev']['accuracy'] for r in rs])} | "
+                         f"{minutes} | {epochs} |")
+    if any(r["stopped_by_time_budget"] for rs in results.values() for r in rs):
+        lines += ["", "Some runs were stopped by --time-budget; their best epoch was evaluated."]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="runs/sst-benchmark")
+    parser.add_argument("--data", default=None,
+                        help="folder with SST train/dev/test.txt (default: the shared data)")
+    parser.add_argument("--suites", nargs="+", choices=SUITES, default=list(SUITES))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--compare-seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--sst2-epochs", type=int, default=6)
+    parser.add_argument("--sst5-epochs", type=int, default=6)
+    parser.add_argument("--compare-epochs", type=int, default=4)
+    parser.add_argument("--no-phrases", action="store_true", help="train on sentences only")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="minutes of training per run before it is interrupted")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS threads per run")
+    parser.add_argument("--summary-only", action="store_true",
+                        help="print the tables of the finished runs; train nothing")
+    args = parser.parse_args()
+    args.data = args.data or str(shared_data_dir() / "sst")
+
+    results: dict[tuple[str, str], list[dict]] = {}
+    for suite, variant, seed, argv, run_dir in planned_runs(args):
+        key = (suite, variant)
+        results.setdefault(key, [])
+        if args.summary_only:
+            if (run_dir / "result.json").is_file():
+                results[key].append(json.loads((run_dir / "result.json").read_text()))
+            continue
+        result = run_one(run_dir, argv, Path(args.data), args)
+        results[key].append(result)
+        print(f"{suite} {variant} seed {seed}: dev {result['dev']['accuracy']:.4f}, "
+              f"test {result['test']['accuracy']:.4f}, {result['train_seconds'] / 60:.1f} min",
+              flush=True)
+    table = summary(results)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
+    (Path(args.out) / "summary.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

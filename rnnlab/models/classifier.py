@@ -1,0 +1,301 @@
+"""Sentence classification, the many-to-one shape of LECTURE §3.3.
+
+    x_1 … x_T ─ embeddings ─▶ RNN/LSTM/GRU encoder (deep, bidirectional; LECTURE §2, §6–§10)
+             ─▶ h_1 … h_T ─ pooling ─▶ s (one vector per sentence; rnnlab.nn.pooling)
+             ─▶ dropout ─▶ ŷ = softmax(W_o s + b_o)
+
+trained with the cross-entropy −log ŷ[y] of each sentence's label (LECTURE §4). A saved
+model directory holds ``weights.safetensors``, ``config.json`` (architecture and whatever
+metadata the trainer adds), ``vocab.json`` and ``labels.json`` — no pickle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnlab import random as rnd
+from rnnlab.data.batching import bucket_batches, pad_sequences
+from rnnlab.data.tokenize import tokenize_english
+from rnnlab.data.vocab import Vocab
+from rnnlab.engine import ops
+from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.io.serialization import load_json, load_model_dir, save_json, save_model_dir
+from rnnlab.nn.layers import Dropout, Embedding, Linear
+from rnnlab.nn.module import Module
+from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
+from rnnlab.recurrent import GRU, LSTM, RNN
+
+MODEL_KIND = "sentence_classifier"
+ENCODERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+
+
+@dataclass
+class ClassifierConfig:
+    """Architecture of a :class:`SentenceClassifier`.
+
+    ``dropout`` applies to the embeddings, between recurrent layers and to the sentence
+    vector; ``word_dropout`` replaces each training token by ``<unk>`` with that
+    probability (so the model learns what to do with unseen words); ``lowercase``
+    lower-cases every token before the vocabulary lookup, at training and prediction time.
+    """
+
+    vocab_size: int
+    num_classes: int
+    embed_dim: int = 300
+    hidden_size: int = 150
+    num_layers: int = 1
+    cell: str = "lstm"
+    bidirectional: bool = True
+    pooling: str = "max"
+    attention_dim: int = 100
+    dropout: float = 0.5
+    word_dropout: float = 0.0
+    lowercase: bool = True
+
+    def __post_init__(self) -> None:
+        if self.cell not in ENCODERS:
+            raise ValueError(f"cell must be one of {sorted(ENCODERS)}, got {self.cell!r}")
+        if self.pooling not in POOLING_METHODS:
+            raise ValueError(f"pooling must be one of {POOLING_METHODS}, got {self.pooling!r}")
+        if self.num_classes < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, got {self.num_classes}")
+        for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers", "attention_dim"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        for name in ("dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+
+@dataclass
+class ClassificationBatch:
+    """Padded token ids (B, T), true lengths (B,) and labels (B,) or None when predicting."""
+
+    ids: np.ndarray
+    lengths: np.ndarray
+    labels: np.ndarray | None = None
+
+    @property
+    def num_tokens(self) -> int:
+        return int(self.lengths.sum())
+
+
+def make_batches(
+    sequences: Sequence[Sequence[int]],
+    labels: Sequence[int] | None = None,
+    batch_size: int = 32,
+    rng: np.random.Generator | None = None,
+    pad_id: int = 0,
+) -> list[ClassificationBatch]:
+    """Length-bucketed batches (shuffled when ``rng`` is given, in a fixed order otherwise).
+
+    Each batch carries its example indices' ids, lengths and (when given) labels.
+    """
+    lengths = [len(s) for s in sequences]
+    groups = bucket_batches(lengths, batch_size, shuffle=rng is not None, rng=rng)
+    out = []
+    for group in groups:
+        ids, lens = pad_sequences([sequences[i] for i in group], pad_id)
+        y = None if labels is None else np.asarray([labels[i] for i in group], np.int64)
+        out.append(ClassificationBatch(ids, lens, y))
+    return out
+
+
+class SentenceClassifier(Module):
+    """Embeddings → recurrent encoder → pooling → dropout → softmax (module docstring).
+
+    ``vocab`` maps (normalised) tokens to ids; ``labels`` names the classes in id order;
+    ``metadata`` is saved beside the config (e.g. how the training data was read); ``rng``
+    draws the initial weights (default: rnnlab's global generator, which also drives dropout
+    and is saved in training checkpoints).
+    """
+
+    def __init__(
+        self,
+        config: ClassifierConfig,
+        vocab: Vocab,
+        labels: Sequence[str],
+        metadata: dict[str, Any] | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if len(vocab) != config.vocab_size:
+            raise ValueError(f"vocab has {len(vocab)} tokens, config says {config.vocab_size}")
+        if len(labels) != config.num_classes or len(set(labels)) != len(labels):
+            raise ValueError(
+                f"labels must be {config.num_classes} distinct names, got {list(labels)}"
+            )
+        init_rng = rng or rnd.generator()
+        self.config, self.vocab, self.labels = config, vocab, [str(x) for x in labels]
+        self.metadata = dict(metadata or {})
+        directions = 2 if config.bidirectional else 1
+        features = directions * config.hidden_size
+        self.embedding = Embedding(
+            config.vocab_size, config.embed_dim, padding_idx=vocab.pad_id, rng=init_rng
+        )
+        self.encoder = ENCODERS[config.cell](
+            config.embed_dim,
+            config.hidden_size,
+            num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0,
+            bidirectional=config.bidirectional,
+            rng=rng,  # kept for dropout between layers: None = the (checkpointed) global one
+        )
+        self.pooling = SentencePooling(
+            config.pooling, features, directions, config.attention_dim, rng=init_rng
+        )
+        self.dropout = Dropout(config.dropout)
+        self.output = Linear(features, config.num_classes, rng=init_rng)
+
+    # ------------------------------------------------------------------ text
+    def tokenize(self, text: str) -> list[str]:
+        """Split raw text as the Penn/Stanford treebanks do (``don't`` → ``do n't``)."""
+        return tokenize_english(text)
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        """Token ids after normalisation; unknown words map to ``<unk>``.
+
+        Raises:
+            ValueError: an empty token list (there is nothing to classify).
+        """
+        if not tokens:
+            raise ValueError("cannot classify an empty text")
+        if self.config.lowercase:
+            tokens = [t.lower() for t in tokens]
+        return self.vocab.encode(tokens)
+
+    # --------------------------------------------------------------- network
+    def forward(self, ids: np.ndarray, lengths: np.ndarray) -> Tensor:
+        """Class scores (B, C) for padded ids (B, T) with true lengths (B,)."""
+        ids = np.asarray(ids)
+        if self.training and self.config.word_dropout:
+            drop = rnd.generator().random(ids.shape) < self.config.word_dropout
+            ids = np.where(drop & (ids != self.vocab.pad_id), self.vocab.unk_id, ids)
+        embedded = self.dropout(self.embedding(ids.T))  # time-major (T, B, E)
+        states, _ = self.encoder(embedded, lengths=lengths)
+        sentence = self.dropout(self.pooling(states, lengths))
+        return self.output(sentence)
+
+    def loss(self, batch: ClassificationBatch) -> Tensor:
+        """Mean cross-entropy −log softmax(W_o s + b_o)[y] over the batch (LECTURE §4)."""
+        return ops.cross_entropy(self(batch.ids, batch.lengths), batch.labels)
+
+    def predict_proba_ids(
+        self, sequences: Sequence[Sequence[int]], batch_size: int = 128
+    ) -> np.ndarray:
+        """Class probabilities (N, C) for id sequences, in their input order."""
+        probs = np.zeros((len(sequences), self.config.num_classes), np.float64)
+        order = np.argsort([len(s) for s in sequences], kind="stable")
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                for start in range(0, len(order), batch_size):
+                    rows = order[start : start + batch_size]
+                    ids, lengths = pad_sequences([sequences[i] for i in rows], self.vocab.pad_id)
+                    probs[rows] = ops.softmax(self(ids, lengths), axis=-1).data
+        finally:
+            self.train(was_training)
+        return probs
+
+    def predict_proba(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """Class probabilities (N, C) for tokenised sentences."""
+        return self.predict_proba_ids([self.encode(tokens) for tokens in token_lists])
+
+    def classify(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+        """(label, probability) of the most probable class for each raw text."""
+        probs = self.predict_proba([self.tokenize(text) for text in texts])
+        best = probs.argmax(axis=1)
+        return [(self.labels[k], float(p[k])) for k, p in zip(best, probs, strict=True)]
+
+    # ------------------------------------------------------------- save/load
+    def save(self, directory: str | Path) -> Path:
+        """Write weights, config (with metadata), vocabulary and label names to ``directory``."""
+        config = {"model": MODEL_KIND, "config": asdict(self.config), "metadata": self.metadata}
+        path = save_model_dir(directory, self.state_dict(), config, vocab=self.vocab.to_dict())
+        save_json(path / "labels.json", self.labels)
+        return path
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SentenceClassifier:
+        """Rebuild a classifier saved by :meth:`save`.
+
+        Raises:
+            FileNotFoundError: the directory or one of its files is missing.
+            ValueError: the directory holds another kind of model or a broken config.
+        """
+        directory = Path(directory)
+        state, saved = load_model_dir(directory)
+        if not isinstance(saved, dict) or saved.get("model") != MODEL_KIND:
+            raise ValueError(f"{directory} does not hold a sentence classifier")
+        try:
+            config = ClassifierConfig(**saved["config"])
+        except (KeyError, TypeError) as error:
+            raise ValueError(
+                f"{directory}/config.json: invalid classifier config ({error})"
+            ) from error
+        vocab = Vocab.from_dict(load_json(directory / "vocab.json"))
+        labels = load_json(directory / "labels.json")
+        model = cls(config, vocab, labels, metadata=saved.get("metadata"))
+        model.load_state_dict(state)
+        model.eval()
+        return model
+
+
+@dataclass
+class ClassificationReport:
+    """Accuracy, macro-averaged F1 and the confusion matrix (rows gold, columns predicted)."""
+
+    labels: list[str]
+    confusion: np.ndarray
+    per_class: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return int(self.confusion.sum())
+
+    @property
+    def accuracy(self) -> float:
+        return float(np.trace(self.confusion) / max(self.total, 1))
+
+    @property
+    def macro_f1(self) -> float:
+        return float(np.mean([scores["f1"] for scores in self.per_class.values()]))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "examples": self.total,
+            "accuracy": self.accuracy,
+            "macro_f1": self.macro_f1,
+            "labels": self.labels,
+            "confusion": self.confusion.tolist(),
+            "per_class": self.per_class,
+        }
+
+
+def classification_report(
+    gold: Sequence[int], predicted: Sequence[int], labels: Sequence[str]
+) -> ClassificationReport:
+    """Confusion matrix C[g, p] and per-class precision P = C[k,k]/Σ_g C[g,k],
+    recall R = C[k,k]/Σ_p C[k,p], F1 = 2PR/(P + R) (0 where undefined)."""
+    k = len(labels)
+    confusion = np.zeros((k, k), np.int64)
+    np.add.at(confusion, (np.asarray(gold, np.int64), np.asarray(predicted, np.int64)), 1)
+    per_class = {}
+    for i, name in enumerate(labels):
+        hits = confusion[i, i]
+        precision = hits / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
+        recall = hits / confusion[i].sum() if confusion[i].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {
+            "precision": float(precision),
+            "recall": float(recall),
+            "f1": float(f1),
+            "support": int(confusion[i].sum()),
+        }
+    return ClassificationReport(list(labels), confusion, per_class)
