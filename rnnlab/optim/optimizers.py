@@ -104,25 +104,36 @@ class Adam(Optimizer):
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
         self.m: list[np.ndarray | None] = [None] * len(self.params)
         self.v: list[np.ndarray | None] = [None] * len(self.params)
+        self._scratch: dict[int, np.ndarray] = {}
 
     def _buffers(self) -> dict[str, list[np.ndarray | None]]:
         return {"m": self.m, "v": self.v}
 
     def _update(self, i: int, p: Parameter) -> None:
+        """One Adam step, in place: no temporary array the size of the parameter per term."""
         b1, b2 = self.betas
-        g = p.grad
+        g = p.grad.astype(p.data.dtype, copy=False)
         if self.m[i] is None:
             self.m[i] = np.zeros_like(p.data)
             self.v[i] = np.zeros_like(p.data)
         m, v = self.m[i], self.v[i]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        v += (1 - b2) * g * g
+        scratch = self._scratch.get(i)
+        if scratch is None or scratch.shape != p.data.shape:
+            scratch = self._scratch[i] = np.empty_like(p.data)
         t = self.step_count
+        m *= b1  # m ← β₁m + (1 − β₁)g
+        np.multiply(g, 1 - b1, out=scratch)
+        m += scratch
+        v *= b2  # v ← β₂v + (1 − β₂)g²
+        np.multiply(g, g, out=scratch)
+        scratch *= 1 - b2
+        v += scratch
         if self.weight_decay:
-            p.data -= (self.lr * self.weight_decay) * p.data
+            p.data *= 1 - self.lr * self.weight_decay
         # m̂ / (√v̂ + ε) with m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ): ε is added to √v̂, not √v
-        denominator = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
-        step = self.lr / (1 - b1**t) * m / denominator
-        p.data -= step.astype(p.data.dtype, copy=False)
+        np.sqrt(v, out=scratch)
+        scratch *= 1 / math.sqrt(1 - b2**t)
+        scratch += self.eps
+        np.divide(m, scratch, out=scratch)
+        scratch *= self.lr / (1 - b1**t)
+        p.data -= scratch

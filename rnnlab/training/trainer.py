@@ -10,7 +10,10 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
 * a NaN or infinite loss or gradient stops training with :class:`NonFiniteLossError` naming
   the epoch and step, before any parameter is touched — nothing is silently trained on;
 * the best model on the dev metric is saved as it appears; ``patience`` epochs without
-  improvement stop the run; metrics go to ``metrics.jsonl`` and ``learning_curves.png``.
+  improvement stop the run; metrics go to ``metrics.jsonl`` and ``learning_curves.png``;
+* ``time_budget_minutes`` stops a run (with a checkpoint) once its training time, summed
+  over resumes, reaches the budget; a finished run resumed with more epochs or a larger
+  budget goes on where it stopped.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ class TrainerConfig:
     monitor: str = "loss"  # dev metric deciding "best"
     monitor_mode: str = "min"  # "min" or "max"
     checkpoint_every: int = 200  # steps; 0 = only at epoch ends
+    time_budget_minutes: float = 0.0  # training time limit over all resumes; 0 = none
     seed: int = 0
     progress: bool = True
 
@@ -93,6 +97,8 @@ class LoopState:
     epoch_loss_sum: float = 0.0
     epoch_items: int = 0
     finished: bool = False
+    stopped_early: bool = False
+    train_seconds: float = 0.0
 
 
 def make_optimizer(params: Sequence, config: TrainerConfig) -> Optimizer:
@@ -161,6 +167,7 @@ class Trainer:
             if not (self.checkpoint_dir / "state.json").exists():
                 raise FileNotFoundError(f"--resume: no checkpoint in {self.checkpoint_dir}")
             self.load_checkpoint()
+            self._reopen_if_extended()
             print(
                 f"resumed from {self.checkpoint_dir}: epoch {self.state.epoch}, "
                 f"step {self.state.step_in_epoch}"
@@ -173,11 +180,27 @@ class Trainer:
                 self._run_epoch()
         except KeyboardInterrupt:
             self.save_checkpoint()
+            self._plot()
             print(f"\ninterrupted: checkpoint saved in {self.checkpoint_dir}; rerun with --resume")
             raise
         self.state.finished = True
         self.save_checkpoint()
+        self._plot()
         return self.state.history
+
+    def _over_budget(self) -> bool:
+        budget = self.config.time_budget_minutes
+        return budget > 0 and self.state.train_seconds >= 60 * budget
+
+    def _reopen_if_extended(self) -> None:
+        """A run that ended by its epoch count or time budget continues if those grew."""
+        state = self.state
+        if state.finished and not state.stopped_early and not self._over_budget():
+            state.finished = state.epoch > self.config.epochs
+
+    def _plot(self) -> None:
+        if self.state.history:
+            plot_learning_curves(self.state.history, self.out_dir / "learning_curves.png")
 
     def _run_epoch(self) -> None:
         state, config = self.state, self.config
@@ -199,7 +222,9 @@ class Trainer:
         )
         items_seen = 0
         for batch in batches[state.step_in_epoch :]:
+            step_start = time.perf_counter()
             loss_value = self._train_step(batch)
+            state.train_seconds += time.perf_counter() - step_start
             n = self.batch_items(batch)
             items_seen += n
             state.epoch_loss_sum += loss_value * n
@@ -215,6 +240,16 @@ class Trainer:
             bar.update(1)
             if config.checkpoint_every and state.global_step % config.checkpoint_every == 0:
                 self.save_checkpoint()
+            if self._over_budget():
+                bar.close()
+                state.finished = True
+                self.save_checkpoint()
+                print(
+                    f"time budget of {config.time_budget_minutes:g} min reached at epoch "
+                    f"{state.epoch}, step {state.step_in_epoch}; checkpoint saved (resume with "
+                    "a larger budget to go on)"
+                )
+                return
         bar.close()
         self._end_epoch(time.perf_counter() - start_time)
 
@@ -267,7 +302,8 @@ class Trainer:
         state.history.append(row)
         with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(row) + "\n")
-        plot_learning_curves(state.history, self.out_dir / "learning_curves.png")
+        if seconds >= 20:  # cheap next to the epoch; short epochs plot once at the end
+            self._plot()
         shown = ", ".join(f"{k}={v:.4f}" for k, v in row.items() if isinstance(v, float))
         print(f"epoch {state.epoch}: {shown}" + ("  (best so far, saved)" if improved else ""))
 
@@ -277,7 +313,7 @@ class Trainer:
             state.lr *= config.lr_decay
         if config.patience and state.bad_epochs >= config.patience:
             print(f"early stop: dev {config.monitor} did not improve for {config.patience} epochs")
-            state.finished = True
+            state.finished = state.stopped_early = True
         state.epoch += 1
         state.step_in_epoch = 0
         state.epoch_loss_sum, state.epoch_items = 0.0, 0

@@ -123,3 +123,26 @@ def test_resume_without_checkpoint_is_a_clear_error(tmp_path: Path):
     trainer = Trainer(TinyRegressor(), config(), tmp_path, batches(make_data()))
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         trainer.fit(resume=True)
+
+
+def test_finished_run_resumes_with_more_epochs(tmp_path: Path):
+    data = make_data()
+    straight = TinyRegressor()
+    Trainer(straight, config(epochs=3), tmp_path / "a", batches(data)).fit()
+
+    first = TinyRegressor()
+    Trainer(first, config(epochs=2), tmp_path / "b", batches(data)).fit()
+    extended = TinyRegressor()
+    history = Trainer(extended, config(epochs=3), tmp_path / "b", batches(data)).fit(resume=True)
+    assert [row["epoch"] for row in history] == [1, 2, 3]
+    for name, value in straight.state_dict().items():
+        np.testing.assert_array_equal(extended.state_dict()[name], value, err_msg=name)
+
+
+def test_time_budget_stops_with_a_checkpoint(tmp_path: Path):
+    trainer = Trainer(TinyRegressor(), config(epochs=50, time_budget_minutes=1e-9), tmp_path,
+                      batches(make_data()))
+    trainer.fit()
+    assert trainer.state.epoch == 1 and trainer.state.step_in_epoch == 1
+    saved = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert saved["loop"]["finished"] and not saved["loop"]["stopped_early"]
