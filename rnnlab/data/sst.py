@@ -25,6 +25,15 @@ _BRACKET_WORDS = {
     "-LCB-": "{",
     "-RCB-": "}",
 }
+# The treebank escapes "/" and "*" with a backslash (e.g. 9\/11, and\/or).
+_BACKSLASH_ESCAPE = re.compile(r"\\([/*])")
+
+
+def _unescape(word: str) -> str:
+    """Undo the treebank's escapes: -LRB- becomes (, a backslash before / or * is dropped."""
+    return _BACKSLASH_ESCAPE.sub(r"\1", _BRACKET_WORDS.get(word, word))
+
+
 # Only ASCII whitespace separates tokens: SST words may contain U+00A0 (e.g. "8\xa01\\/2").
 _TOKEN = re.compile(r"\(|\)|[^ \t\n\r\f\v()]+")
 _LABEL = re.compile(f"[0-{NUM_LABELS - 1}]")
@@ -69,7 +78,7 @@ class _TreeSyntaxError(Exception):
 
 def parse_sst_tree(text: str) -> SSTTree:
     """Parse one bracketed tree; ``-LRB-``/``-RRB-`` (and square/curly variants) in leaves
-    become the bracket characters.
+    become the bracket characters, and ``\\/``, ``\\*`` become ``/``, ``*``.
 
     Raises:
         ValueError: the text is not a single well-formed tree with labels 0-4.
@@ -105,7 +114,7 @@ def _parse_node(tokens: list[str], pos: int) -> tuple[SSTTree, int]:
         pos += 1
         if pos >= len(tokens) or tokens[pos] != ")":
             raise _TreeSyntaxError(f"expected ')' after the word {word!r}")
-        return SSTTree(label, word=_BRACKET_WORDS.get(word, word)), pos + 1
+        return SSTTree(label, word=_unescape(word)), pos + 1
     children = []
     while pos < len(tokens) and tokens[pos] == "(":
         child, pos = _parse_node(tokens, pos)

@@ -73,3 +73,10 @@ def test_malformed_trees_raise_with_file_and_line(tmp_path, tree, reason):
         read_sst_trees(path)
     assert str(info.value).startswith(f"{path}:3: malformed tree")
     assert reason in str(info.value)
+
+
+def test_backslash_escapes_are_undone():
+    from rnnlab.data.sst import parse_sst_tree
+
+    tree = parse_sst_tree(r"(2 (2 9\/11) (2 (2 and\/or) (2 a\*b)))")
+    assert tree.leaves() == ["9/11", "and/or", "a*b"]
