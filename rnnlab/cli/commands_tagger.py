@@ -1,0 +1,223 @@
+"""``rnnlab train tagger``, ``rnnlab tag`` and ``rnnlab eval tagger`` (LECTURE §3.1, §11).
+
+``rnnlab tag`` reads CoNLL-U (every byte kept except the UPOS/XPOS columns, which get the
+predictions) or plain text (one sentence per line, tokenised with
+``rnnlab.data.tokenize.tokenize_english``; the output is CoNLL-U). Without ``--model`` the
+shipped English model (UD English EWT) is used; a training output directory works too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from rnnlab.data._files import BOM, read_utf8, split_lines
+from rnnlab.data.conllu_io import format_conllu, parse_conllu
+from rnnlab.data.errors import DataFormatError
+from rnnlab.data.tokenize import tokenize_english
+from rnnlab.models.tagger import NO_TAG, Tagger, TaggerConfig
+from rnnlab.models.tagger_metrics import evaluate_tagger
+from rnnlab.models.tagger_training import load_training_data, read_gold_conllu, train_tagger
+from rnnlab.training.trainer import BEST_DIR, TrainerConfig
+
+STDIN = "<stdin>"
+
+
+def resolve_model_dir(path: str | None) -> Path | None:
+    """None (the default model), a model directory, or a training run's ``OUT/model``."""
+    if path is None:
+        return None
+    directory = Path(path)
+    return directory / BEST_DIR if (directory / BEST_DIR / "config.json").is_file() else directory
+
+
+def read_input(path: str | None) -> tuple[str, str]:
+    """``(text, source name)`` of a UTF-8 file, or of standard input when ``path`` is None."""
+    if path is not None:
+        return read_utf8(path, keep_bom=True), path
+    data = sys.stdin.buffer.read()
+    try:
+        return data.decode("utf-8"), STDIN
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DataFormatError(STDIN, line, f"invalid UTF-8 byte sequence ({exc.reason})") from None
+
+
+def input_format(path: str | None, fmt: str | None) -> str:
+    """``fmt`` if given, else conllu for *.conllu / *.conll files and text for anything else."""
+    if fmt is not None:
+        return fmt
+    return "conllu" if path and Path(path).suffix.lower() in (".conllu", ".conll") else "text"
+
+
+def tag_conllu(model: Tagger, text: str, source: str, batch_size: int) -> str:
+    """The CoNLL-U ``text`` with UPOS (and XPOS, when the model predicts it) filled in."""
+    sentences = parse_conllu(text, source=source)
+    upos, xpos = model.predict([s.words for s in sentences], batch_size)
+    return format_conllu(sentences, upos, xpos)
+
+
+def tag_text(model: Tagger, text: str, batch_size: int) -> str:
+    """CoNLL-U for plain text, one sentence per non-blank line (``# sent_id`` = line number)."""
+    lines = [(number, line.strip()) for number, line in
+             enumerate(split_lines(text.removeprefix(BOM)), start=1) if line.strip()]
+    tokens = [tokenize_english(line) for _, line in lines]
+    upos, xpos = model.predict(tokens, batch_size)
+    out = []
+    for i, (number, line) in enumerate(lines):
+        out.append(f"# sent_id = {number}\n# text = {line}\n")
+        for j, word in enumerate(tokens[i]):
+            x = NO_TAG if xpos is None else xpos[i][j]
+            out.append(f"{j + 1}\t{word}\t_\t{upos[i][j]}\t{x}\t_\t_\t_\t_\t_\n")
+        out.append("\n")
+    return "".join(out)
+
+
+def write_output(text: str, path: str | None) -> None:
+    data = text.encode("utf-8")
+    if path is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    else:
+        Path(path).write_bytes(data)
+
+
+# ------------------------------------------------------------------ handlers
+def run_train(args: argparse.Namespace) -> int:
+    config = TaggerConfig(
+        word_dim=args.word_dim, char_dim=args.char_dim, char_hidden=args.char_hidden,
+        hidden=args.hidden, layers=args.layers, dropout=args.dropout,
+        word_dropout=args.word_dropout, min_word_freq=args.min_freq,
+        max_word_chars=args.max_word_chars, word_init_std=args.word_init_std, crf=args.crf,
+    )
+    trainer_config = TrainerConfig(
+        epochs=args.epochs, lr=args.lr, clip_norm=args.clip, lr_schedule=args.lr_schedule,
+        lr_decay=args.lr_decay, patience=args.patience, monitor="upos_accuracy",
+        monitor_mode="max", checkpoint_every=args.checkpoint_every, seed=args.seed,
+        progress=not args.no_progress,
+    )
+    data = load_training_data(args.train, args.dev, args.max_train_sentences)
+    print(f"train: {len(data.train)} sentences, {sum(map(len, data.train))} words; "
+          f"dev: {len(data.dev)} sentences", flush=True)
+    wall, cpu = time.perf_counter(), time.process_time()
+    train_tagger(data, args.out, config, trainer_config, args.batch_size, args.resume)
+    print(f"training took {time.perf_counter() - wall:.0f} s wall-clock, "
+          f"{time.process_time() - cpu:.0f} s CPU; best model in {Path(args.out) / BEST_DIR}")
+    return 0
+
+
+def run_tag(args: argparse.Namespace) -> int:
+    model = Tagger.load(resolve_model_dir(args.model))
+    text, source = read_input(args.input)
+    if input_format(args.input, args.format) == "conllu":
+        tagged = tag_conllu(model, text, source, args.batch_size)
+    else:
+        tagged = tag_text(model, text, args.batch_size)
+    write_output(tagged, args.output)
+    return 0
+
+
+def format_report(result: dict) -> str:
+    """A human-readable evaluation summary."""
+    lines = [f"{result['sentences']} sentences, {result['tokens']} words "
+             f"({result['tokens_per_second']:.0f} words/s)",
+             f"UPOS accuracy {100 * result['upos_accuracy']:.2f}%"]
+    if "xpos_accuracy" in result:
+        lines.append(f"XPOS accuracy {100 * result['xpos_accuracy']:.2f}%")
+    unseen = (f"unseen words: {result['unseen_tokens']}, "
+              f"UPOS {100 * result['unseen_upos_accuracy']:.2f}%")
+    if "unseen_xpos_accuracy" in result:
+        unseen += f", XPOS {100 * result['unseen_xpos_accuracy']:.2f}%"
+    lines += [unseen, "", f"{'UPOS':<8}{'prec':>8}{'recall':>8}{'F1':>8}{'support':>9}"]
+    for tag, s in result["upos"]["per_tag"].items():
+        lines.append(f"{tag:<8}{100 * s['precision']:8.2f}{100 * s['recall']:8.2f}"
+                     f"{100 * s['f1']:8.2f}{s['support']:9d}")
+    lines += ["", "most frequent UPOS confusions (gold -> predicted: count)"]
+    lines += [f"  {c['gold']} -> {c['predicted']}: {c['count']}"
+              for c in result["upos"]["confusions"]]
+    return "\n".join(lines)
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    model = Tagger.load(resolve_model_dir(args.model))
+    sentences = read_gold_conllu(args.data)
+    has_xpos = any(t != NO_TAG for s in sentences for t in s.xpos)
+    result = evaluate_tagger(
+        model, [s.words for s in sentences], [s.upos for s in sentences],
+        [s.xpos for s in sentences] if has_xpos else None, args.batch_size,
+    )
+    print(json.dumps(result, indent=2) if args.json else format_report(result))
+    return 0
+
+
+# -------------------------------------------------------------------- parsers
+def register(groups) -> None:
+    defaults = TaggerConfig()
+    p = groups.train.add_parser(
+        "tagger", help="train a part-of-speech tagger on CoNLL-U files",
+        description="Train a word+character BiLSTM part-of-speech tagger (UPOS, and XPOS "
+        "when the data has it). Defaults are the recipe of the shipped English model.",
+    )
+    p.add_argument("--train", required=True, help="training CoNLL-U file")
+    p.add_argument("--dev", required=True, help="dev CoNLL-U file (UPOS accuracy picks the "
+                   "best epoch)")
+    p.add_argument("--out", required=True, help="output directory (model/, checkpoint/, logs)")
+    p.add_argument("--epochs", type=int, default=18)
+    p.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
+    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
+    p.add_argument("--clip", type=float, default=5.0, help="gradient-norm clipping (0: off)")
+    p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default="plateau")
+    p.add_argument("--lr-decay", type=float, default=0.5)
+    p.add_argument("--patience", type=int, default=5,
+                   help="stop after this many epochs without dev improvement (0: never)")
+    p.add_argument("--word-dim", type=int, default=defaults.word_dim)
+    p.add_argument("--char-dim", type=int, default=defaults.char_dim)
+    p.add_argument("--char-hidden", type=int, default=defaults.char_hidden,
+                   help="character BiLSTM size per direction")
+    p.add_argument("--hidden", type=int, default=defaults.hidden,
+                   help="word BiLSTM size per direction")
+    p.add_argument("--layers", type=int, default=defaults.layers)
+    p.add_argument("--dropout", type=float, default=defaults.dropout)
+    p.add_argument("--word-dropout", type=float, default=defaults.word_dropout,
+                   help="probability of replacing a training word by <unk>")
+    p.add_argument("--min-freq", type=int, default=defaults.min_word_freq,
+                   help="words seen fewer times share the <unk> embedding")
+    p.add_argument("--max-word-chars", type=int, default=defaults.max_word_chars)
+    p.add_argument("--word-init-std", type=float, default=defaults.word_init_std,
+                   help="standard deviation of the initial word vectors")
+    p.add_argument("--crf", action="store_true", help="linear-chain CRF head for UPOS")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-train-sentences", type=int, default=None,
+                   help="use only the first N training sentences")
+    p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=run_train)
+
+    p = groups.top.add_parser(
+        "tag", help="tag CoNLL-U or plain text with a part-of-speech tagger",
+        description="Tag words with UPOS and XPOS. CoNLL-U input keeps every other byte; "
+        "plain text (one sentence per line) is tokenised and written as CoNLL-U.",
+    )
+    p.add_argument("--model", default=None, help="model directory (default: shipped English)")
+    p.add_argument("--input", default=None, help="input file (default: standard input)")
+    p.add_argument("--output", default=None, help="output file (default: standard output)")
+    p.add_argument("--format", choices=("conllu", "text"), default=None,
+                   help="input format (default: conllu for *.conllu/*.conll, else text)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(handler=run_tag)
+
+    p = groups.eval.add_parser(
+        "tagger", help="score a tagger on a gold CoNLL-U file",
+        description="UPOS/XPOS accuracy, per-tag precision/recall/F1, frequent confusions "
+        "and accuracy on words unseen in training.",
+    )
+    p.add_argument("--model", default=None, help="model directory (default: shipped English)")
+    p.add_argument("--data", required=True, help="gold CoNLL-U file")
+    p.add_argument("--json", action="store_true", help="print the full result as JSON")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.set_defaults(handler=run_eval)

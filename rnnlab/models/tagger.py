@@ -1,0 +1,379 @@
+"""Part-of-speech tagging, the many-to-many same-length shape of LECTURE §3.1 and §11.
+
+For each word w_t of a sentence::
+
+    x_t = [ e(key(w_t)) ; r(w_t) ]           word embedding ; character BiLSTM (nn.char_encoder)
+    h_1 … h_T = BiLSTM²(x_1 … x_T)           deep bidirectional LSTM, LECTURE §10
+    ŷ_t^UPOS = softmax(U_u h_t + c_u)        y_t = g(U [→h_t; ←h_t] + c), LECTURE §10
+    ŷ_t^XPOS = softmax(U_x h_t + c_x)
+
+trained with the summed token cross-entropies of the two heads (LECTURE §4); with
+``crf=True`` the UPOS head is a linear-chain CRF over U_u h_t + c_u instead (nn.crf) and
+is decoded with Viterbi. Unknown words: the embedding key is the lower-cased form with
+digits mapped to 0; keys seen fewer than ``min_word_freq`` times in training share
+``<unk>``, and in training each word is replaced by ``<unk>`` with probability
+``word_dropout`` so the ``<unk>`` vector and the character encoder learn to carry the
+prediction alone. Word vectors start small, N(0, ``word_init_std``²): Adam moves each
+weight by about the learning rate per update, so a rare word's vector would otherwise stay
+the random N(0, 1) draw it started as — noise as loud as the signal. Every word still gets
+its character vector, which sees the original case and spelling.
+
+A saved model directory holds ``weights.safetensors``, ``config.json``, the vocabularies
+(``words.json``, ``chars.json``, ``upos.json``, ``xpos.json``) and ``train_forms.json``
+(every word form of the training data, to score unseen words) — no pickle.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from rnnlab import random as rnd
+from rnnlab.data.batching import pad_sequences
+from rnnlab.data.vocab import Vocab
+from rnnlab.engine import ops
+from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.io.serialization import load_json, load_model_dir, save_model_dir
+from rnnlab.nn.char_encoder import CharEncoder, char_id_matrix
+from rnnlab.nn.crf import LinearChainCRF
+from rnnlab.nn.layers import Dropout, Embedding, Linear
+from rnnlab.nn.module import Module
+from rnnlab.recurrent.layers import LSTM
+
+MODEL_KIND = "pos_tagger"
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "pretrained" / "en_ewt_tagger"
+IGNORE = -100  # target id of padding and of words without a gold tag
+NO_TAG = "_"  # CoNLL-U's "no value"
+_DIGIT = re.compile(r"\d")
+
+
+def word_key(form: str) -> str:
+    """The word-embedding key of a form: lower-cased, every digit replaced by 0."""
+    return _DIGIT.sub("0", form.lower())
+
+
+class TaggedSentenceLike(Protocol):
+    """What training needs from a sentence (``rnnlab.data.conllu_io.ConlluSentence`` fits)."""
+
+    words: Sequence[str]
+    upos: Sequence[str]
+    xpos: Sequence[str]
+
+
+@dataclass
+class TaggerConfig:
+    """Architecture of a :class:`Tagger` (see the module docstring)."""
+
+    word_dim: int = 100
+    char_dim: int = 50
+    char_hidden: int = 64
+    hidden: int = 128
+    layers: int = 2
+    dropout: float = 0.33
+    word_dropout: float = 0.1
+    min_word_freq: int = 2
+    max_word_chars: int = 20
+    word_init_std: float = 0.1
+    crf: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("word_dim", "char_dim", "char_hidden", "hidden", "layers",
+                     "min_word_freq", "max_word_chars"):
+            value = getattr(self, name)
+            if int(value) != value or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.word_init_std <= 0:
+            raise ValueError(f"word_init_std must be positive, got {self.word_init_std}")
+        for name in ("dropout", "word_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class TaggedWord:
+    """One word with its predicted tags (``xpos`` is None for a model without an XPOS head)."""
+
+    word: str
+    upos: str
+    xpos: str | None
+
+
+@dataclass
+class TaggerBatch:
+    """A padded batch, time-major.
+
+    ``word_ids`` (T, B) embedding ids; ``lengths`` (B,); ``char_ids`` (L, U) and
+    ``char_lengths`` (U,) the characters of the batch's U distinct forms; ``form_index``
+    (T, B) the row of each word's form among those U; ``upos``/``xpos`` (T, B) gold ids,
+    ``IGNORE`` on padding (None when not given).
+    """
+
+    word_ids: np.ndarray
+    lengths: np.ndarray
+    char_ids: np.ndarray
+    char_lengths: np.ndarray
+    form_index: np.ndarray
+    upos: np.ndarray | None = None
+    xpos: np.ndarray | None = None
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.lengths.sum())
+
+
+def _tag_ids(
+    tag_seqs: Sequence[Sequence[str]], vocab: Vocab, width: int
+) -> np.ndarray:
+    """(T, B) ids of gold tags, IGNORE on padding and on "_"."""
+    ids = np.full((len(tag_seqs), width), IGNORE, np.int64)
+    for row, tags in enumerate(tag_seqs):
+        ids[row, : len(tags)] = [IGNORE if t == NO_TAG else vocab.token_to_id(t) for t in tags]
+    return ids.T.copy()
+
+
+class Tagger(Module):
+    """Word + character BiLSTM tagger with UPOS and (optional) XPOS heads.
+
+    Build one for training with :meth:`build`, load a trained one with :meth:`load` (the
+    shipped English model when no directory is given), tag with :meth:`tag` /
+    :meth:`tag_many`.
+    """
+
+    def __init__(
+        self,
+        config: TaggerConfig,
+        words: Vocab,
+        chars: Vocab,
+        upos: Vocab,
+        xpos: Vocab | None = None,
+        train_forms: Sequence[str] = (),
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.words, self.chars, self.upos_vocab, self.xpos_vocab = words, chars, upos, xpos
+        self.train_forms = frozenset(train_forms)
+        self.word_embedding = Embedding(len(words), config.word_dim, padding_idx=words.pad_id)
+        self.word_embedding.weight.data *= np.float32(config.word_init_std)
+        self.char_encoder = CharEncoder(
+            len(chars), config.char_dim, config.char_hidden, padding_idx=chars.pad_id
+        )
+        self.input_dropout = Dropout(config.dropout)
+        self.lstm = LSTM(
+            config.word_dim + self.char_encoder.output_size,
+            config.hidden,
+            num_layers=config.layers,
+            bidirectional=True,
+            dropout=config.dropout if config.layers > 1 else 0.0,
+        )
+        self.output_dropout = Dropout(config.dropout)
+        self.upos_head = Linear(2 * config.hidden, len(upos))
+        self.xpos_head = Linear(2 * config.hidden, len(xpos)) if xpos is not None else None
+        self.crf = LinearChainCRF(len(upos)) if config.crf else None
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def build(
+        cls, sentences: Sequence[TaggedSentenceLike], config: TaggerConfig | None = None
+    ) -> Tagger:
+        """A fresh model whose vocabularies come from the training ``sentences``.
+
+        The XPOS head exists when some word has an XPOS other than ``_``.
+        """
+        config = config or TaggerConfig()
+        if not sentences:
+            raise ValueError("cannot build a tagger from zero training sentences")
+        forms = {w for s in sentences for w in s.words}
+        words = Vocab.build(
+            ([word_key(w) for w in s.words] for s in sentences), min_freq=config.min_word_freq
+        )
+        chars = Vocab.build("".join(s.words) for s in sentences)
+        upos = Vocab.build((s.upos for s in sentences), pad=None, unk=None)
+        xpos_tags = [[t for t in s.xpos if t != NO_TAG] for s in sentences]
+        has_xpos = any(xpos_tags)
+        xpos = Vocab.build(xpos_tags, pad=None, unk=None) if has_xpos else None
+        return cls(config, words, chars, upos, xpos, train_forms=sorted(forms))
+
+    # ------------------------------------------------------------------ encoding
+    def encode(
+        self,
+        sentences: Sequence[Sequence[str]],
+        upos: Sequence[Sequence[str]] | None = None,
+        xpos: Sequence[Sequence[str]] | None = None,
+    ) -> TaggerBatch:
+        """Pad a batch of tokenised sentences (and gold tags, for training)."""
+        if any(len(s) == 0 for s in sentences):
+            raise ValueError("cannot tag an empty sentence")
+        word_ids, lengths = pad_sequences(
+            [[self.words.token_to_id(word_key(w)) for w in s] for s in sentences],
+            self.words.pad_id,
+        )
+        distinct: dict[str, int] = {}
+        form_index = np.zeros(word_ids.shape, np.int64)
+        for row, sentence in enumerate(sentences):
+            form_index[row, : len(sentence)] = [distinct.setdefault(w, len(distinct))
+                                                for w in sentence]
+        char_ids, char_lengths = char_id_matrix(
+            list(distinct), self.chars.token_to_id, self.config.max_word_chars, self.chars.pad_id
+        )
+        width = word_ids.shape[1]
+        return TaggerBatch(
+            word_ids=word_ids.T.copy(),
+            lengths=lengths,
+            char_ids=char_ids,
+            char_lengths=char_lengths,
+            form_index=form_index.T.copy(),
+            upos=None if upos is None else _tag_ids(upos, self.upos_vocab, width),
+            xpos=None if xpos is None or self.xpos_vocab is None
+            else _tag_ids(xpos, self.xpos_vocab, width),
+        )
+
+    # ------------------------------------------------------------------- forward
+    def scores(self, batch: TaggerBatch) -> tuple[Tensor, Tensor | None]:
+        """UPOS and XPOS scores, each (T, B, tags); XPOS is None without that head."""
+        word_ids = batch.word_ids
+        if self.training and self.config.word_dropout > 0.0:
+            dropped = rnd.generator().random(word_ids.shape) < self.config.word_dropout
+            word_ids = np.where(dropped & (word_ids != self.words.pad_id),
+                                self.words.unk_id, word_ids)
+        word_vectors = self.word_embedding(word_ids)
+        char_vectors = ops.getitem(
+            self.char_encoder(batch.char_ids, batch.char_lengths), batch.form_index
+        )
+        x = self.input_dropout(ops.concat([word_vectors, char_vectors], axis=2))
+        h, _ = self.lstm(x, lengths=batch.lengths)
+        h = self.output_dropout(h)
+        xpos = self.xpos_head(h) if self.xpos_head is not None else None
+        return self.upos_head(h), xpos
+
+    def loss(self, batch: TaggerBatch) -> Tensor:
+        """Mean per-token loss of the UPOS head plus that of the XPOS head.
+
+        UPOS: cross-entropy −log ŷ_t[y_t], or with the CRF (log Z − s(y)) / #tokens.
+        """
+        if batch.upos is None:
+            raise ValueError("loss() needs a batch with gold UPOS tags")
+        upos_scores, xpos_scores = self.scores(batch)
+        if self.crf is not None:
+            upos_total = self.crf.neg_log_likelihood(upos_scores, batch.upos, batch.lengths)
+        else:
+            upos_total = ops.cross_entropy(
+                upos_scores, batch.upos, ignore_index=IGNORE, reduction="sum"
+            )
+        loss = upos_total * (1.0 / max(int((batch.upos != IGNORE).sum()), 1))
+        n_xpos = 0 if batch.xpos is None else int((batch.xpos != IGNORE).sum())
+        if xpos_scores is not None and n_xpos:
+            xpos_total = ops.cross_entropy(
+                xpos_scores, batch.xpos, ignore_index=IGNORE, reduction="sum"
+            )
+            loss = loss + xpos_total * (1.0 / n_xpos)
+        return loss
+
+    # ----------------------------------------------------------------- predicting
+    @contextmanager
+    def _evaluating(self) -> Iterator[None]:
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                yield
+        finally:
+            self.train(was_training)
+
+    def predict(
+        self, sentences: Sequence[Sequence[str]], batch_size: int = 64
+    ) -> tuple[list[list[str]], list[list[str]] | None]:
+        """Predicted UPOS (and XPOS, or None) tag lists, one per sentence, in input order.
+
+        Sentences are grouped by length into batches of ``batch_size`` (padding is cheap
+        when lengths are close); empty sentences get empty tag lists.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        for i, sentence in enumerate(sentences):
+            for j, word in enumerate(sentence):
+                if not isinstance(word, str) or not word:
+                    raise ValueError(f"sentence {i}, word {j}: words must be non-empty strings")
+        upos_out: list[list[str]] = [[] for _ in sentences]
+        xpos_out: list[list[str]] | None = (
+            [[] for _ in sentences] if self.xpos_vocab is not None else None
+        )
+        order = [i for i in np.argsort([len(s) for s in sentences], kind="stable")
+                 if len(sentences[i])]
+        with self._evaluating():
+            for start in range(0, len(order), batch_size):
+                chunk = order[start : start + batch_size]
+                batch = self.encode([sentences[i] for i in chunk])
+                upos_scores, xpos_scores = self.scores(batch)
+                upos_ids = self._decode_upos(upos_scores.data, batch.lengths)
+                xpos_ids = None if xpos_scores is None else xpos_scores.data.argmax(axis=2).T
+                for row, i in enumerate(chunk):
+                    n = len(sentences[i])
+                    upos_out[i] = self.upos_vocab.decode(upos_ids[row][:n])
+                    if xpos_out is not None and xpos_ids is not None:
+                        xpos_out[i] = self.xpos_vocab.decode(xpos_ids[row][:n])
+        return upos_out, xpos_out
+
+    def _decode_upos(self, scores: np.ndarray, lengths: np.ndarray) -> Sequence[Sequence[int]]:
+        if self.crf is not None:
+            return self.crf.decode(scores, lengths)
+        return scores.argmax(axis=2).T
+
+    def tag_many(
+        self, sentences: Sequence[Sequence[str]], batch_size: int = 64
+    ) -> list[list[TaggedWord]]:
+        """Tag many tokenised sentences (batched); one list of :class:`TaggedWord` each."""
+        upos, xpos = self.predict(sentences, batch_size)
+        return [
+            [TaggedWord(w, u, None if xpos is None else xpos[i][j])
+             for j, (w, u) in enumerate(zip(sentence, upos[i], strict=True))]
+            for i, sentence in enumerate(sentences)
+        ]
+
+    def tag(self, words: Sequence[str]) -> list[TaggedWord]:
+        """Tag one tokenised sentence: ``tag(["The", "cats", "were", "full", "."])``."""
+        return self.tag_many([list(words)])[0]
+
+    # ------------------------------------------------------------- saving, loading
+    def save(self, directory: str | Path, weight_dtype: Any = None) -> Path:
+        """Write the model directory; ``weight_dtype=np.float16`` halves the weights file."""
+        state = self.state_dict()
+        if weight_dtype is not None:
+            state = {k: v.astype(weight_dtype) for k, v in state.items()}
+        return save_model_dir(
+            directory,
+            state,
+            {"kind": MODEL_KIND, "config": asdict(self.config)},
+            words=self.words.to_dict(),
+            chars=self.chars.to_dict(),
+            upos=self.upos_vocab.to_dict(),
+            xpos=None if self.xpos_vocab is None else self.xpos_vocab.to_dict(),
+            train_forms=sorted(self.train_forms),
+        )
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None) -> Tagger:
+        """Load a model directory; without one, the shipped English (UD EWT) model."""
+        directory = Path(DEFAULT_MODEL_DIR if directory is None else directory)
+        state, meta = load_model_dir(directory)
+        if meta.get("kind") != MODEL_KIND:
+            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model, not a tagger")
+        known = {f.name for f in fields(TaggerConfig)}
+        config = TaggerConfig(**{k: v for k, v in meta["config"].items() if k in known})
+        xpos = load_json(directory / "xpos.json")
+        model = cls(
+            config,
+            Vocab.from_dict(load_json(directory / "words.json")),
+            Vocab.from_dict(load_json(directory / "chars.json")),
+            Vocab.from_dict(load_json(directory / "upos.json")),
+            None if xpos is None else Vocab.from_dict(xpos),
+            train_forms=load_json(directory / "train_forms.json"),
+        )
+        model.load_state_dict({k: v.astype(np.float32) for k, v in state.items()})
+        model.eval()
+        return model

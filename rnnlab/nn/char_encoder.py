@@ -1,0 +1,88 @@
+"""A character-level word encoder: each word becomes the final states of a BiLSTM over its
+characters (LECTURE §6, §9).
+
+For a word w = c_1 … c_n with character embeddings e(c_k)::
+
+    →h_n = LSTM→(e(c_1), …, e(c_n))        ←h_1 = LSTM←(e(c_n), …, e(c_1))
+    r(w) = [→h_n ; ←h_1]                   (2·hidden values)
+
+The forward state has read the whole word ending in its suffix, the backward one the whole
+word ending in its prefix — the two places where English marks part of speech (-ly, -ed,
+-ing, un-, capitals). Words are encoded once per *type*: the caller passes the distinct
+forms of a batch and looks each token's row up afterwards, so a frequent word costs one
+row however often it occurs. ``lengths`` keep padding out of every state (the reverse
+direction starts at each word's own last character).
+
+A BiLSTM rather than a character CNN: the recurrent core runs one small GEMM per character
+position for all words at once, so the cost is set by the longest word, which
+:func:`char_id_matrix` bounds by keeping only the first and last ``max_chars / 2``
+characters of very long tokens (URLs, e-mail addresses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from rnnlab import random as rnd
+from rnnlab.engine import ops
+from rnnlab.engine.tensor import Tensor
+from rnnlab.nn.layers import Embedding
+from rnnlab.nn.module import Module
+from rnnlab.recurrent.layers import LSTM
+
+
+def clip_word(word: str, max_chars: int) -> str:
+    """``word`` itself, or its first ⌈max_chars/2⌉ and last ⌊max_chars/2⌋ characters."""
+    if len(word) <= max_chars:
+        return word
+    head = (max_chars + 1) // 2
+    return word[:head] + word[len(word) - (max_chars - head) :]
+
+
+def char_id_matrix(
+    words: Sequence[str], char_to_id: Callable[[str], int], max_chars: int, pad_id: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Time-major character ids of ``words``: ``(ids (L, U), lengths (U,))``.
+
+    ``L`` is the longest (clipped) word; positions past a word's end hold ``pad_id``.
+
+    Raises:
+        ValueError: an empty word (it has no characters to encode).
+    """
+    clipped = [clip_word(w, max_chars) for w in words]
+    lengths = np.fromiter((len(w) for w in clipped), np.int64, count=len(clipped))
+    if len(clipped) and lengths.min() == 0:
+        raise ValueError("cannot encode an empty word")
+    ids = np.full((int(lengths.max(initial=1)), len(clipped)), pad_id, np.int64)
+    for column, word in enumerate(clipped):
+        ids[: len(word), column] = [char_to_id(c) for c in word]
+    return ids, lengths
+
+
+class CharEncoder(Module):
+    """Character embeddings → one-layer BiLSTM → concatenated final states, per word."""
+
+    def __init__(
+        self,
+        num_chars: int,
+        char_dim: int,
+        hidden_size: int,
+        padding_idx: int = 0,
+        dtype: Any = np.float32,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        rng = rng or rnd.generator()
+        self.embedding = Embedding(num_chars, char_dim, padding_idx=padding_idx, dtype=dtype,
+                                   rng=rng)
+        self.lstm = LSTM(char_dim, hidden_size, bidirectional=True, dtype=dtype, rng=rng)
+        self.output_size = 2 * hidden_size
+
+    def forward(self, char_ids: np.ndarray, lengths: np.ndarray) -> Tensor:
+        """``char_ids`` (L, U) and ``lengths`` (U,) → word vectors (U, 2·hidden)."""
+        _, (h_n, _) = self.lstm(self.embedding(char_ids), lengths=lengths)
+        # h_n is (2, U, H): [forward final; backward final] side by side per word
+        return ops.reshape(ops.transpose(h_n, (1, 0, 2)), (h_n.shape[1], self.output_size))

@@ -1,0 +1,158 @@
+"""The tagger model: fitting a tiny corpus, encoding, save/load, the Python API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rnnlab
+from rnnlab.data.conllu_io import read_conllu
+from rnnlab.io import load_arrays
+from rnnlab.models import TaggedWord, Tagger, TaggerConfig
+from rnnlab.models.tagger import DEFAULT_MODEL_DIR, IGNORE, word_key
+from rnnlab.models.tagger_metrics import accuracy
+from rnnlab.models.tagger_training import TaggerTrainingData, train_tagger
+from rnnlab.training.trainer import TrainerConfig
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tagger"
+TINY = dict(word_dim=16, char_dim=8, char_hidden=16, hidden=32, layers=2, dropout=0.0,
+            word_dropout=0.0, min_word_freq=1)
+
+
+def train_tiny(out_dir: Path, crf: bool = False, epochs: int = 6) -> tuple[Tagger, list]:
+    """Train on the tiny corpus, repeated 8 times per epoch (fewer epochs, less overhead)."""
+    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
+    data = TaggerTrainingData(train=sentences * 8, dev=sentences)
+    model = train_tagger(
+        data, out_dir, TaggerConfig(**TINY, crf=crf),
+        TrainerConfig(epochs=epochs, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
+                      patience=0, checkpoint_every=0, progress=False),
+        batch_size=4,
+    )
+    return model, sentences
+
+
+def test_fits_the_tiny_corpus_perfectly(tmp_path):
+    started = time.process_time()  # CPU seconds: wall time depends on the machine's load
+    model, sentences = train_tiny(tmp_path)
+    seconds = time.process_time() - started
+    # the final weights (the best-UPOS model may predate a perfect XPOS fit)
+    model.load_state_dict(load_arrays(tmp_path / "checkpoint" / "model.safetensors"))
+    upos, xpos = model.predict([s.words for s in sentences])
+    assert accuracy([s.upos for s in sentences], upos) == 1.0
+    assert accuracy([s.xpos for s in sentences], xpos) == 1.0
+    # "run" and "bark" are NOUN or VERB depending on the context: the BiLSTM must see it
+    assert upos[2][1] == "NOUN" and upos[3][1] == "VERB"
+    assert upos[5][1] == "VERB" and upos[7][1] == "NOUN"
+    assert seconds < 30, f"tiny training took {seconds:.1f} CPU seconds"
+    metrics = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert len(metrics) == 6 and (tmp_path / "learning_curves.png").is_file()
+
+
+def test_save_load_round_trip_gives_identical_predictions(tmp_path):
+    model, sentences = train_tiny(tmp_path / "run", epochs=1)
+    model.save(tmp_path / "copy")
+    again = Tagger.load(tmp_path / "copy")
+    words = [s.words for s in sentences] + [["Unseen", "zebras", "jumped", "!"]]
+    batch = model.encode(words)
+    a, _ = model.eval().scores(batch)
+    b, _ = again.scores(batch)
+    np.testing.assert_array_equal(a.data, b.data)
+    assert model.predict(words) == again.predict(words)
+    assert again.train_forms == model.train_forms and "cats" in again.train_forms
+
+
+def test_float16_storage_keeps_predictions(tmp_path):
+    model, sentences = train_tiny(tmp_path / "run", epochs=3)
+    model.save(tmp_path / "half", weight_dtype=np.float16)
+    half = Tagger.load(tmp_path / "half")
+    assert half.dtype == np.float32
+    assert half.predict([s.words for s in sentences]) == model.predict([s.words for s in sentences])
+
+
+def test_python_api_tag_and_tag_many(tmp_path):
+    model, _ = train_tiny(tmp_path)
+    tagged = model.tag(["The", "cats", "were", "full", "."])
+    assert tagged == [
+        TaggedWord("The", "DET", "DT"), TaggedWord("cats", "NOUN", "NNS"),
+        TaggedWord("were", "AUX", "VBD"), TaggedWord("full", "ADJ", "JJ"),
+        TaggedWord(".", "PUNCT", "."),
+    ]
+    many = model.tag_many([["Dogs", "bark", "."], [], ["The", "cat", "was", "full", "."]],
+                          batch_size=1)
+    assert [len(s) for s in many] == [3, 0, 5]
+    assert many[2] == model.tag(["The", "cat", "was", "full", "."])
+    with pytest.raises(ValueError, match="non-empty strings"):
+        model.tag(["The", ""])
+
+
+def test_batching_does_not_change_predictions(tmp_path):
+    model, sentences = train_tiny(tmp_path, epochs=1)
+    words = [s.words for s in sentences]
+    assert model.predict(words, batch_size=1) == model.predict(words, batch_size=64)
+
+
+def test_encode_pads_and_maps_unknown_words():
+    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
+    rnnlab.seed(0)
+    model = Tagger.build(sentences, TaggerConfig(**{**TINY, "min_word_freq": 2}))
+    batch = model.encode([["The", "cats", "purr"], ["Cats"]], upos=[["DET", "NOUN", "VERB"],
+                                                                      ["NOUN"]])
+    assert batch.word_ids.shape == (3, 2) and batch.lengths.tolist() == [3, 1]
+    unk, pad = model.words.unk_id, model.words.pad_id
+    assert batch.word_ids[2, 0] == unk and batch.word_ids[1:, 1].tolist() == [pad, pad]
+    # "cats" and "Cats" share a word id (lower-cased key) but are distinct character inputs
+    assert batch.word_ids[1, 0] == batch.word_ids[0, 1]
+    assert batch.char_ids.shape[1] == 4  # The, cats, purr, Cats
+    assert batch.form_index[:, 0].tolist() == [0, 1, 2] and batch.form_index[0, 1] == 3
+    assert batch.upos[1:, 1].tolist() == [IGNORE, IGNORE]
+    assert word_key("Year-2024") == "year-0000"
+
+
+def test_xpos_head_only_when_the_data_has_xpos(tmp_path):
+    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
+    without = [s.with_tags(xpos=["_"] * len(s)) for s in sentences]
+    model = Tagger.build(without, TaggerConfig(**TINY))
+    assert model.xpos_head is None
+    upos, xpos = model.predict([s.words for s in without])
+    assert xpos is None and len(upos) == len(without)
+    model.save(tmp_path / "m")
+    assert Tagger.load(tmp_path / "m").tag(["Dogs"])[0].xpos is None
+
+
+def test_word_dropout_only_in_training():
+    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
+    rnnlab.seed(0)
+    model = Tagger.build(sentences, TaggerConfig(**{**TINY, "word_dropout": 0.5,
+                                                    "dropout": 0.0}))
+    batch = model.encode([s.words for s in sentences])
+    model.eval()
+    first, _ = model.scores(batch)
+    second, _ = model.scores(batch)
+    np.testing.assert_array_equal(first.data, second.data)
+    model.train()
+    noisy, _ = model.scores(batch)
+    assert not np.allclose(noisy.data, first.data)
+
+
+def test_loading_a_missing_or_foreign_model_fails_clearly(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        Tagger.load(tmp_path / "nope")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "config.json").write_text('{"kind": "language_model"}')
+    rnnlab.io.save_arrays(tmp_path / "other" / "weights.safetensors", {"w": np.zeros(1)})
+    with pytest.raises(ValueError, match="not a tagger"):
+        Tagger.load(tmp_path / "other")
+
+
+def test_shipped_default_model_tags_english():
+    assert (DEFAULT_MODEL_DIR / "weights.safetensors").is_file()
+    size = sum(f.stat().st_size for f in DEFAULT_MODEL_DIR.iterdir())
+    assert size <= 10 * 1024 * 1024
+    tagger = Tagger.load()
+    tagged = tagger.tag(["The", "cats", "were", "full", "."])
+    assert [t.upos for t in tagged] == ["DET", "NOUN", "AUX", "ADJ", "PUNCT"]
+    assert [t.xpos for t in tagged] == ["DT", "NNS", "VBD", "JJ", "."]
