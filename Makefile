@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/rnnlab demo addition
+	$(VENV)/bin/rnnlab demo tagger
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check rnnlab tests benchmarks

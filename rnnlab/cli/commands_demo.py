@@ -15,6 +15,7 @@ from rnnlab.demos.agreement import OBJECTIVES, AgreementConfig, run_agreement
 from rnnlab.demos.common import CELLS, DemoReport
 from rnnlab.demos.gates import GatesConfig, run_gates
 from rnnlab.demos.gradients import GradientsConfig, run_gradients
+from rnnlab.demos.tagging import TaggingDemoConfig, run_tagging_demo
 
 
 def _add_demo(
@@ -70,7 +71,24 @@ def _gates(args: argparse.Namespace) -> DemoReport:
     ))
 
 
+def _register_tagging(groups: CommandGroups) -> None:
+    help_text = "LECTURE §3.1: tag a few sentences with the shipped English POS tagger"
+    parser = groups.demo.add_parser("tagger", help=help_text, description=help_text)
+    parser.add_argument("--model", default=None, help="model directory (default: shipped)")
+    parser.add_argument("sentences", nargs="*", help="sentences to tag (default: built-in)")
+
+    def handler(args: argparse.Namespace) -> int:
+        config = TaggingDemoConfig(model=args.model)
+        if args.sentences:
+            config.sentences = args.sentences
+        print(run_tagging_demo(config))
+        return 0
+
+    parser.set_defaults(handler=handler)
+
+
 def register(groups: CommandGroups) -> None:
+    _register_tagging(groups)
     add = AdditionConfig()
     p = _add_demo(groups, "addition", "LECTURE §1: learn to add digit by digit, the carry in "
                   "the hidden state", _addition)
