@@ -18,8 +18,11 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -101,6 +104,32 @@ class LoopState:
     train_seconds: float = 0.0
 
 
+class _StopRequests:
+    """Ctrl-C (SIGINT) and ``kill`` (SIGTERM) ask the loop to stop at the next step boundary,
+    so the checkpoint never holds a half-applied update; a second signal stops at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    @contextlib.contextmanager
+    def installed(self):
+        if threading.current_thread() is not threading.main_thread():
+            yield self
+            return
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, self._handle) for sig in signals}
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
 def make_optimizer(params: Sequence, config: TrainerConfig) -> Optimizer:
     if config.optimizer == "adam":
         return Adam(params, lr=config.lr, weight_decay=config.weight_decay)
@@ -129,6 +158,7 @@ class Trainer:
         self.batch_items, self.item_name = batch_items, item_name
         self.optimizer = make_optimizer(model.parameters(), config)
         self.state = LoopState(lr=config.lr)
+        self._stop = _StopRequests()
 
     # ------------------------------------------------------------ checkpoints
     @property
@@ -176,8 +206,9 @@ class Trainer:
             rnd.seed(self.config.seed)
         self.out_dir.mkdir(parents=True, exist_ok=True)
         try:
-            while not self.state.finished and self.state.epoch <= self.config.epochs:
-                self._run_epoch()
+            with self._stop.installed():
+                while not self.state.finished and self.state.epoch <= self.config.epochs:
+                    self._run_epoch()
         except KeyboardInterrupt:
             self.save_checkpoint()
             self._plot()
@@ -240,6 +271,9 @@ class Trainer:
             bar.update(1)
             if config.checkpoint_every and state.global_step % config.checkpoint_every == 0:
                 self.save_checkpoint()
+            if self._stop.requested:
+                bar.close()
+                raise KeyboardInterrupt
             if self._over_budget():
                 bar.close()
                 state.finished = True

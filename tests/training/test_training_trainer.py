@@ -146,3 +146,26 @@ def test_time_budget_stops_with_a_checkpoint(tmp_path: Path):
     assert trainer.state.epoch == 1 and trainer.state.step_in_epoch == 1
     saved = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
     assert saved["loop"]["finished"] and not saved["loop"]["stopped_early"]
+
+
+def test_sigterm_stops_at_a_step_boundary_and_resumes_exactly(tmp_path: Path):
+    import os
+    import signal
+
+    data = make_data()
+    straight = TinyRegressor()
+    Trainer(straight, config(checkpoint_every=0), tmp_path / "a", batches(data)).fit()
+
+    class KilledMidStep(TinyRegressor):
+        def loss(self, batch):
+            if self.calls == 8:
+                os.kill(os.getpid(), signal.SIGTERM)  # arrives inside step 9
+            return super().loss(batch)
+
+    killed = KilledMidStep()
+    with pytest.raises(KeyboardInterrupt):
+        Trainer(killed, config(checkpoint_every=0), tmp_path / "b", batches(data)).fit()
+    resumed = TinyRegressor()
+    Trainer(resumed, config(checkpoint_every=0), tmp_path / "b", batches(data)).fit(resume=True)
+    for name, value in straight.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
