@@ -27,22 +27,120 @@ Backward through time (pytorch form), from δh' arriving at the step::
     δh̃ = δh' ⊙ z   δz = δh' ⊙ (h̃ − h)   δh = δh' ⊙ (1 − z)
     δn̂ = δh̃ ⊙ (1 − h̃²)   δ(r⊙h) = δn̂ W_hn   δr̂ = δ(r⊙h) ⊙ h ⊙ r(1 − r)   δh += δ(r⊙h) ⊙ r
     δẑ = δz ⊙ z(1 − z)    δh += [δr̂, δẑ] W_h{r,z}     ∂L/∂xp = [δr̂, δẑ, δn̂]
+
+Memory: the gates live in ``xp`` itself (step t overwrites xp(t) with r, z, n, backward
+overwrites those with ∂L/∂xp). ``HN`` (T, B, H) holds h W_hnᵀ + b_hn (pytorch form, then
+δn̂ ⊙ r in backward) or r ⊙ h (lecture form). In BPTT δh' = dh + dh_skip: ``dh`` comes out of
+the GEMM with W_hh, ``dh_skip`` is the part that bypasses it (δh' ⊙ z, resp. ⊙ (1 − z)).
+Each step is one GEMM (two for the lecture form) plus the ``*_step`` calls below, or their
+compiled twins in :mod:`rnnlab.recurrent.fused`.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
+from rnnlab.recurrent import fused
 from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 FORMS = ("pytorch", "lecture")
 
 
 def _sigmoid_(x: np.ndarray) -> None:
+    """σ(x) = ½ + ½ tanh(x/2), in place."""
     np.multiply(x, 0.5, out=x)
     np.tanh(x, out=x)
-    x += 1.0
     x *= 0.5
+    x += 0.5
+
+
+def forward_step(gates, hh, b_hn, h_prev, hn, h) -> None:
+    """PyTorch form (NumPy reference). ``gates``: xp(t) in, [r, z, n] out;
+    ``hh`` = h(t−1) W_hhᵀ; writes ``hn`` = hh_n + b_hn and ``h`` = h(t)."""
+    H = h.shape[1]
+    r_z, cand = gates[:, : 2 * H], gates[:, 2 * H :]
+    r_z += hh[:, : 2 * H]
+    _sigmoid_(r_z)
+    np.add(hh[:, 2 * H :], b_hn, out=hn)
+    cand += gates[:, :H] * hn  # n = tanh(xp_n + r ⊙ hn)
+    np.tanh(cand, out=cand)
+    np.subtract(h_prev, cand, out=h)  # h' = n + z ⊙ (h − n)
+    h *= gates[:, H : 2 * H]
+    h += cand
+
+
+def backward_step(gates, hn, h_prev, dh, dh_skip, d_out, d_hh) -> None:
+    """PyTorch form (NumPy reference). ``gates``: [r, z, n] in, [δr̂, δẑ, δn̂] out; ``hn`` in,
+    δn̂ ⊙ r out; writes ``d_hh`` = [δr̂, δẑ, δn̂ ⊙ r]; ``dh_skip`` in: the part of δh' that
+    bypassed W_hh, out: δh' ⊙ z. δh' = dh + dh_skip + d_out (``dh`` is scratch)."""
+    H = h_prev.shape[1]
+    r, z, cand = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
+    d = dh + dh_skip + d_out
+    d_z = d * (h_prev - cand) * (z * (1 - z))  # δẑ = δh' ⊙ (h − n) ⊙ z(1 − z)
+    d_n = d * (1 - z) * (1 - cand * cand)  # δn̂ = δh' ⊙ (1 − z) ⊙ (1 − n²)
+    d_r = d_n * hn * (r * (1 - r))  # δr̂ = δn̂ ⊙ hn ⊙ r(1 − r)
+    np.multiply(d, z, out=dh_skip)
+    np.multiply(d_n, r, out=hn)
+    r[...], z[...], cand[...] = d_r, d_z, d_n
+    d_hh[:, : 2 * H] = gates[:, : 2 * H]
+    d_hh[:, 2 * H :] = hn
+
+
+def lecture_gates_step(gates, hh_rz, h_prev, rh) -> None:
+    """Lecture form, first half (NumPy reference): r, z = σ(xp_{r,z} + hh_rz) into
+    ``gates[:, :2H]``; ``rh`` = r ⊙ h(t−1)."""
+    H = h_prev.shape[1]
+    r_z = gates[:, : 2 * H]
+    r_z += hh_rz
+    _sigmoid_(r_z)
+    np.multiply(gates[:, :H], h_prev, out=rh)
+
+
+def lecture_state_step(gates, hh_n, b_hn, h_prev, h) -> None:
+    """Lecture form, second half (NumPy reference): h̃ = tanh(xp_n + hh_n + b_hn) into
+    ``gates[:, 2H:]``; h = h(t−1) + z ⊙ (h̃ − h(t−1))."""
+    H = h_prev.shape[1]
+    cand = gates[:, 2 * H :]
+    cand += hh_n
+    cand += b_hn
+    np.tanh(cand, out=cand)
+    np.subtract(cand, h_prev, out=h)
+    h *= gates[:, H : 2 * H]
+    h += h_prev
+
+
+def lecture_backward_state_step(gates, h_prev, dh, dh_skip, d_out) -> None:
+    """Lecture form, first half of BPTT (NumPy reference): δẑ, δn̂ into ``gates[:, H:]``;
+    ``dh_skip`` becomes δh' ⊙ (1 − z), δh' = dh + dh_skip + d_out."""
+    H = h_prev.shape[1]
+    z, cand = gates[:, H : 2 * H], gates[:, 2 * H :]
+    d = dh + dh_skip + d_out
+    d_z = d * (cand - h_prev) * (z * (1 - z))  # δẑ = δh' ⊙ (h̃ − h) ⊙ z(1 − z)
+    d_n = d * z * (1 - cand * cand)  # δn̂ = δh' ⊙ z ⊙ (1 − h̃²)
+    np.multiply(d, 1 - z, out=dh_skip)
+    z[...], cand[...] = d_z, d_n
+
+
+def lecture_backward_gates_step(gates, d_rh, h_prev, dh_skip) -> None:
+    """Lecture form, second half of BPTT (NumPy reference): δr̂ = δ(r⊙h) ⊙ h ⊙ r(1 − r) into
+    ``gates[:, :H]``; ``dh_skip`` += δ(r⊙h) ⊙ r."""
+    H = h_prev.shape[1]
+    r = gates[:, :H]
+    dh_skip += d_rh * r
+    r[...] = d_rh * h_prev * (r * (1 - r))
+
+
+_NUMPY_STEPS = SimpleNamespace(
+    forward_step=forward_step,
+    backward_step=backward_step,
+    lecture_gates_step=lecture_gates_step,
+    lecture_state_step=lecture_state_step,
+    lecture_backward_state_step=lecture_backward_state_step,
+    lecture_backward_gates_step=lecture_backward_gates_step,
+)
 
 
 def forward(
@@ -53,129 +151,80 @@ def forward(
     schedule: Schedule,
     form: str = "pytorch",
 ) -> tuple[np.ndarray, dict]:
-    """Run the GRU over ``xp`` (T, B, 3H). Returns states S (K+1, B, H) in visit order."""
+    """Run the GRU over ``xp`` (T, B, 3H), which becomes the gate store. Returns states
+    S (K+1, B, H) in visit order (S[0] = h0) and the backward cache."""
+    steps = fused.kernels("gru") or _NUMPY_STEPS
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
-    dtype = xp.dtype
+    T, dtype = xp.shape[0], xp.dtype
     S = np.empty((K + 1, B, H), dtype)
-    G = np.empty((K, B, 3 * H), dtype)  # activated r, z, n
-    # pytorch form: h W_hnᵀ + b_hn; lecture form: r ⊙ h (zeroed where padding leaves it unset,
-    # because the lecture form's weight gradient multiplies it by the zero gradient there)
-    HN = (np.empty if schedule.full else np.zeros)((K, B, H), dtype)
     S[0] = h0
-    w_hh_t = w_hh.T
-    w_rz_t, w_n_t = w_hh[: 2 * H].T, w_hh[2 * H :].T
-    tmp = np.empty((B, 3 * H), dtype)
+    # rows no step writes must be zero: backward multiplies them into ∂L/∂W_hh
+    HN = (np.empty if schedule.full and K == T else np.zeros)((T, B, H), dtype)
+    b_hn = np.ascontiguousarray(b_hn)
+    if form == "pytorch":
+        hh = np.empty((B, 3 * H), dtype)
+        w_hh_t = np.ascontiguousarray(w_hh.T)
+    else:
+        hh_rz, hh_n = np.empty((B, 2 * H), dtype), np.empty((B, H), dtype)
+        w_rz_t = np.ascontiguousarray(w_hh[: 2 * H].T)
+        w_n_t = np.ascontiguousarray(w_hh[2 * H :].T)
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
-        h_prev, gates, hn, h = S[k, :n], G[k, :n], HN[k, :n], S[k + 1, :n]
-        rz, cand = gates[:, : 2 * H], gates[:, 2 * H :]
+        h_prev, h, gates = S[k, :n], S[k + 1, :n], xp[t, :n]
         if form == "pytorch":
-            hh = tmp[:n]
-            np.matmul(h_prev, w_hh_t, out=hh)
-            np.add(hh[:, : 2 * H], xp[t, :n, : 2 * H], out=rz)
-            _sigmoid_(rz)
-            np.add(hh[:, 2 * H :], b_hn, out=hn)
-            np.multiply(gates[:, :H], hn, out=cand)
-            cand += xp[t, :n, 2 * H :]
-            np.tanh(cand, out=cand)
-            # h' = n + z ⊙ (h − n)
-            np.subtract(h_prev, cand, out=h)
-            h *= gates[:, H : 2 * H]
-            h += cand
+            np.matmul(h_prev, w_hh_t, out=hh[:n])
+            steps.forward_step(gates, hh[:n], b_hn, h_prev, HN[t, :n], h)
         else:
-            np.matmul(h_prev, w_rz_t, out=rz)
-            rz += xp[t, :n, : 2 * H]
-            _sigmoid_(rz)
-            np.multiply(gates[:, :H], h_prev, out=hn)
-            np.matmul(hn, w_n_t, out=cand)
-            cand += b_hn
-            cand += xp[t, :n, 2 * H :]
-            np.tanh(cand, out=cand)
-            # h' = h + z ⊙ (h̃ − h)
-            np.subtract(cand, h_prev, out=h)
-            h *= gates[:, H : 2 * H]
-            h += h_prev
+            np.matmul(h_prev, w_rz_t, out=hh_rz[:n])
+            steps.lecture_gates_step(gates, hh_rz[:n], h_prev, HN[t, :n])
+            np.matmul(HN[t, :n], w_n_t, out=hh_n[:n])
+            steps.lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
         if n < B:
             S[k + 1, n:] = S[k, n:]
-    return S, {"S": S, "G": G, "HN": HN, "form": form}
+    return S, {"S": S, "gates": xp, "HN": HN, "form": form}
 
 
 def backward(
     cache: dict,
-    d_states: np.ndarray,
+    d_output: np.ndarray,
     d_hn: np.ndarray,
     w_hh: np.ndarray,
     schedule: Schedule,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """BPTT. Returns ∂L/∂xp (K, B, 3H) in visit order, ∂L/∂W_hh, ∂L/∂b_hn, ∂L/∂h0."""
-    S, G, HN, form = cache["S"], cache["G"], cache["HN"], cache["form"]
+    """BPTT. ``d_output`` (T, B, H) is ∂L/∂h(t) from above, C-contiguous, read only on
+    running rows. Returns ∂L/∂xp (T, B, 3H) in time order (zero on padding; it reuses the
+    gate store), ∂L/∂W_hh, ∂L/∂b_hn, ∂L/∂h0."""
+    steps = fused.kernels("gru") or _NUMPY_STEPS
+    S, gates, HN, form = cache["S"], cache["gates"], cache["HN"], cache["form"]
     K, B, H = schedule.steps, S.shape[1], S.shape[2]
-    dX = np.zeros((K, B, 3 * H), S.dtype)  # ∂L/∂xp = [δr̂, δẑ, δn̂]
-    dHH = np.zeros((K, B, H), S.dtype)  # pytorch: δn̂ ⊙ r (n part of δ(h W_hhᵀ))
     dh = d_hn.copy()
-    t1 = np.empty((B, H), S.dtype)
-    t2 = np.empty((B, H), S.dtype)
+    dh_skip = np.zeros_like(dh)
     w_rz, w_n = w_hh[: 2 * H], w_hh[2 * H :]
-    for k in range(K - 1, -1, -1):
-        n = schedule.sizes[k]
-        gates, hn, dx = G[k, :n], HN[k, :n], dX[k, :n]
-        r, z, cand = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
-        dr, dz, dn = dx[:, :H], dx[:, H : 2 * H], dx[:, 2 * H :]
-        h_prev, dh_k, a, b = S[k, :n], dh[:n], t1[:n], t2[:n]
-        dh_k += d_states[k, :n]
-        if form == "pytorch":
-            # δz = δh' ⊙ (h − n) ⊙ z(1 − z)
-            np.subtract(h_prev, cand, out=dz)
-            dz *= dh_k
-            np.subtract(1.0, z, out=a)
-            a *= z
-            dz *= a
-            # δn̂ = δh' ⊙ (1 − z) ⊙ (1 − n²)
-            np.multiply(cand, cand, out=b)
-            np.subtract(1.0, b, out=b)
-            np.subtract(1.0, z, out=dn)
-            dn *= dh_k
-            dn *= b
-            # δr̂ = δn̂ ⊙ hn ⊙ r(1 − r)
-            np.subtract(1.0, r, out=a)
-            a *= r
-            np.multiply(dn, hn, out=dr)
-            dr *= a
-            np.multiply(dn, r, out=dHH[k, :n])
-            # δh = δh' ⊙ z + [δr̂, δẑ] W_hrz + (δn̂ ⊙ r) W_hn
-            dh_k *= z
-            dh_k += dx[:, : 2 * H] @ w_rz
-            dh_k += dHH[k, :n] @ w_n
-        else:
-            # δz = δh' ⊙ (h̃ − h) ⊙ z(1 − z)
-            np.subtract(cand, h_prev, out=dz)
-            dz *= dh_k
-            np.subtract(1.0, z, out=a)
-            a *= z
-            dz *= a
-            # δn̂ = δh' ⊙ z ⊙ (1 − h̃²)
-            np.multiply(cand, cand, out=b)
-            np.subtract(1.0, b, out=b)
-            np.multiply(dh_k, z, out=dn)
-            dn *= b
-            # δ(r⊙h) = δn̂ W_hn ;  δr̂ = δ(r⊙h) ⊙ h ⊙ r(1 − r)
-            np.matmul(dn, w_n, out=b)
-            np.multiply(b, h_prev, out=dr)
-            np.subtract(1.0, r, out=a)
-            a *= r
-            dr *= a
-            # δh = δh' ⊙ (1 − z) + δ(r⊙h) ⊙ r + [δr̂, δẑ] W_hrz
-            np.subtract(1.0, z, out=a)
-            dh_k *= a
-            b *= r
-            dh_k += b
-            dh_k += dx[:, : 2 * H] @ w_rz
-    flat_prev = S[:-1].reshape(-1, H)
-    d_w_hh = np.empty_like(w_hh)
-    d_w_hh[: 2 * H] = dX[:, :, : 2 * H].reshape(-1, 2 * H).T @ flat_prev
     if form == "pytorch":
-        d_w_hh[2 * H :] = dHH.reshape(-1, H).T @ flat_prev
-        d_b_hn = dHH.sum(axis=(0, 1))
+        d_hh = np.empty((B, 3 * H), S.dtype)
     else:
-        d_w_hh[2 * H :] = dX[:, :, 2 * H :].reshape(-1, H).T @ HN.reshape(-1, H)
-        d_b_hn = dX[:, :, 2 * H :].sum(axis=(0, 1))
-    return dX, d_w_hh, d_b_hn, dh
+        d_rh = np.empty((B, H), S.dtype)
+    for k in range(K - 1, -1, -1):
+        t, n = schedule.times[k], schedule.sizes[k]
+        g, h_prev, d_out = gates[t, :n], S[k, :n], d_output[t, :n]
+        if form == "pytorch":
+            steps.backward_step(g, HN[t, :n], h_prev, dh[:n], dh_skip[:n], d_out, d_hh[:n])
+            np.matmul(d_hh[:n], w_hh, out=dh[:n])
+        else:
+            steps.lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_out)
+            np.matmul(g[:, 2 * H :], w_n, out=d_rh[:n])  # δ(r⊙h) = δn̂ W_hn
+            steps.lecture_backward_gates_step(g, d_rh[:n], h_prev, dh_skip[:n])
+            np.matmul(g[:, : 2 * H], w_rz, out=dh[:n])
+    dh += dh_skip
+    zero_padding_(gates, schedule)
+    T = gates.shape[0]
+    flat = gates.reshape(T * B, 3 * H)
+    h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)
+    d_w_hh = np.empty_like(w_hh)
+    d_w_hh[: 2 * H] = flat[:, : 2 * H].T @ h_prev
+    if form == "pytorch":  # HN now holds δn̂ ⊙ r, the n part of ∂L/∂(h W_hhᵀ)
+        d_w_hh[2 * H :] = HN.reshape(T * B, H).T @ h_prev
+        d_b_hn = HN.sum(axis=(0, 1))
+    else:  # HN holds r ⊙ h, the input of W_hn
+        d_w_hh[2 * H :] = flat[:, 2 * H :].T @ HN.reshape(T * B, H)
+        d_b_hn = flat[:, 2 * H :].sum(axis=0)
+    return gates, d_w_hh, d_b_hn, dh

@@ -2,8 +2,9 @@
 
 ``forward`` projects the inputs of *all* steps with one GEMM (xp = x W_ihᵀ + b), hands
 xp to the cell's hand-written kernel, and lays the states out as the (T, B, H) output
-(zero past each sequence's end). ``backward`` runs the cell's BPTT and forms ∂L/∂x,
-∂L/∂W_ih and ∂L/∂b with one GEMM or reduction each over all steps (DESIGN.md, "Speed").
+(zero past each sequence's end). ``backward`` runs the cell's BPTT, which returns ∂L/∂xp
+in time order in xp's own buffer, and forms ∂L/∂x, ∂L/∂W_ih and ∂L/∂b with one GEMM or
+reduction each over all steps (DESIGN.md, "Speed").
 """
 
 from __future__ import annotations
@@ -13,13 +14,6 @@ import numpy as np
 from rnnlab.engine.tensor import Function
 from rnnlab.recurrent import gru_cell, lstm_cell, rnn_cell
 from rnnlab.recurrent.schedule import Schedule
-
-
-def _to_visit_order(per_time: np.ndarray, schedule: Schedule) -> np.ndarray:
-    """(T, B, H) indexed by time → (K, B, H) indexed by visit step."""
-    if schedule.steps == per_time.shape[0]:
-        return per_time[::-1] if schedule.reverse else per_time
-    return per_time[list(schedule.times)]
 
 
 def _to_time_order(per_step: np.ndarray, schedule: Schedule, total: int) -> np.ndarray:
@@ -54,11 +48,10 @@ class RecurrentLayer(Function):
 
         xp = (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, -1)
         if self.has_bias:
-            xp += b_ih
+            bias = b_ih + b_hh  # one pass over xp; the GRU keeps b_hn apart
             if mode.startswith("gru"):
-                xp[:, :, : 2 * H] += b_hh[: 2 * H]
-            else:
-                xp += b_hh
+                bias[2 * H :] = b_ih[2 * H :]
+            xp += bias
         c_n = None
         if mode == "lstm":
             S, C, self.cache = lstm_cell.forward(xp, w_hh, h0, c0, schedule)
@@ -80,21 +73,19 @@ class RecurrentLayer(Function):
         T, B, _ = self.x.shape
         H = self.w_hh.shape[1]
         # the kernels read only the running rows [:n] of each step, so padding is never used
-        d_states = _to_visit_order(d_output, schedule)
+        d_output = np.ascontiguousarray(d_output)
         d_c0 = None
         if mode == "lstm":
             d_xp, d_w_hh, d_h0, d_c0 = lstm_cell.backward(
-                self.cache, d_states, d_hn, d_cn, self.w_hh, schedule
+                self.cache, d_output, d_hn, d_cn, self.w_hh, schedule
             )
         elif mode.startswith("gru"):
             d_xp, d_w_hh, d_b_hn, d_h0 = gru_cell.backward(
-                self.cache, d_states, d_hn, self.w_hh, schedule
+                self.cache, d_output, d_hn, self.w_hh, schedule
             )
         else:
-            d_xp, d_w_hh, d_h0 = rnn_cell.backward(self.cache, d_states, d_hn, self.w_hh, schedule)
-        d_xp_flat = _to_time_order(d_xp, schedule, T).reshape(T * B, -1)
-        if not d_xp_flat.flags.c_contiguous:
-            d_xp_flat = np.ascontiguousarray(d_xp_flat)
+            d_xp, d_w_hh, d_h0 = rnn_cell.backward(self.cache, d_output, d_hn, self.w_hh, schedule)
+        d_xp_flat = d_xp.reshape(T * B, -1)
         needs = self.needs_input_grad
         d_x = (d_xp_flat @ self.w_ih).reshape(self.x.shape) if needs[0] else None
         d_w_ih = d_xp_flat.T @ self.x.reshape(T * B, -1) if needs[1] else None

@@ -12,40 +12,57 @@ and from step t+1,
     δh(t−1) = δa(t) W_hh                 (the recurrence)
     ∂L/∂W_hh = Σ_t δa(t)ᵀ h(t−1),   ∂L/∂b_hh = Σ_t δa(t),   ∂L/∂xp(t) = δa(t)
 
-The weight gradient is formed once after the loop with one GEMM over all steps.
+The weight gradient is formed once after the loop with one GEMM over all steps. Backward
+writes δa(t) over xp(t), which forward keeps for the purpose. Each step is one GEMM plus
+one call to ``forward_step`` / ``backward_step`` below, or to their compiled twins in
+:mod:`rnnlab.recurrent.fused`.
 """
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 
+from rnnlab.recurrent import fused
 from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 NONLINEARITIES = ("tanh", "sigmoid", "relu")
 
 
-def _activate(a: np.ndarray, out: np.ndarray, nonlinearity: str) -> None:
-    if nonlinearity == "tanh":
-        np.tanh(a, out=out)
-    elif nonlinearity == "sigmoid":  # σ(a) = ½(1 + tanh(a/2)), overflow-free
-        np.multiply(a, 0.5, out=out)
-        np.tanh(out, out=out)
-        out += 1.0
-        out *= 0.5
+def forward_step(h: np.ndarray, xp_t: np.ndarray, activation: int) -> None:
+    """NumPy reference. ``h``: h(t−1) W_hhᵀ in, h(t) = σ(xp(t) + h(t−1) W_hhᵀ) out;
+    ``activation`` indexes NONLINEARITIES."""
+    h += xp_t
+    if activation == 0:
+        np.tanh(h, out=h)
+    elif activation == 1:  # σ(a) = ½ + ½ tanh(a/2), overflow-free
+        np.multiply(h, 0.5, out=h)
+        np.tanh(h, out=h)
+        h *= 0.5
+        h += 0.5
     else:
-        np.maximum(a, 0.0, out=out)
+        np.maximum(h, 0.0, out=h)
 
 
-def _derivative_from_output(h: np.ndarray, out: np.ndarray, nonlinearity: str) -> None:
-    """σ'(a) expressed through h = σ(a)."""
-    if nonlinearity == "tanh":
-        np.multiply(h, h, out=out)
-        np.subtract(1.0, out, out=out)
-    elif nonlinearity == "sigmoid":
-        np.subtract(1.0, h, out=out)
-        out *= h
+def backward_step(
+    da: np.ndarray, h: np.ndarray, dh: np.ndarray, d_out: np.ndarray, activation: int
+) -> None:
+    """NumPy reference. Writes ``da`` = σ'(a) ⊙ (dh + d_out), σ' through h = σ(a)."""
+    d = np.add(dh, d_out, out=dh)  # dh is scratch: the GEMM after the step overwrites it
+    if activation == 0:
+        np.multiply(h, h, out=da)
+        np.subtract(1.0, da, out=da)
+    elif activation == 1:
+        np.subtract(1.0, h, out=da)
+        da *= h
     else:
-        np.greater(h, 0.0, out=out)
+        np.greater(h, 0.0, out=da)
+    da *= d
+
+
+_NUMPY_STEPS = SimpleNamespace(forward_step=forward_step, backward_step=backward_step)
 
 
 def forward(
@@ -56,44 +73,41 @@ def forward(
     nonlinearity: str = "tanh",
 ) -> tuple[np.ndarray, dict]:
     """Run the unit over ``xp`` (T, B, H). Returns the states S (K+1, B, H) in visit order
-    (S[0] = h0) and what backward needs."""
+    (S[0] = h0) and what backward needs (``xp`` included: backward overwrites it)."""
+    steps = fused.kernels("rnn") or _NUMPY_STEPS
+    activation = NONLINEARITIES.index(nonlinearity)
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     S = np.empty((K + 1, B, H), dtype=xp.dtype)
     S[0] = h0
-    w_hh_t = w_hh.T
+    w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
-        a = S[k + 1, :n]
-        np.matmul(S[k, :n], w_hh_t, out=a)
-        a += xp[t, :n]
-        _activate(a, a, nonlinearity)
+        h = S[k + 1, :n]
+        np.matmul(S[k, :n], w_hh_t, out=h)
+        steps.forward_step(h, xp[t, :n], activation)
         if n < B:
             S[k + 1, n:] = S[k, n:]
-    return S, {"S": S, "nonlinearity": nonlinearity}
+    return S, {"S": S, "xp": xp, "activation": activation}
 
 
 def backward(
     cache: dict,
-    d_states: np.ndarray,
+    d_output: np.ndarray,
     d_hn: np.ndarray,
     w_hh: np.ndarray,
     schedule: Schedule,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """BPTT. ``d_states`` (K, B, H) is ∂L/∂h at each visited step (zero on padding).
-
-    Returns ∂L/∂a in visit order (K, B, H) — equal to ∂L/∂xp and to ∂L/∂b per step —
-    ∂L/∂W_hh and ∂L/∂h0.
-    """
-    S, nonlinearity = cache["S"], cache["nonlinearity"]
-    K = schedule.steps
-    dA = np.zeros_like(d_states)
+    """BPTT. ``d_output`` (T, B, H) is ∂L/∂h(t) from above, C-contiguous, read only on
+    running rows. Returns ∂L/∂a (T, B, H) in time order, zero on padding — equal to ∂L/∂xp
+    and to ∂L/∂b per step — ∂L/∂W_hh and ∂L/∂h0."""
+    steps = fused.kernels("rnn") or _NUMPY_STEPS
+    S, dA, activation = cache["S"], cache["xp"], cache["activation"]
     dh = d_hn.copy()
-    for k in range(K - 1, -1, -1):
-        n = schedule.sizes[k]
-        da = dA[k, :n]
-        dh[:n] += d_states[k, :n]
-        _derivative_from_output(S[k + 1, :n], da, nonlinearity)
-        da *= dh[:n]
-        np.matmul(da, w_hh, out=dh[:n])
-    H = S.shape[2]
-    d_w_hh = dA.reshape(-1, H).T @ S[:-1].reshape(-1, H)
+    for k in range(schedule.steps - 1, -1, -1):
+        t, n = schedule.times[k], schedule.sizes[k]
+        steps.backward_step(dA[t, :n], S[k + 1, :n], dh[:n], d_output[t, :n], activation)
+        np.matmul(dA[t, :n], w_hh, out=dh[:n])  # δh(t−1) = δa(t) W_hh
+    zero_padding_(dA, schedule)
+    T, B, H = dA.shape
+    h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)
+    d_w_hh = dA.reshape(T * B, H).T @ h_prev
     return dA, d_w_hh, dh

@@ -1,0 +1,134 @@
+"""Compiled GRU steps (LECTURE §7), both forms: the one-pass twins of the ``*_step``
+functions of ``gru_cell`` — same arguments, same arithmetic, one loop over the running
+rows instead of one NumPy call per operation.
+
+The loops run over one row's 1-D gate views (``gr, gz, gn`` of row b), which the compiler
+vectorises (it does not when indexing the 2-D arrays directly).
+"""
+
+from __future__ import annotations
+
+from rnnlab.recurrent.fused.scalar import ONE, kernel, sigmoid, tanh
+
+
+@kernel
+def forward_step(gates, hh, b_hn, h_prev, hn, h):
+    """PyTorch form. gates: xp(t) in, [r, z, n] out; hh = h(t−1) W_hhᵀ; writes hn, h(t).
+
+    r = σ(xp_r + hh_r)   z = σ(xp_z + hh_z)   hn = hh_n + b_hn
+    n = tanh(xp_n + r ⊙ hn)
+    h(t) = n + z ⊙ (h(t−1) − n)          = (1 − z) ⊙ n + z ⊙ h(t−1)
+    """
+    m, H = h.shape
+    for b in range(m):
+        g, a = gates[b].reshape(3, H), hh[b].reshape(3, H)
+        gr, gz, gn = g[0], g[1], g[2]
+        ar, az, an = a[0], a[1], a[2]
+        h_prev_b, hn_b, h_b = h_prev[b], hn[b], h[b]
+        for j in range(H):
+            r = sigmoid(gr[j] + ar[j])
+            z = sigmoid(gz[j] + az[j])
+            hn_j = an[j] + b_hn[j]
+            n = tanh(gn[j] + r * hn_j)
+            h_b[j] = n + z * (h_prev_b[j] - n)
+            hn_b[j] = hn_j
+            gr[j], gz[j], gn[j] = r, z, n
+
+
+@kernel
+def backward_step(gates, hn, h_prev, dh, dh_skip, d_out, d_hh):
+    """PyTorch form. gates: [r, z, n] in, [δr̂, δẑ, δn̂] out; hn in, δn̂ ⊙ r out;
+    d_hh out = [δr̂, δẑ, δn̂ ⊙ r] = ∂L/∂(h W_hhᵀ); dh_skip: in, part of δh' that did not go
+    through W_hh; out, δh' ⊙ z. δh' = dh + dh_skip + d_out.
+
+    δẑ = δh' ⊙ (h − n) ⊙ z(1 − z)     δn̂ = δh' ⊙ (1 − z) ⊙ (1 − n²)
+    δr̂ = δn̂ ⊙ hn ⊙ r(1 − r)
+    """
+    m, H = h_prev.shape
+    for b in range(m):
+        g, e = gates[b].reshape(3, H), d_hh[b].reshape(3, H)
+        gr, gz, gn = g[0], g[1], g[2]
+        er, ez, en = e[0], e[1], e[2]
+        hn_b, h_prev_b, dh_b, skip_b, d_out_b = hn[b], h_prev[b], dh[b], dh_skip[b], d_out[b]
+        for j in range(H):
+            r, z, n = gr[j], gz[j], gn[j]
+            d = dh_b[j] + skip_b[j] + d_out_b[j]
+            d_z = d * (h_prev_b[j] - n) * (z * (ONE - z))
+            d_n = d * (ONE - z) * (ONE - n * n)
+            d_r = d_n * hn_b[j] * (r * (ONE - r))
+            gr[j], gz[j], gn[j] = d_r, d_z, d_n
+            er[j], ez[j], en[j] = d_r, d_z, d_n * r
+            hn_b[j] = d_n * r
+            skip_b[j] = d * z
+
+
+@kernel
+def lecture_gates_step(gates, hh_rz, h_prev, rh):
+    """Lecture form, first half. gates[:, :2H]: xp_r, xp_z in, r, z out; hh_rz = h W_h{r,z}ᵀ.
+
+    r = σ(xp_r + hh_r)   z = σ(xp_z + hh_z)   rh = r ⊙ h(t−1)
+    """
+    m, H = h_prev.shape
+    for b in range(m):
+        g, a = gates[b].reshape(3, H), hh_rz[b].reshape(2, H)
+        gr, gz, ar, az = g[0], g[1], a[0], a[1]
+        h_prev_b, rh_b = h_prev[b], rh[b]
+        for j in range(H):
+            r = sigmoid(gr[j] + ar[j])
+            gz[j] = sigmoid(gz[j] + az[j])
+            gr[j] = r
+            rh_b[j] = r * h_prev_b[j]
+
+
+@kernel
+def lecture_state_step(gates, hh_n, b_hn, h_prev, h):
+    """Lecture form, second half. gates[:, 2H:]: xp_n in, h̃ out; hh_n = (r ⊙ h) W_hnᵀ.
+
+    h̃ = tanh(xp_n + hh_n + b_hn)
+    h(t) = h(t−1) + z ⊙ (h̃ − h(t−1))    = (1 − z) ⊙ h(t−1) + z ⊙ h̃
+    """
+    m, H = h_prev.shape
+    for b in range(m):
+        g = gates[b].reshape(3, H)
+        gz, gn = g[1], g[2]
+        hh_n_b, h_prev_b, h_b = hh_n[b], h_prev[b], h[b]
+        for j in range(H):
+            n = tanh(gn[j] + hh_n_b[j] + b_hn[j])
+            h_b[j] = h_prev_b[j] + gz[j] * (n - h_prev_b[j])
+            gn[j] = n
+
+
+@kernel
+def lecture_backward_state_step(gates, h_prev, dh, dh_skip, d_out):
+    """Lecture form, first half of BPTT. gates[:, H:]: z, h̃ in, δẑ, δn̂ out; dh_skip: in,
+    part of δh' not from the last GEMM; out, δh' ⊙ (1 − z). δh' = dh + dh_skip + d_out.
+
+    δẑ = δh' ⊙ (h̃ − h) ⊙ z(1 − z)     δn̂ = δh' ⊙ z ⊙ (1 − h̃²)
+    """
+    m, H = h_prev.shape
+    for b in range(m):
+        g = gates[b].reshape(3, H)
+        gz, gn = g[1], g[2]
+        h_prev_b, dh_b, skip_b, d_out_b = h_prev[b], dh[b], dh_skip[b], d_out[b]
+        for j in range(H):
+            z, n = gz[j], gn[j]
+            d = dh_b[j] + skip_b[j] + d_out_b[j]
+            gz[j] = d * (n - h_prev_b[j]) * (z * (ONE - z))
+            gn[j] = d * z * (ONE - n * n)
+            skip_b[j] = d * (ONE - z)
+
+
+@kernel
+def lecture_backward_gates_step(gates, d_rh, h_prev, dh_skip):
+    """Lecture form, second half of BPTT. gates[:, :H]: r in, δr̂ out; d_rh = δn̂ W_hn.
+
+    δr̂ = δ(r⊙h) ⊙ h ⊙ r(1 − r)       dh_skip += δ(r⊙h) ⊙ r
+    """
+    m, H = h_prev.shape
+    for b in range(m):
+        gr = gates[b].reshape(3, H)[0]
+        d_rh_b, h_prev_b, skip_b = d_rh[b], h_prev[b], dh_skip[b]
+        for j in range(H):
+            r = gr[j]
+            gr[j] = d_rh_b[j] * h_prev_b[j] * (r * (ONE - r))
+            skip_b[j] += d_rh_b[j] * r
