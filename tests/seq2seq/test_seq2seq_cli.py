@@ -1,0 +1,103 @@
+"""``rnnlab train seq2seq`` → ``rnnlab translate`` → ``rnnlab eval seq2seq`` on a tiny
+German–English fixture, including resume, stdin/stdout and the attention heatmap."""
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnnlab.cli import main
+from rnnlab.io.serialization import load_arrays
+from rnnlab.models.seq2seq import Seq2Seq
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "seq2seq"
+
+
+def _train(out, *extra):
+    return main([
+        "train", "seq2seq",
+        "--src-train", str(FIXTURES / "train.de"), "--tgt-train", str(FIXTURES / "train.en"),
+        "--src-valid", str(FIXTURES / "valid.de"), "--tgt-valid", str(FIXTURES / "valid.en"),
+        "--out", str(out), "--embedding-size", "24", "--hidden", "24", "--min-freq", "1",
+        "--batch-size", "8", "--lr", "0.01", "--dropout", "0.0", "--lr-schedule", "none",
+        "--no-progress", "--seed", "3", *extra,
+    ])
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("seq2seq") / "run"
+    assert _train(out, "--epochs", "8") == 0
+    return out
+
+
+def test_training_writes_a_pickle_free_model_and_logs(trained):
+    model_files = sorted(p.name for p in (trained / "model").iterdir())
+    assert model_files == [
+        "config.json", "source_vocab.json", "target_vocab.json", "weights.safetensors",
+    ]
+    rows = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
+    assert len(rows) == 8
+    assert {"dev_loss", "dev_bleu", "dev_bleu_lc"} <= set(rows[0])
+    assert rows[-1]["train_loss"] < rows[0]["train_loss"] / 4
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
+    assert _train(tmp_path / "straight", "--epochs", "2", "--monitor", "loss") == 0
+    calls, loss = [], Seq2Seq.loss
+
+    def interrupted_at_epoch_2_step_2(self, batch):  # 5 steps + 1 dev batch per epoch
+        calls.append(1)
+        if len(calls) == 8:
+            raise KeyboardInterrupt
+        return loss(self, batch)
+
+    monkeypatch.setattr(Seq2Seq, "loss", interrupted_at_epoch_2_step_2)
+    assert _train(tmp_path / "resumed", "--epochs", "2", "--monitor", "loss") == 130
+    monkeypatch.undo()
+    assert _train(tmp_path / "resumed", "--epochs", "2", "--monitor", "loss", "--resume") == 0
+    straight = load_arrays(tmp_path / "straight" / "checkpoint" / "model.safetensors")
+    resumed = load_arrays(tmp_path / "resumed" / "checkpoint" / "model.safetensors")
+    assert straight.keys() == resumed.keys()
+    for name in straight:
+        np.testing.assert_array_equal(straight[name], resumed[name], err_msg=name)
+
+
+def test_eval_reports_cased_and_lowercased_bleu_as_json(trained, capsys, tmp_path):
+    hypotheses = tmp_path / "hyp.en"
+    args = ["eval", "seq2seq", "--model", str(trained), "--src", str(FIXTURES / "valid.de"),
+            "--ref", str(FIXTURES / "valid.en"), "--beam", "3", "--json",
+            "--output", str(hypotheses)]
+    assert main(args) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sentences"] == 8 and result["beam"] == 3 and result["attention"] is True
+    assert result["bleu_lc"] >= result["bleu"] > 60.0  # the toy grammar is easy to learn
+    assert len(hypotheses.read_text(encoding="utf-8").splitlines()) == 8
+
+
+def test_translate_reads_stdin_or_a_file_and_draws_attention(trained, capsys, monkeypatch,
+                                                             tmp_path):
+    monkeypatch.setattr("sys.stdin", io.StringIO("Ein Hund schläft am Strand.\nEin Kind spielt.\n"))
+    picture = tmp_path / "attention.png"
+    assert main(["translate", "--model", str(trained / "model"), "--beam", "1",
+                 "--show-attention", str(picture)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["A dog sleeps on the beach.", "A child plays."]
+    assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    output = tmp_path / "out.en"
+    assert main(["translate", "--model", str(trained), "--input", str(FIXTURES / "valid.de"),
+                 "--output", str(output)]) == 0
+    assert len(output.read_text(encoding="utf-8").splitlines()) == 8
+
+
+def test_misaligned_parallel_files_are_reported(tmp_path, capsys):
+    (tmp_path / "short.en").write_text("A man.\n", encoding="utf-8")
+    code = main(["train", "seq2seq", "--src-train", str(FIXTURES / "train.de"),
+                 "--tgt-train", str(tmp_path / "short.en"),
+                 "--src-valid", str(FIXTURES / "valid.de"),
+                 "--tgt-valid", str(FIXTURES / "valid.en"), "--out", str(tmp_path / "run")])
+    assert code == 1
+    assert "line-aligned" in capsys.readouterr().err
