@@ -10,7 +10,9 @@ from collections.abc import Sequence
 
 _SIMPLE_TOKEN = re.compile(
     r"""
-    (?:[^\W\d_]\.){2,}(?!\w)      # abbreviations with inner dots: U.S., z.B., e.g.
+    &(?:\w+|\#\d+);               # HTML entities as they appear in web text: &amp; &#39;
+  | \w+s'(?=\s|$)                 # plural possessives: welders' (the quote is not a quote)
+  | (?:[^\W\d_]\.){2,}(?!\w)      # abbreviations with inner dots: U.S., z.B., e.g.
   | \d+(?:[.,:]\d+)+              # numbers with separators: 3.5, 1,000, 10:30
   | \w+(?:[-'’]\w+)*              # words, keeping inner hyphens and apostrophes
   | ([^\w\s])\1*                  # punctuation; runs of one character stay together
@@ -18,7 +20,7 @@ _SIMPLE_TOKEN = re.compile(
     re.VERBOSE,
 )
 _CLOSING = set(",.!?;:%)]}…”’»")
-_OPENING = {"(", "[", "{", "¿", "¡", "“", "‘", "„", "$", "£"}
+_OPENING = {"(", "[", "{", "¿", "¡", "“", "‘", "„", "$", "£", "#"}
 _JOINING = {"/"}
 _STRAIGHT_QUOTES = {'"', "'"}
 

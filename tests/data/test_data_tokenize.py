@@ -61,3 +61,16 @@ def test_simple_tokenizer_splits_punctuation_and_lowercases():
         ".",
     ]
     assert simple_tokenize("Zwei Männer, lächelnd.") == ["Zwei", "Männer", ",", "lächelnd", "."]
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Two welders' masks.", ["Two", "welders'", "masks", "."]),
+        ("on #19 today", ["on", "#", "19", "today"]),
+        ("salt &amp; pepper", ["salt", "&amp;", "pepper"]),
+    ],
+)
+def test_simple_tokenizer_web_text_round_trips(text, tokens):
+    assert simple_tokenize(text) == tokens
+    assert simple_detokenize(tokens) == text
