@@ -71,3 +71,14 @@ def load_model_dir(directory: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     if not directory.is_dir():
         raise FileNotFoundError(f"model directory {directory} does not exist")
     return load_arrays(directory / WEIGHTS_FILE), load_json(directory / CONFIG_FILE)
+
+
+def load_model_of_kind(
+    directory: str | Path, kind: str, description: str
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Load a model directory whose ``config.json`` says ``"kind": kind``; return the
+    weights and the config without that key. Another kind is a clear ``ValueError``."""
+    weights, config = load_model_dir(directory)
+    if config.pop("kind", None) != kind:
+        raise ValueError(f"{directory} does not hold a {description}")
+    return weights, config
