@@ -7,7 +7,8 @@ on dev and test):
   accuracy (root sentences) as mean ± standard deviation over the seeds.
 * ``sst5`` — the same for the five fine-grained classes.
 * ``compare`` — SST-2 dev accuracy of RNN vs GRU vs LSTM, uni- vs bidirectional, and the
-  pooling choices (last, max, mean, attention), each varied from the main configuration.
+  pooling choices (last, max, mean, attention), each varied from the main configuration;
+  trained on root sentences only unless ``--compare-training phrases``.
 
 Every run lives in ``OUT/<suite>/<variant>/seed<k>/``; the script is safe to rerun: a run
 with ``result.json`` is skipped, a run with a checkpoint continues with ``--resume``, and a
@@ -107,6 +108,15 @@ def evaluate(run_dir: Path, data_file: Path, threads: int) -> dict:
     return json.loads(done.stdout)
 
 
+def _finished_epoch_seconds(run_dir: Path) -> float:
+    """Training seconds of the epochs in ``metrics.jsonl`` (0 for a new run)."""
+    metrics = run_dir / "metrics.jsonl"
+    if not metrics.is_file():
+        return 0.0
+    return sum(json.loads(line)["seconds"] for line in
+               metrics.read_text(encoding="utf-8").splitlines())
+
+
 def run_one(run_dir: Path, argv: list[str], data: Path, args: argparse.Namespace) -> dict:
     """Train (or resume) one run and evaluate it; returns its result.json content."""
     result_path = run_dir / "result.json"
@@ -119,7 +129,8 @@ def run_one(run_dir: Path, argv: list[str], data: Path, args: argparse.Namespace
     saved_argv.write_text(json.dumps(argv), encoding="utf-8")
     resume = (run_dir / "checkpoint" / "state.json").is_file()
     timing_path = run_dir / "timing.json"
-    timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {"seconds": 0.0}
+    timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {
+        "seconds": _finished_epoch_seconds(run_dir)}  # a run killed before it could write it
     budget_s = None if args.time_budget is None else args.time_budget * 60 - timing["seconds"]
     print(f"{'resuming' if resume else 'training'} {run_dir}", flush=True)
     start = time.perf_counter()
@@ -156,13 +167,15 @@ def planned_runs(args: argparse.Namespace) -> list[tuple[str, str, int, list[str
         if suite in ("sst2", "sst5"):
             classes, epochs = (2, args.sst2_epochs) if suite == "sst2" else (5, args.sst5_epochs)
             variants, seeds = {"lstm-bi-max": {}}, args.seeds
+            phrases = not args.no_phrases
         else:
             classes, epochs, variants, seeds = 2, args.compare_epochs, VARIANTS, args.compare_seeds
+            phrases = args.compare_training == "phrases"
         for variant, change in variants.items():
             for seed in seeds:
                 run_dir = Path(args.out) / suite / variant / f"seed{seed}"
-                argv = train_argv({**MAIN, **change}, classes, data, epochs, seed,
-                                  not args.no_phrases, run_dir)
+                argv = train_argv({**MAIN, **change}, classes, data, epochs, seed, phrases,
+                                  run_dir)
                 runs.append((suite, variant, seed, argv, run_dir))
     return runs
 
@@ -211,10 +224,15 @@ def main() -> int:
                         help="folder with SST train/dev/test.txt (default: the shared data)")
     parser.add_argument("--suites", nargs="+", choices=SUITES, default=list(SUITES))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--compare-seeds", nargs="+", type=int, default=[0])
+    parser.add_argument("--compare-seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--compare-training", choices=("sentences", "phrases"),
+                        default="sentences",
+                        help="what the comparison runs train on: root sentences only (the "
+                             "default: the encoder alone must carry the sentiment to the "
+                             "sentence vector, and a run costs ~1/4 of a phrase run)")
     parser.add_argument("--sst2-epochs", type=int, default=6)
     parser.add_argument("--sst5-epochs", type=int, default=6)
-    parser.add_argument("--compare-epochs", type=int, default=4)
+    parser.add_argument("--compare-epochs", type=int, default=6)
     parser.add_argument("--no-phrases", action="store_true", help="train on sentences only")
     parser.add_argument("--time-budget", type=float, default=None,
                         help="minutes of training per run before it is interrupted")

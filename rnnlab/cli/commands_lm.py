@@ -66,6 +66,9 @@ def _add_trainer_flags(p: argparse.ArgumentParser, optimizer: str, lr: float, ep
     p.add_argument("--lr-decay-start", type=int, default=4,
                    help="step schedule: decay after this epoch and every later one")
     p.add_argument("--patience", type=int, default=0, help="early stopping (0: never)")
+    p.add_argument("--time-budget", type=float, default=0.0,
+                   help="stop after this many minutes of training, summed over resumes "
+                        "(0: no limit); the best model so far is kept")
     p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="run directory")
@@ -79,6 +82,7 @@ def _trainer_config(args: argparse.Namespace) -> TrainerConfig:
         epochs=args.epochs, optimizer=args.optimizer, lr=args.lr, clip_norm=args.clip,
         lr_schedule=args.lr_schedule, lr_decay=args.lr_decay,
         lr_decay_start=args.lr_decay_start, patience=args.patience,
+        time_budget_minutes=getattr(args, "time_budget", 0.0),
         checkpoint_every=args.checkpoint_every, seed=args.seed,
         progress=not args.no_progress,
     )

@@ -1,7 +1,6 @@
-"""Shared machinery of the recurrent-core tests, exposed as fixtures.
+"""Shared machinery of the recurrent-core tests, exposed as fixtures (``gradcheck`` and
+``relative_error`` come from ``tests/conftest.py``).
 
-- ``gradcheck``: central finite differences in float64 against the tape's gradients.
-- ``relative_error``: ‖a − b‖∞ / max(‖a‖∞, ‖b‖∞), the measure every tolerance here uses.
 - ``recurrent_case``: builds a small layer with its input, initial state, lengths and a
   random projection loss Σ out ⊙ W₁ + Σ h_n ⊙ W₂ (+ Σ c_n ⊙ W₃) that makes every output count.
 - ``reference_stack``: a plain per-sequence NumPy loop over layers and directions
@@ -19,7 +18,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from rnnlab.engine import no_grad, ops
+from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor
 from rnnlab.recurrent import GRU, LSTM, RNN
 from rnnlab.recurrent.layers import RecurrentBase
@@ -50,81 +49,6 @@ def cell(request) -> str:
 @pytest.fixture(params=TORCH_CELLS)
 def torch_cell(request) -> str:
     return request.param
-
-
-# ------------------------------------------------------------ gradient checks
-def _relative_error(actual: Any, expected: Any) -> float:
-    actual = np.asarray(actual, np.float64)
-    expected = np.asarray(expected, np.float64)
-    assert actual.shape == expected.shape, f"shapes differ: {actual.shape} vs {expected.shape}"
-    scale = max(np.abs(actual).max(initial=0.0), np.abs(expected).max(initial=0.0))
-    return 0.0 if scale == 0.0 else float(np.abs(actual - expected).max() / scale)
-
-
-def _numerical_gradient(value: Callable[[], float], array: np.ndarray, eps: float) -> np.ndarray:
-    """(L(θ + ε eᵢ) − L(θ − ε eᵢ)) / 2ε for every element i, perturbing ``array`` in place."""
-    flat = array.reshape(-1)
-    assert np.shares_memory(flat, array), "array must be contiguous to be perturbed in place"
-    grad = np.zeros(flat.size)
-    for i in range(flat.size):
-        saved = flat[i]
-        flat[i] = saved + eps
-        up = value()
-        flat[i] = saved - eps
-        down = value()
-        flat[i] = saved
-        grad[i] = (up - down) / (2.0 * eps)
-    return grad.reshape(array.shape)
-
-
-def _check_gradients(
-    loss: Callable[[], Tensor],
-    tensors: dict[str, Tensor],
-    eps: float = 1e-6,
-    tol: float = 1e-6,
-    independent: Sequence[str] = (),
-) -> dict[str, float]:
-    """Compare backward's gradient of ``loss()`` with central differences for each tensor.
-
-    Every tensor must be float64. Each must get a non-zero numerical gradient (so the check
-    means something), except those named in ``independent``, on which the loss is known not
-    to depend: their gradients must be exactly zero. Returns the relative error per tensor
-    and fails if any is ≥ ``tol``.
-    """
-    for name, tensor in tensors.items():
-        assert tensor.dtype == np.float64, f"{name} must be float64 for a gradient check"
-        tensor.grad = None
-    loss().backward()
-    analytic = {
-        name: np.zeros(t.shape) if t.grad is None else t.grad.copy()
-        for name, t in tensors.items()
-    }
-
-    def value() -> float:
-        with no_grad():
-            return float(loss().data)
-
-    errors = {}
-    for name, tensor in tensors.items():
-        numeric = _numerical_gradient(value, tensor.data, eps)
-        if name in independent:
-            assert not analytic[name].any() and not numeric.any(), f"{name}: gradient not 0"
-        else:
-            assert numeric.any(), f"{name}: the loss does not depend on it"
-        errors[name] = _relative_error(analytic[name], numeric)
-    bad = {name: error for name, error in errors.items() if not error < tol}
-    assert not bad, f"relative gradient error ≥ {tol}: {bad}"
-    return errors
-
-
-@pytest.fixture
-def gradcheck() -> Callable[..., dict[str, float]]:
-    return _check_gradients
-
-
-@pytest.fixture
-def relative_error() -> Callable[[Any, Any], float]:
-    return _relative_error
 
 
 # ----------------------------------------------------------- recurrent cases

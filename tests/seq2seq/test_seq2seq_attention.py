@@ -21,53 +21,31 @@ def _inputs(seed=0):
     return query, keys, values, valid
 
 
-def _numeric_grad(f, x, eps=1e-6):
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        old = x[index]
-        x[index] = old + eps
-        plus = f()
-        x[index] = old - eps
-        minus = f()
-        x[index] = old
-        grad[index] = (plus - minus) / (2 * eps)
-    return grad
-
-
-def test_masked_attention_gradients_match_finite_differences_in_float64():
+def test_masked_attention_gradients_match_finite_differences_in_float64(gradcheck):
     query, keys, values, valid = _inputs()
     rng = np.random.default_rng(1)
     g_context, g_weights = rng.standard_normal((B, T, M)), rng.standard_normal((B, T, S))
+    tensors = {name: Tensor(a, requires_grad=True)
+               for name, a in zip(("query", "keys", "values"), (query, keys, values), strict=True)}
 
-    def objective():
-        context, weights = masked_attention(query, keys, values, valid)
-        return float((context.data * g_context).sum() + (weights.data * g_weights).sum())
+    def loss():
+        context, weights = masked_attention(*tensors.values(), valid)
+        return (context * g_context).sum() + (weights * g_weights).sum()
 
-    tensors = [Tensor(a, requires_grad=True) for a in (query, keys, values)]
-    context, weights = masked_attention(*tensors, valid)
-    ((context * g_context).sum() + (weights * g_weights).sum()).backward()
-    for tensor, array in zip(tensors, (query, keys, values), strict=True):
-        np.testing.assert_allclose(tensor.grad, _numeric_grad(objective, array), atol=1e-7)
+    gradcheck(loss, tensors, tol=1e-7)
 
 
-def test_luong_attention_parameter_and_input_gradients_in_float64():
-    query, keys_unused, memory, valid = _inputs(2)
+def test_luong_attention_parameter_and_input_gradients_in_float64(gradcheck):
+    query, _, memory, valid = _inputs(2)
     layer = LuongAttention(D, M, dtype=np.float64, rng=np.random.default_rng(3))
     upstream = np.random.default_rng(4).standard_normal((B, T, D))
-
-    def objective():
-        keys = layer.keys(memory)
-        out, _ = layer(query, keys, memory, valid)
-        return float((out.data * upstream).sum())
-
     q, mem = Tensor(query, requires_grad=True), Tensor(memory, requires_grad=True)
-    out, _ = layer(q, layer.keys(mem), mem, valid)
-    (out * upstream).sum().backward()
-    for name, param in layer.named_parameters():
-        numeric = _numeric_grad(objective, param.data)
-        np.testing.assert_allclose(param.grad, numeric, atol=1e-7, err_msg=name)
-    np.testing.assert_allclose(q.grad, _numeric_grad(objective, query), atol=1e-7)
-    np.testing.assert_allclose(mem.grad, _numeric_grad(objective, memory), atol=1e-7)
+
+    def loss():
+        out, _ = layer(q, layer.keys(mem), mem, valid)
+        return (out * upstream).sum()
+
+    gradcheck(loss, {"query": q, "memory": mem, **dict(layer.named_parameters())}, tol=1e-7)
 
 
 def test_masked_attention_matches_pytorch_forward_and_backward():

@@ -57,31 +57,17 @@ def test_partition_and_viterbi_match_brute_force(seed):
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_gradient_matches_finite_differences(seed):
+def test_gradient_matches_finite_differences(seed, gradcheck):
     e, a, s, f, gold, lengths = random_case(seed, steps=5, batch=3, tags=4)
-    inputs = [Tensor(x.copy(), requires_grad=True) for x in (e, a, s, f)]
+    inputs = {name: Tensor(x.copy(), requires_grad=True)
+              for name, x in zip(("emissions", "transitions", "start", "end"), (e, a, s, f),
+                                 strict=True)}
     weight = 0.7  # an upstream gradient other than 1
-    (CRFNegLogLikelihood.apply(*inputs, gold, lengths) * weight).backward()
-
-    def loss(arrays):
-        return weight * CRFNegLogLikelihood().forward(*arrays, gold, lengths)
-
-    eps = 1e-6
-    arrays = [x.copy() for x in (e, a, s, f)]
-    for which, tensor in enumerate(inputs):
-        numeric = np.zeros_like(arrays[which])
-        for index in np.ndindex(arrays[which].shape):
-            saved = arrays[which][index]
-            arrays[which][index] = saved + eps
-            up = loss(arrays)
-            arrays[which][index] = saved - eps
-            down = loss(arrays)
-            arrays[which][index] = saved
-            numeric[index] = (up - down) / (2 * eps)
-        np.testing.assert_allclose(tensor.grad, numeric, rtol=1e-6, atol=1e-8)
+    gradcheck(lambda: CRFNegLogLikelihood.apply(*inputs.values(), gold, lengths) * weight,
+              inputs)
     # padded positions get no emission gradient
     padded = np.arange(5)[:, None] >= lengths[None, :]
-    assert np.all(inputs[0].grad[padded] == 0)
+    assert np.all(inputs["emissions"].grad[padded] == 0)
 
 
 def test_padding_does_not_change_scores_or_paths():
