@@ -24,7 +24,7 @@ from rnnlab.data.tokenize import tokenize_english
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_dir, save_json, save_model_dir
+from rnnlab.io.serialization import load_json, load_model_of_kind, save_json, save_model
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
 from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
@@ -216,8 +216,8 @@ class SentenceClassifier(Module):
     # ------------------------------------------------------------- save/load
     def save(self, directory: str | Path) -> Path:
         """Write weights, config (with metadata), vocabulary and label names to ``directory``."""
-        config = {"model": MODEL_KIND, "config": asdict(self.config), "metadata": self.metadata}
-        path = save_model_dir(directory, self.state_dict(), config, vocab=self.vocab.to_dict())
+        path = save_model(directory, MODEL_KIND, self.state_dict(), asdict(self.config),
+                          metadata=self.metadata, vocab=self.vocab.to_dict())
         save_json(path / "labels.json", self.labels)
         return path
 
@@ -230,18 +230,17 @@ class SentenceClassifier(Module):
             ValueError: the directory holds another kind of model or a broken config.
         """
         directory = Path(directory)
-        state, saved = load_model_dir(directory)
-        if not isinstance(saved, dict) or saved.get("model") != MODEL_KIND:
-            raise ValueError(f"{directory} does not hold a sentence classifier")
+        state, saved_config, metadata = load_model_of_kind(directory, MODEL_KIND,
+                                                           "sentence classifier")
         try:
-            config = ClassifierConfig(**saved["config"])
-        except (KeyError, TypeError) as error:
+            config = ClassifierConfig(**saved_config)
+        except TypeError as error:
             raise ValueError(
                 f"{directory}/config.json: invalid classifier config ({error})"
             ) from error
         vocab = Vocab.from_dict(load_json(directory / "vocab.json"))
         labels = load_json(directory / "labels.json")
-        model = cls(config, vocab, labels, metadata=saved.get("metadata"))
+        model = cls(config, vocab, labels, metadata=metadata)
         model.load_state_dict(state)
         model.eval()
         return model

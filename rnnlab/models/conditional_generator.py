@@ -27,7 +27,7 @@ from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.generation.decode import sample_sequence
 from rnnlab.generation.levels import check_level, join_tokens, split_tokens
 from rnnlab.generation.sampling import Sampler
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model_dir
+from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.models.language_model import CELLS, LanguageModelScore
 from rnnlab.nn import Dropout, Embedding, Linear, Module
 from rnnlab.recurrent import GRU, LSTM, RNN
@@ -209,14 +209,12 @@ class ConditionalGenerator(Module):
 
     # -------------------------------------------------------------- files
     def save(self, directory: str | Path) -> Path:
-        return save_model_dir(
-            directory, self.state_dict(), {"kind": KIND, **asdict(self.config)},
-            vocab=self.vocab.to_dict(),
-        )
+        return save_model(directory, KIND, self.state_dict(), asdict(self.config),
+                          vocab=self.vocab.to_dict())
 
     @classmethod
     def load(cls, directory: str | Path) -> ConditionalGenerator:
-        weights, config = load_model_of_kind(directory, KIND, "conditional generator")
+        weights, config, _ = load_model_of_kind(directory, KIND, "conditional generator")
         vocab = Vocab.from_dict(load_json(Path(directory) / "vocab.json"))
         model = cls(ConditionalGeneratorConfig(**config), vocab)
         model.load_state_dict(weights)

@@ -36,7 +36,7 @@ from rnnlab.engine.tensor import Function, Tensor, no_grad
 from rnnlab.generation.decode import sample_sequence
 from rnnlab.generation.levels import check_level, join_tokens, split_tokens
 from rnnlab.generation.sampling import Sampler
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model_dir
+from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout, Module, ModuleList, Parameter
 from rnnlab.recurrent import GRU, LSTM, RNN
 
@@ -335,14 +335,12 @@ class LanguageModel(Module):
 
     # -------------------------------------------------------------- files
     def save(self, directory: str | Path) -> Path:
-        return save_model_dir(
-            directory, self.state_dict(), {"kind": KIND, **asdict(self.config)},
-            vocab=self.vocab.to_dict(),
-        )
+        return save_model(directory, KIND, self.state_dict(), asdict(self.config),
+                          vocab=self.vocab.to_dict())
 
     @classmethod
     def load(cls, directory: str | Path) -> LanguageModel:
-        weights, config = load_model_of_kind(directory, KIND, "language model")
+        weights, config, _ = load_model_of_kind(directory, KIND, "language model")
         vocab = Vocab.from_dict(load_json(Path(directory) / "vocab.json"))
         model = cls(LanguageModelConfig(**config), vocab)
         model.load_state_dict(weights)

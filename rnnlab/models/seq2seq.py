@@ -43,7 +43,7 @@ from rnnlab.decoding import (
 )
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_dir, save_model_dir
+from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.nn.attention import LuongAttention
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
@@ -51,7 +51,7 @@ from rnnlab.recurrent import GRU, LSTM, RNN
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 LOWERCASE_MODES = ("none", "source", "both")
-FORMAT = "rnnlab.seq2seq"
+KIND = "seq2seq"
 
 
 @dataclass
@@ -345,22 +345,21 @@ class Seq2Seq(Module):
     # -------------------------------------------------------------- save/load
     def save(self, directory: str | Path) -> Path:
         """Weights, ``config.json`` and both vocabularies as JSON (no pickle)."""
-        return save_model_dir(
+        return save_model(
             directory,
+            KIND,
             self.state_dict(),
-            {"format": FORMAT, "model": asdict(self.config)},
+            asdict(self.config),
             source_vocab=self.source_vocab.to_dict(),
             target_vocab=self.target_vocab.to_dict(),
         )
 
     @classmethod
     def load(cls, directory: str | Path) -> Seq2Seq:
-        weights, config = load_model_dir(directory)
-        if config.get("format") != FORMAT:
-            raise ValueError(f"{directory} does not hold an rnnlab seq2seq model")
+        weights, config, _ = load_model_of_kind(directory, KIND, "seq2seq model")
         directory = Path(directory)
         model = cls(
-            Seq2SeqConfig(**config["model"]),
+            Seq2SeqConfig(**config),
             Vocab.from_dict(load_json(directory / "source_vocab.json")),
             Vocab.from_dict(load_json(directory / "target_vocab.json")),
             rng=np.random.default_rng(0),

@@ -39,7 +39,7 @@ from rnnlab.data.batching import pad_sequences
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_dir, save_model_dir
+from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.nn.char_encoder import CharEncoder, char_id_matrix
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
@@ -345,10 +345,11 @@ class Tagger(Module):
         state = self.state_dict()
         if weight_dtype is not None:
             state = {k: v.astype(weight_dtype) for k, v in state.items()}
-        return save_model_dir(
+        return save_model(
             directory,
+            MODEL_KIND,
             state,
-            {"kind": MODEL_KIND, "config": asdict(self.config)},
+            asdict(self.config),
             words=self.words.to_dict(),
             chars=self.chars.to_dict(),
             upos=self.upos_vocab.to_dict(),
@@ -360,11 +361,9 @@ class Tagger(Module):
     def load(cls, directory: str | Path | None = None) -> Tagger:
         """Load a model directory; without one, the shipped English (UD EWT) model."""
         directory = Path(DEFAULT_MODEL_DIR if directory is None else directory)
-        state, meta = load_model_dir(directory)
-        if meta.get("kind") != MODEL_KIND:
-            raise ValueError(f"{directory} holds a {meta.get('kind')!r} model, not a tagger")
+        state, saved_config, _ = load_model_of_kind(directory, MODEL_KIND, "tagger")
         known = {f.name for f in fields(TaggerConfig)}
-        config = TaggerConfig(**{k: v for k, v in meta["config"].items() if k in known})
+        config = TaggerConfig(**{k: v for k, v in saved_config.items() if k in known})
         xpos = load_json(directory / "xpos.json")
         model = cls(
             config,

@@ -132,7 +132,7 @@ def test_load_rejects_other_models_and_broken_configs(tmp_path):
     config_path = tmp_path / "m" / "config.json"
     saved = json.loads(config_path.read_text())
     config_path.write_text(json.dumps({**saved, "model": "language_model"}))
-    with pytest.raises(ValueError, match="does not hold a sentence classifier"):
+    with pytest.raises(ValueError, match="not a sentence classifier"):
         SentenceClassifier.load(tmp_path / "m")
     config_path.write_text(json.dumps({**saved, "config": {**saved["config"], "bogus": 1}}))
     with pytest.raises(ValueError, match="invalid classifier config"):

@@ -70,7 +70,7 @@ def test_word_level_with_test_file(tmp_path, capsys):
     results = json.loads((out / "results.json").read_text())
     assert results["test"]["tokens"] == results["valid"]["tokens"]
     config = json.loads((out / "model" / "config.json").read_text())
-    assert config["kind"] == "language_model" and config["tie_weights"] is True
+    assert config["kind"] == "language_model" and config["config"]["tie_weights"] is True
 
 
 def test_conditional_generator_on_names_and_on_feature_vectors(tmp_path, capsys):

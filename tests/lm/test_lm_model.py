@@ -173,7 +173,7 @@ def test_save_load_round_trip_and_word_level_text(tmp_path):
     a = loaded.generate("the", length=6, sampler=Sampler(top_k=3), seed=4, num_samples=2)
     assert a == loaded.generate("the", length=6, sampler=Sampler(top_k=3), seed=4, num_samples=2)
     assert all(text.startswith("the ") for text in a)
-    with pytest.raises(ValueError, match="not hold a conditional generator"):
+    with pytest.raises(ValueError, match="not a conditional generator"):
         ConditionalGenerator.load(tmp_path / "lm")
 
 
