@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.cli.trainer_flags import add_trainer_flags, trainer_config_from_args
 from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.labelled_text import read_labelled_text
@@ -30,7 +31,7 @@ from rnnlab.models.classifier import (
     make_batches,
 )
 from rnnlab.nn.pooling import POOLING_METHODS
-from rnnlab.training.trainer import BEST_DIR, Trainer, TrainerConfig
+from rnnlab.training.trainer import BEST_DIR, Trainer
 
 SST_LABELS = {
     2: ["negative", "positive"],
@@ -166,21 +167,7 @@ def run_train(args: argparse.Namespace) -> int:
         nll = -np.log(np.maximum(probs[np.arange(len(dev_y)), dev_y], 1e-12)).mean()
         return {"accuracy": report.accuracy, "macro_f1": report.macro_f1, "loss": float(nll)}
 
-    trainer_config = TrainerConfig(
-        epochs=args.epochs,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        clip_norm=args.clip,
-        lr_schedule=args.lr_schedule,
-        lr_decay=args.lr_decay,
-        lr_decay_start=args.lr_decay_start,
-        patience=args.patience,
-        monitor="accuracy",
-        monitor_mode="max",
-        seed=args.seed,
-        progress=not args.no_progress,
-    )
+    trainer_config = trainer_config_from_args(args, monitor="accuracy", monitor_mode="max")
     trainer = Trainer(
         model,
         trainer_config,
@@ -293,20 +280,8 @@ def register(groups) -> None:
                        help="probability of replacing a training token by <unk>")
     train.add_argument("--keep-case", action="store_true", help="do not lower-case tokens")
     train.add_argument("--min-freq", type=int, default=1)
-    train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--clip", type=float, default=5.0, help="gradient-norm clip (0: off)")
-    train.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default="none")
-    train.add_argument("--lr-decay", type=float, default=0.5)
-    train.add_argument("--lr-decay-start", type=int, default=5)
-    train.add_argument("--patience", type=int, default=0,
-                       help="stop after this many epochs without dev improvement (0: never)")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_trainer_flags(train, epochs=10, lr=1e-3)
     train.set_defaults(handler=run_train)
 
     classify = groups.top.add_parser(

@@ -17,6 +17,7 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.cli import CommandGroups
+from rnnlab.cli.trainer_flags import add_trainer_flags, trainer_config_from_args
 from rnnlab.data.batching import bucket_batches
 from rnnlab.data.text import read_chars, read_words, tbptt_batches
 from rnnlab.generation.conditioned_text import ConditionedTexts, read_conditioned_texts
@@ -38,7 +39,7 @@ from rnnlab.models.language_model import (
     LanguageModelScore,
     build_vocab,
 )
-from rnnlab.training.trainer import BEST_DIR, Trainer, TrainerConfig
+from rnnlab.training.trainer import BEST_DIR, Trainer
 
 ARGS_FILE = "train_args.json"
 RESULTS_FILE = "results.json"
@@ -57,35 +58,8 @@ def _add_network_flags(p: argparse.ArgumentParser, hidden: int, layers: int) -> 
 
 
 def _add_trainer_flags(p: argparse.ArgumentParser, optimizer: str, lr: float, epochs: int) -> None:
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default=optimizer)
-    p.add_argument("--lr", type=float, default=lr)
-    p.add_argument("--clip", type=float, default=5.0, help="gradient-norm clip (0: off)")
-    p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default="none")
-    p.add_argument("--lr-decay", type=float, default=0.5)
-    p.add_argument("--lr-decay-start", type=int, default=4,
-                   help="step schedule: decay after this epoch and every later one")
-    p.add_argument("--patience", type=int, default=0, help="early stopping (0: never)")
-    p.add_argument("--time-budget", type=float, default=0.0,
-                   help="stop after this many minutes of training, summed over resumes "
-                        "(0: no limit); the best model so far is kept")
-    p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
-    p.add_argument("--seed", type=int, default=0)
+    add_trainer_flags(p, epochs=epochs, optimizer=optimizer, lr=lr, lr_decay_start=4)
     p.add_argument("--out", required=True, help="run directory")
-    p.add_argument("--resume", action="store_true",
-                   help="continue the run in --out with the arguments it was started with")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def _trainer_config(args: argparse.Namespace) -> TrainerConfig:
-    return TrainerConfig(
-        epochs=args.epochs, optimizer=args.optimizer, lr=args.lr, clip_norm=args.clip,
-        lr_schedule=args.lr_schedule, lr_decay=args.lr_decay,
-        lr_decay_start=args.lr_decay_start, patience=args.patience,
-        time_budget_minutes=getattr(args, "time_budget", 0.0),
-        checkpoint_every=args.checkpoint_every, seed=args.seed,
-        progress=not args.no_progress,
-    )
 
 
 def _run_arguments(args: argparse.Namespace, required: tuple[str, ...]) -> argparse.Namespace:
@@ -151,7 +125,7 @@ def train_lm(args: argparse.Namespace) -> int:
         return {"loss": score.nll, "perplexity": score.perplexity}
 
     trainer = Trainer(
-        model, _trainer_config(args), out, lambda epoch, rng: windows, evaluate,
+        model, trainer_config_from_args(args), out, lambda epoch, rng: windows, evaluate,
         batch_items=lambda batch: batch[1].size, item_name="tok",
     )
     trainer.fit(resume=args.resume)
@@ -220,7 +194,7 @@ def train_generator(args: argparse.Namespace) -> int:
         return {"loss": model.score(held_out_batches).nll}
 
     trainer = Trainer(
-        model, _trainer_config(args), out,
+        model, trainer_config_from_args(args), out,
         lambda epoch, rng: generator_batches(model, train, args.batch_size, rng), evaluate,
         batch_items=lambda batch: batch.tokens, item_name="tok",
     )

@@ -18,6 +18,7 @@ import numpy as np
 import sacrebleu
 
 from rnnlab import random as rnd
+from rnnlab.cli.trainer_flags import add_trainer_flags, trainer_config_from_args
 from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.batching import bucket_batches
 from rnnlab.data.parallel import read_parallel
@@ -33,7 +34,7 @@ from rnnlab.models.seq2seq import (
     build_vocabularies,
     make_batch,
 )
-from rnnlab.training.trainer import BEST_DIR, Trainer, TrainerConfig
+from rnnlab.training.trainer import BEST_DIR, Trainer
 
 DEFAULT_MODEL = "runs/seq2seq-de-en"
 SETUP_FILES = ("model_config", "source_vocab", "target_vocab")
@@ -175,21 +176,8 @@ def run_train(args: argparse.Namespace) -> int:
             metrics.update(bleu=scores["bleu"], bleu_lc=scores["bleu_lc"])
         return metrics
 
-    trainer_config = TrainerConfig(
-        epochs=args.epochs,
-        optimizer=args.optimizer,
-        lr=args.lr,
-        clip_norm=args.clip,
-        lr_schedule=args.lr_schedule,
-        lr_decay=args.lr_decay,
-        lr_decay_start=args.lr_decay_start,
-        patience=args.patience,
-        monitor=args.monitor,
-        monitor_mode="max" if args.monitor == "bleu" else "min",
-        checkpoint_every=args.checkpoint_every,
-        seed=args.seed,
-        progress=not args.no_progress,
-    )
+    trainer_config = trainer_config_from_args(
+        args, monitor=args.monitor, monitor_mode="max" if args.monitor == "bleu" else "min")
     trainer = Trainer(
         model,
         trainer_config,
@@ -300,21 +288,11 @@ def register(groups) -> None:
     p.add_argument("--train-limit", type=int, default=0, help="use the first N pairs (0 = all)")
     p.add_argument("--valid-limit", type=int, default=0, help="use the first N pairs (0 = all)")
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=10)
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default="adam")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--clip", type=float, default=5.0)
-    p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default="plateau")
-    p.add_argument("--lr-decay", type=float, default=0.5)
-    p.add_argument("--lr-decay-start", type=int, default=5)
-    p.add_argument("--patience", type=int, default=0)
+    add_trainer_flags(p, epochs=10, lr=1e-3, lr_schedule="plateau", checkpoint_every=100,
+                      seed=1)
     p.add_argument("--monitor", choices=("bleu", "loss"), default="bleu",
                    help="dev metric that picks the best model (bleu: greedy decoding)")
     p.add_argument("--valid-beam", type=int, default=1, help="beam size for dev BLEU")
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--resume", action="store_true", help="continue from --out/checkpoint")
-    p.add_argument("--no-progress", action="store_true")
     p.set_defaults(handler=run_train)
 
     p = groups.top.add_parser(

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from rnnlab.cli.trainer_flags import add_trainer_flags, trainer_config_from_args
 from rnnlab.data._files import BOM, read_utf8, split_lines
 from rnnlab.data.conllu_io import format_conllu, parse_conllu
 from rnnlab.data.errors import DataFormatError
@@ -21,7 +22,7 @@ from rnnlab.data.tokenize import tokenize_english
 from rnnlab.models.tagger import NO_TAG, Tagger, TaggerConfig
 from rnnlab.models.tagger_metrics import evaluate_tagger
 from rnnlab.models.tagger_training import load_training_data, read_gold_conllu, train_tagger
-from rnnlab.training.trainer import BEST_DIR, TrainerConfig
+from rnnlab.training.trainer import BEST_DIR
 
 STDIN = "<stdin>"
 
@@ -94,12 +95,7 @@ def run_train(args: argparse.Namespace) -> int:
         word_dropout=args.word_dropout, min_word_freq=args.min_freq,
         max_word_chars=args.max_word_chars, word_init_std=args.word_init_std, crf=args.crf,
     )
-    trainer_config = TrainerConfig(
-        epochs=args.epochs, lr=args.lr, clip_norm=args.clip, lr_schedule=args.lr_schedule,
-        lr_decay=args.lr_decay, patience=args.patience, monitor="upos_accuracy",
-        monitor_mode="max", checkpoint_every=args.checkpoint_every, seed=args.seed,
-        progress=not args.no_progress,
-    )
+    trainer_config = trainer_config_from_args(args, monitor="upos_accuracy", monitor_mode="max")
     data = load_training_data(args.train, args.dev, args.max_train_sentences)
     print(f"train: {len(data.train)} sentences, {sum(map(len, data.train))} words; "
           f"dev: {len(data.dev)} sentences", flush=True)
@@ -166,14 +162,7 @@ def register(groups) -> None:
     p.add_argument("--dev", required=True, help="dev CoNLL-U file (UPOS accuracy picks the "
                    "best epoch)")
     p.add_argument("--out", required=True, help="output directory (model/, checkpoint/, logs)")
-    p.add_argument("--epochs", type=int, default=18)
     p.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
-    p.add_argument("--lr", type=float, default=2e-3, help="Adam learning rate")
-    p.add_argument("--clip", type=float, default=5.0, help="gradient-norm clipping (0: off)")
-    p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default="plateau")
-    p.add_argument("--lr-decay", type=float, default=0.5)
-    p.add_argument("--patience", type=int, default=5,
-                   help="stop after this many epochs without dev improvement (0: never)")
     p.add_argument("--word-dim", type=int, default=defaults.word_dim)
     p.add_argument("--char-dim", type=int, default=defaults.char_dim)
     p.add_argument("--char-hidden", type=int, default=defaults.char_hidden,
@@ -190,12 +179,9 @@ def register(groups) -> None:
     p.add_argument("--word-init-std", type=float, default=defaults.word_init_std,
                    help="standard deviation of the initial word vectors")
     p.add_argument("--crf", action="store_true", help="linear-chain CRF head for UPOS")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-train-sentences", type=int, default=None,
                    help="use only the first N training sentences")
-    p.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
-    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_trainer_flags(p, epochs=18, lr=2e-3, lr_schedule="plateau", patience=5)
     p.set_defaults(handler=run_train)
 
     p = groups.top.add_parser(
