@@ -90,6 +90,14 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with bias correction; ``weight_decay`` is decoupled (AdamW).
 
     m ← β₁m + (1−β₁)g,  v ← β₂v + (1−β₂)g²,  w ← w − η m̂ / (√v̂ + ε) − ηλw
+
+    ``lazy_rows``: lookup tables (embedding matrices) whose gradient touches only the rows
+    a batch looked up. For those, only the rows with a non-zero gradient get the update
+    above — m, v and w of every other row stay as they are, instead of decaying and
+    drifting on momentum ("lazy Adam", as TensorFlow's LazyAdam and PyTorch's SparseAdam).
+    With a 17,000 × 300 table that makes the step several times cheaper; it is a different
+    optimiser from dense Adam (rare words keep their momentum until they are seen again),
+    equal to it whenever every row has a gradient.
     """
 
     def __init__(
@@ -99,23 +107,35 @@ class Adam(Optimizer):
         betas: tuple[float, float] = (0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        lazy_rows: Iterable[Parameter] = (),
     ) -> None:
         super().__init__(params, lr)
         self.betas, self.eps, self.weight_decay = betas, eps, weight_decay
         self.m: list[np.ndarray | None] = [None] * len(self.params)
         self.v: list[np.ndarray | None] = [None] * len(self.params)
         self._scratch: dict[int, np.ndarray] = {}
+        lazy_ids = {id(p) for p in lazy_rows}
+        unknown = lazy_ids - {id(p) for p in self.params}
+        if unknown:
+            raise ValueError("lazy_rows names a parameter the optimizer does not update")
+        self._lazy = [id(p) in lazy_ids for p in self.params]
+        for p, lazy in zip(self.params, self._lazy, strict=True):
+            if lazy and p.data.ndim != 2:
+                raise ValueError(f"lazy_rows needs 2-D tables, got shape {p.data.shape}")
 
     def _buffers(self) -> dict[str, list[np.ndarray | None]]:
         return {"m": self.m, "v": self.v}
 
     def _update(self, i: int, p: Parameter) -> None:
         """One Adam step, in place: no temporary array the size of the parameter per term."""
-        b1, b2 = self.betas
         g = p.grad.astype(p.data.dtype, copy=False)
         if self.m[i] is None:
             self.m[i] = np.zeros_like(p.data)
             self.v[i] = np.zeros_like(p.data)
+        if self._lazy[i]:
+            self._update_rows(i, p, g)
+            return
+        b1, b2 = self.betas
         m, v = self.m[i], self.v[i]
         scratch = self._scratch.get(i)
         if scratch is None or scratch.shape != p.data.shape:
@@ -137,3 +157,21 @@ class Adam(Optimizer):
         np.divide(m, scratch, out=scratch)
         scratch *= self.lr / (1 - b1**t)
         p.data -= scratch
+
+    def _update_rows(self, i: int, p: Parameter, g: np.ndarray) -> None:
+        """The Adam step on the rows r with a non-zero gradient only (``lazy_rows``)."""
+        rows = np.flatnonzero(g.any(axis=1))
+        if rows.size == 0:
+            return
+        b1, b2 = self.betas
+        t = self.step_count
+        g_r = g[rows]
+        m_r = self.m[i][rows] * b1 + (1 - b1) * g_r  # m_r ← β₁m_r + (1 − β₁)g_r
+        v_r = self.v[i][rows] * b2 + (1 - b2) * (g_r * g_r)  # v_r ← β₂v_r + (1 − β₂)g_r²
+        self.m[i][rows], self.v[i][rows] = m_r, v_r
+        w_r = p.data[rows]
+        if self.weight_decay:
+            w_r *= 1 - self.lr * self.weight_decay
+        denominator = np.sqrt(v_r) * (1 / math.sqrt(1 - b2**t)) + self.eps  # √v̂ + ε
+        w_r -= m_r / denominator * (self.lr / (1 - b1**t))
+        p.data[rows] = w_r

@@ -35,6 +35,7 @@ from tqdm import tqdm
 from rnnlab import random as rnd
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_json
+from rnnlab.nn.layers import Embedding
 from rnnlab.nn.module import Module
 from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
 from rnnlab.training.plots import plot_learning_curves
@@ -73,6 +74,7 @@ class TrainerConfig:
     monitor_mode: str = "min"  # "min" or "max"
     checkpoint_every: int = 200  # steps; 0 = only at epoch ends
     time_budget_minutes: float = 0.0  # training time limit over all resumes; 0 = none
+    lazy_embedding_updates: bool = False  # Adam: update only the embedding rows a batch used
     seed: int = 0
     progress: bool = True
 
@@ -81,6 +83,9 @@ class TrainerConfig:
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
         if self.lr_schedule not in ("none", "step", "plateau"):
             raise ValueError(f"lr_schedule must be none, step or plateau, not {self.lr_schedule!r}")
+        if self.lazy_embedding_updates and self.optimizer != "adam":
+            raise ValueError("lazy_embedding_updates needs the adam optimizer (SGD without "
+                             "momentum leaves rows without a gradient alone already)")
         if self.monitor_mode not in ("min", "max"):
             raise ValueError(f"monitor_mode must be 'min' or 'max', not {self.monitor_mode!r}")
 
@@ -130,9 +135,15 @@ class _StopRequests:
                 signal.signal(sig, handler)
 
 
-def make_optimizer(params: Sequence, config: TrainerConfig) -> Optimizer:
+def make_optimizer(model: Module, config: TrainerConfig) -> Optimizer:
+    """The optimizer ``config`` names over ``model``'s parameters; with
+    ``lazy_embedding_updates``, Adam updates only the looked-up rows of every
+    :class:`~rnnlab.nn.Embedding` table (see :class:`~rnnlab.optim.Adam`)."""
+    params = model.parameters()
     if config.optimizer == "adam":
-        return Adam(params, lr=config.lr, weight_decay=config.weight_decay)
+        tables = [m.weight for m in model.modules() if isinstance(m, Embedding)]
+        return Adam(params, lr=config.lr, weight_decay=config.weight_decay,
+                    lazy_rows=tables if config.lazy_embedding_updates else ())
     return SGD(params, lr=config.lr, momentum=config.momentum, weight_decay=config.weight_decay)
 
 
@@ -156,7 +167,7 @@ class Trainer:
         self.model, self.config, self.out_dir = model, config, Path(out_dir)
         self.batches_for_epoch, self.evaluate = batches_for_epoch, evaluate
         self.batch_items, self.item_name = batch_items, item_name
-        self.optimizer = make_optimizer(model.parameters(), config)
+        self.optimizer = make_optimizer(model, config)
         self.state = LoopState(lr=config.lr)
         self._stop = _StopRequests()
 
