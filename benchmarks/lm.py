@@ -8,6 +8,11 @@ Commands (each prints the Markdown it measured; figures go to ``benchmarks/figur
   perplexity of its best model read as one stream (batch 1, Zaremba's protocol), training
   time, three samples, the learning curves.
 * ``shakespeare-report --run DIR`` — the same for the char-level Tiny Shakespeare run.
+* ``ptb-ablations --out DIR`` — "push lower within the same time": the Zaremba-small
+  model with one change added at a time (weight tying; then locked dropout; then a plateau
+  schedule), each trained under the same ``--time-budget`` (75 min); a table of best dev
+  and test perplexity (batch 1, one stream) per variant, and their dev curves in one
+  figure. Resumable: rerun the same command after an interruption.
 * ``names --out DIR`` — conditional name generation on data/names (18 languages): the same
   char-level LSTM trained unconditionally, with the language one-hot in the initial state,
   and in the initial state and every input; held-out NLL per character of each, and five
@@ -67,6 +72,20 @@ SHAKESPEARE_COMMAND = (
     "--lr-schedule step --lr-decay 0.7 --lr-decay-start 6 --clip 5 --eval-batch-size 16 "
     "--eval-bptt 200 > runs/lm-shakespeare.log 2>&1 &"
 )
+# The Zaremba-small recipe of PTB_COMMAND, as flags; each ablation adds to it.
+PTB_BASE_FLAGS = ["--level", "word", "--cell", "lstm", "--layers", "2", "--hidden-size", "200",
+                  "--embedding-dim", "200", "--init-scale", "0.1", "--batch-size", "20",
+                  "--bptt", "20", "--optimizer", "sgd", "--lr", "20", "--clip", "0.25",
+                  "--lr-decay", "0.5", "--no-progress"]
+PTB_ABLATIONS = {
+    "baseline": ["--epochs", "13", "--lr-schedule", "step", "--lr-decay-start", "4"],
+    "tied": ["--epochs", "13", "--lr-schedule", "step", "--lr-decay-start", "4",
+             "--tie-weights"],
+    "tied+dropout": ["--epochs", "30", "--lr-schedule", "step", "--lr-decay-start", "6",
+                     "--tie-weights", "--dropout", "0.3", "--dropout-kind", "locked"],
+    "tied+dropout+plateau": ["--epochs", "30", "--lr-schedule", "plateau", "--tie-weights",
+                             "--dropout", "0.3", "--dropout-kind", "locked"],
+}
 NAMES_MODES = ("none", "init", "init+input")
 NAMES_FLAGS = ["--level", "char", "--cell", "lstm", "--layers", "1", "--hidden-size", "128",
                "--embedding-dim", "32", "--batch-size", "32", "--epochs", "15",
@@ -136,6 +155,49 @@ def shakespeare_report(args: argparse.Namespace) -> None:
     lm_report(Path(args.run), "lm-shakespeare", None, "ROMEO:\n", 300)
 
 
+def ptb_ablations(args: argparse.Namespace) -> None:
+    """Train each variant (or resume it), then tabulate and plot all of them."""
+    out = Path(args.out)
+    ptb = {split: str(default_path("ptb", split)) for split in ("train", "valid", "test")}
+    rows = []
+    for name in args.variants:
+        run = out / name
+        if not (run / "results.json").is_file():
+            resume = (run / "checkpoint" / "state.json").is_file()
+            argv = (["train", "lm", "--out", str(run), "--resume"] if resume else
+                    ["train", "lm", "--train", ptb["train"], "--valid", ptb["valid"],
+                     "--out", str(run), "--time-budget", str(args.time_budget),
+                     *PTB_BASE_FLAGS, *PTB_ABLATIONS[name]])
+            print(f"{'resuming' if resume else 'training'} {run}", flush=True)
+            rnnlab(argv)
+        model = LanguageModel.load(run / "model")
+        test = model.score_stream(model.tokens_to_ids(read_words(ptb["test"])), 1, 100)
+        epochs = history(run)
+        best = min(epochs, key=lambda r: r["dev_perplexity"])
+        rows.append((name, best["dev_perplexity"], test.perplexity, len(epochs),
+                     best["epoch"], sum(r["seconds"] for r in epochs) / 60, epochs))
+        print(f"{name}: best dev {best['dev_perplexity']:.2f}, test {test.perplexity:.2f}",
+              flush=True)
+    lines = ["| variant | best dev ppl | test ppl (batch 1) | epochs (best) | train min |",
+             "|---|---:|---:|---|---:|"]
+    lines += [f"| {name} | {dev:.2f} | {test:.2f} | {n} ({best}) | {minutes:.0f} |"
+              for name, dev, test, n, best, minutes, _ in rows]
+    table = "\n".join(lines)
+    (out / "summary.md").write_text(table + "\n", encoding="utf-8")
+    print(table)
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for name, *_, epochs in rows:
+        axes.plot([r["epoch"] for r in epochs], [r["dev_perplexity"] for r in epochs],
+                  marker="o", label=name)
+    axes.set(xlabel="epoch", ylabel="dev perplexity", ylim=(None, 180),
+             title=f"PTB, 2×200 LSTM, ≤ {args.time_budget:g} min of training each")
+    axes.grid(alpha=0.3)
+    axes.legend()
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    figure.savefig(FIGURES / "lm-ptb-ablations.png", dpi=120, bbox_inches="tight")
+    print(f"curves: {(FIGURES / 'lm-ptb-ablations.png').relative_to(REPO)}")
+
+
 def names(args: argparse.Namespace) -> None:
     out = Path(args.out)
     data = str(default_path("names"))
@@ -196,6 +258,13 @@ def main() -> None:
     p = commands.add_parser("shakespeare-report")
     p.add_argument("--run", default="runs/lm-shakespeare")
     p.set_defaults(handler=shakespeare_report)
+    p = commands.add_parser("ptb-ablations")
+    p.add_argument("--out", default="runs/lm-ptb-ablations")
+    p.add_argument("--variants", nargs="+", choices=list(PTB_ABLATIONS),
+                   default=list(PTB_ABLATIONS))
+    p.add_argument("--time-budget", type=float, default=75.0,
+                   help="minutes of training per variant")
+    p.set_defaults(handler=ptb_ablations)
     p = commands.add_parser("names")
     p.add_argument("--out", default="runs/lm-names")
     p.set_defaults(handler=names)
