@@ -28,9 +28,10 @@ def add_trainer_flags(
     checkpoint_every: int = _LOOP.checkpoint_every,
     seed: int = _LOOP.seed,
 ) -> None:
-    """Add --epochs, --optimizer, --lr, --weight-decay, --lazy-embedding-updates, --clip,
-    --lr-schedule, --lr-decay, --lr-decay-start, --patience, --time-budget,
-    --checkpoint-every, --seed, --resume and --no-progress, with the given defaults."""
+    """Add --epochs, --optimizer, --lr, --weight-decay, --lazy-embedding-updates,
+    --average-decay, --clip, --lr-schedule, --lr-decay, --lr-decay-start, --patience,
+    --time-budget, --checkpoint-every, --seed, --resume and --no-progress, with the given
+    defaults."""
     p = parser
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--optimizer", choices=("adam", "sgd"), default=optimizer)
@@ -40,6 +41,9 @@ def add_trainer_flags(
     p.add_argument("--lazy-embedding-updates", action="store_true",
                    help="Adam updates only the embedding rows each batch looks up (lazy "
                         "Adam: much faster with large vocabularies; a different optimiser)")
+    p.add_argument("--average-decay", type=float, default=0.0,
+                   help="evaluate and keep an exponential moving average of the weights, "
+                        "θ̄ ← dθ̄ + (1−d)θ after every update (e.g. 0.999; 0: off)")
     p.add_argument("--clip", type=float, default=_LOOP.clip_norm,
                    help="gradient-norm clip (0: off)")
     p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default=lr_schedule,
@@ -77,6 +81,7 @@ def trainer_config_from_args(args: argparse.Namespace, **fixed: Any) -> TrainerC
         patience=args.patience,
         time_budget_minutes=getattr(args, "time_budget", 0.0),
         lazy_embedding_updates=getattr(args, "lazy_embedding_updates", False),
+        average_decay=getattr(args, "average_decay", 0.0),
         checkpoint_every=getattr(args, "checkpoint_every", _LOOP.checkpoint_every),
         seed=args.seed,
         progress=not args.no_progress,

@@ -11,6 +11,8 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
   the epoch and step, before any parameter is touched — nothing is silently trained on;
 * the best model on the dev metric is saved as it appears; ``patience`` epochs without
   improvement stop the run; metrics go to ``metrics.jsonl`` and ``learning_curves.png``;
+* ``average_decay`` keeps an exponential moving average of the weights
+  (:mod:`rnnlab.training.averaging`), which is what evaluation sees and the best model holds;
 * ``time_budget_minutes`` stops a run (with a checkpoint) once its training time, summed
   over resumes, reaches the budget; a finished run resumed with more epochs or a larger
   budget goes on where it stopped.
@@ -38,6 +40,7 @@ from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_js
 from rnnlab.nn.layers import Embedding
 from rnnlab.nn.module import Module
 from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
+from rnnlab.training.averaging import WeightAverage
 from rnnlab.training.plots import plot_learning_curves
 
 CHECKPOINT_DIR = "checkpoint"
@@ -75,6 +78,7 @@ class TrainerConfig:
     checkpoint_every: int = 200  # steps; 0 = only at epoch ends
     time_budget_minutes: float = 0.0  # training time limit over all resumes; 0 = none
     lazy_embedding_updates: bool = False  # Adam: update only the embedding rows a batch used
+    average_decay: float = 0.0  # evaluate and save an EMA of the weights (e.g. 0.999); 0 = off
     seed: int = 0
     progress: bool = True
 
@@ -86,6 +90,8 @@ class TrainerConfig:
         if self.lazy_embedding_updates and self.optimizer != "adam":
             raise ValueError("lazy_embedding_updates needs the adam optimizer (SGD without "
                              "momentum leaves rows without a gradient alone already)")
+        if not 0.0 <= self.average_decay < 1.0:
+            raise ValueError(f"average_decay must be in [0, 1), got {self.average_decay}")
         if self.monitor_mode not in ("min", "max"):
             raise ValueError(f"monitor_mode must be 'min' or 'max', not {self.monitor_mode!r}")
 
@@ -168,6 +174,8 @@ class Trainer:
         self.batches_for_epoch, self.evaluate = batches_for_epoch, evaluate
         self.batch_items, self.item_name = batch_items, item_name
         self.optimizer = make_optimizer(model, config)
+        self.average = (WeightAverage(model.parameters(), config.average_decay)
+                        if config.average_decay else None)
         self.state = LoopState(lr=config.lr)
         self._stop = _StopRequests()
 
@@ -182,6 +190,8 @@ class Trainer:
         directory.mkdir(parents=True, exist_ok=True)
         save_arrays(directory / "model.safetensors", self.model.state_dict())
         save_arrays(directory / "optimizer.safetensors", self.optimizer.state_dict())
+        if self.average is not None:
+            save_arrays(directory / "average.safetensors", self.average.state_dict())
         extra = getattr(self.model, "trainer_state", None)
         if extra is not None:
             save_arrays(directory / "model_extra.safetensors", extra())
@@ -195,6 +205,8 @@ class Trainer:
         saved = load_json(directory / "state.json")
         self.model.load_state_dict(load_arrays(directory / "model.safetensors"))
         self.optimizer.load_state_dict(load_arrays(directory / "optimizer.safetensors"))
+        if self.average is not None:
+            self.average.load_state_dict(load_arrays(directory / "average.safetensors"))
         loader = getattr(self.model, "load_trainer_state", None)
         if loader is not None and (directory / "model_extra.safetensors").exists():
             loader(load_arrays(directory / "model_extra.safetensors"))
@@ -239,6 +251,10 @@ class Trainer:
         state = self.state
         if state.finished and not state.stopped_early and not self._over_budget():
             state.finished = state.epoch > self.config.epochs
+
+    def _averaged_weights(self) -> contextlib.AbstractContextManager:
+        """The weights that are evaluated and saved: the average if one is kept."""
+        return self.average.applied() if self.average is not None else contextlib.nullcontext()
 
     def _plot(self) -> None:
         if self.state.history:
@@ -317,6 +333,8 @@ class Trainer:
                 "training stopped before the update"
             ) from error
         self.optimizer.step()
+        if self.average is not None:
+            self.average.update()
         return value
 
     def _end_epoch(self, seconds: float) -> None:
@@ -327,23 +345,24 @@ class Trainer:
             "lr": state.lr,
             "seconds": round(seconds, 2),
         }
-        if self.evaluate is not None:
-            self.model.eval()
-            with no_grad():
-                metrics = self.evaluate()
-            self.model.train()
-            row.update({f"dev_{k}": v for k, v in metrics.items()})
-            value = metrics[config.monitor]
-        else:
-            value = row["train_loss"]
-        improved = state.best is None or (
-            value < state.best if config.monitor_mode == "min" else value > state.best
-        )
-        if improved:
-            state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
-            self.model.save(self.out_dir / BEST_DIR)
-        else:
-            state.bad_epochs += 1
+        with self._averaged_weights():
+            if self.evaluate is not None:
+                self.model.eval()
+                with no_grad():
+                    metrics = self.evaluate()
+                self.model.train()
+                row.update({f"dev_{k}": v for k, v in metrics.items()})
+                value = metrics[config.monitor]
+            else:
+                value = row["train_loss"]
+            improved = state.best is None or (
+                value < state.best if config.monitor_mode == "min" else value > state.best
+            )
+            if improved:
+                state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
+                self.model.save(self.out_dir / BEST_DIR)
+            else:
+                state.bad_epochs += 1
         state.history.append(row)
         with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as log:
             log.write(json.dumps(row) + "\n")

@@ -67,20 +67,26 @@ def config(**overrides) -> TrainerConfig:
     return TrainerConfig(**base)
 
 
-def test_resume_after_interrupt_matches_uninterrupted_run(tmp_path: Path):
+@pytest.mark.parametrize("average_decay", [0.0, 0.9])
+def test_resume_after_interrupt_matches_uninterrupted_run(tmp_path: Path, average_decay):
     data = make_data()
     straight = TinyRegressor()
-    Trainer(straight, config(), tmp_path / "a", batches(data)).fit()
+    cfg = config(average_decay=average_decay)
+    Trainer(straight, cfg, tmp_path / "a", batches(data)).fit()
 
     interrupted = TinyRegressor(interrupt_at=10)  # mid-epoch 2
     with pytest.raises(KeyboardInterrupt):
-        Trainer(interrupted, config(), tmp_path / "b", batches(data)).fit()
+        Trainer(interrupted, cfg, tmp_path / "b", batches(data)).fit()
     resumed = TinyRegressor()
-    history = Trainer(resumed, config(), tmp_path / "b", batches(data)).fit(resume=True)
+    history = Trainer(resumed, cfg, tmp_path / "b", batches(data)).fit(resume=True)
 
     assert [row["epoch"] for row in history] == [1, 2, 3]
     for name, value in straight.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
+    best_a, _ = load_model_dir(tmp_path / "a" / "model")
+    best_b, _ = load_model_dir(tmp_path / "b" / "model")
+    for name, value in best_a.items():  # the saved best model (the average, if kept)
+        np.testing.assert_array_equal(best_b[name], value, err_msg=name)
 
 
 def test_non_finite_loss_stops_before_any_update(tmp_path: Path):
