@@ -177,6 +177,8 @@ def planned_runs(args: argparse.Namespace) -> list[tuple[str, str, int, list[str
                 options = {**MAIN, **change}
                 if args.lazy_embeddings:
                     options["lazy_embedding_updates"] = True
+                if args.average_decay:
+                    options["average_decay"] = args.average_decay
                 argv = train_argv(options, classes, data, epochs, seed, phrases, run_dir)
                 runs.append((suite, variant, seed, argv, run_dir))
     return runs
@@ -240,6 +242,9 @@ def main() -> int:
                         help="train with --lazy-embedding-updates (Adam moves only the "
                              "embedding rows a batch used: ~1.5x faster steps here); use "
                              "its own --out")
+    parser.add_argument("--average-decay", type=float, default=0.0,
+                        help="evaluate an exponential moving average of the weights (e.g. "
+                             "0.999); use its own --out")
     parser.add_argument("--time-budget", type=float, default=None,
                         help="minutes of training per run before it is interrupted")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads per run")
