@@ -270,7 +270,36 @@ def main() -> int:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "summary.md").write_text(table + "\n", encoding="utf-8")
     print(table)
+    figure = plot_comparison(results, Path(args.out) / "comparison.png")
+    if figure is not None:
+        print(f"comparison figure: {figure}")
     return 0
+
+
+def plot_comparison(results: dict[tuple[str, str], list[dict]], path: Path) -> Path | None:
+    """Dev accuracy of each comparison variant: one dot per seed, a bar at their mean."""
+    rows = [(v, [100 * r["dev"]["accuracy"] for r in rs])
+            for (s, v), rs in results.items() if s == "compare" and rs]
+    if not rows:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(7.5, 3.8))
+    for k, (variant, scores) in enumerate(rows):
+        axes.bar(k, statistics.fmean(scores), color="#9ecae1" if "lstm" in variant else
+                 "#fdae6b" if "gru" in variant else "#bcbddc", width=0.7)
+        axes.plot([k] * len(scores), scores, "ko", markersize=4)
+    axes.set_xticks(range(len(rows)), [v for v, _ in rows], rotation=30, ha="right")
+    low = min(min(scores) for _, scores in rows)
+    axes.set(ylabel="SST-2 dev accuracy %", ylim=(max(0, low - 5), None),
+             title="encoder and pooling choices (bar: mean; dots: seeds)")
+    axes.grid(axis="y", alpha=0.3)
+    figure.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(figure)
+    return path
 
 
 if __name__ == "__main__":
