@@ -44,6 +44,7 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.step_product import StepProduct
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 FORMS = ("pytorch", "lecture")
@@ -163,20 +164,20 @@ def forward(
     b_hn = np.ascontiguousarray(b_hn)
     if form == "pytorch":
         hh = np.empty((B, 3 * H), dtype)
-        w_hh_t = np.ascontiguousarray(w_hh.T)
+        recurrent = StepProduct(S, np.ascontiguousarray(w_hh.T), hh)  # h(t−1) W_hhᵀ
     else:
         hh_rz, hh_n = np.empty((B, 2 * H), dtype), np.empty((B, H), dtype)
-        w_rz_t = np.ascontiguousarray(w_hh[: 2 * H].T)
-        w_n_t = np.ascontiguousarray(w_hh[2 * H :].T)
+        recurrent_rz = StepProduct(S, np.ascontiguousarray(w_hh[: 2 * H].T), hh_rz)
+        recurrent_n = StepProduct(HN, np.ascontiguousarray(w_hh[2 * H :].T), hh_n)
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         h_prev, h, gates = S[k, :n], S[k + 1, :n], xp[t, :n]
         if form == "pytorch":
-            np.matmul(h_prev, w_hh_t, out=hh[:n])
+            recurrent(k, n)
             steps.forward_step(gates, hh[:n], b_hn, h_prev, HN[t, :n], h)
         else:
-            np.matmul(h_prev, w_rz_t, out=hh_rz[:n])
+            recurrent_rz(k, n)  # h(t−1) W_{h,rz}ᵀ
             steps.lecture_gates_step(gates, hh_rz[:n], h_prev, HN[t, :n])
-            np.matmul(HN[t, :n], w_n_t, out=hh_n[:n])
+            recurrent_n(t, n)  # (r ⊙ h(t−1)) W_hnᵀ
             steps.lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
         if n < B:
             S[k + 1, n:] = S[k, n:]
@@ -201,19 +202,22 @@ def backward(
     w_rz, w_n = w_hh[: 2 * H], w_hh[2 * H :]
     if form == "pytorch":
         d_hh = np.empty((B, 3 * H), S.dtype)
+        recurrent = StepProduct(d_hh[None], w_hh, dh)  # δh(t−1) = δ(h W_hhᵀ) W_hh
     else:
         d_rh = np.empty((B, H), S.dtype)
+        recurrent_n = StepProduct(gates[:, :, 2 * H :], w_n, d_rh)  # δ(r⊙h) = δn̂ W_hn
+        recurrent_rz = StepProduct(gates[:, :, : 2 * H], w_rz, dh)  # δh(t−1) = δ[r,z] W_rz
     for k in range(K - 1, -1, -1):
         t, n = schedule.times[k], schedule.sizes[k]
         g, h_prev, d_out = gates[t, :n], S[k, :n], d_output[t, :n]
         if form == "pytorch":
             steps.backward_step(g, HN[t, :n], h_prev, dh[:n], dh_skip[:n], d_out, d_hh[:n])
-            np.matmul(d_hh[:n], w_hh, out=dh[:n])
+            recurrent(0, n)
         else:
             steps.lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_out)
-            np.matmul(g[:, 2 * H :], w_n, out=d_rh[:n])  # δ(r⊙h) = δn̂ W_hn
+            recurrent_n(t, n)
             steps.lecture_backward_gates_step(g, d_rh[:n], h_prev, dh_skip[:n])
-            np.matmul(g[:, : 2 * H], w_rz, out=dh[:n])
+            recurrent_rz(t, n)
     dh += dh_skip
     zero_padding_(gates, schedule)
     T = gates.shape[0]

@@ -32,6 +32,7 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.step_product import StepProduct
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 
@@ -106,8 +107,9 @@ def forward(
     S[0], C[0] = h0, c0
     hh = np.empty((B, 4 * H), xp.dtype)
     w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
+    recurrent = StepProduct(S, w_hh_t, hh)  # hh[:n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
-        np.matmul(S[k, :n], w_hh_t, out=hh[:n])
+        recurrent(k, n)
         steps.forward_step(xp[t, :n], hh[:n], C[k, :n], C[k + 1, :n], S[k + 1, :n])
         if n < B:
             S[k + 1, n:] = S[k, n:]
@@ -131,10 +133,11 @@ def backward(
     K = schedule.steps
     dh = d_hn.copy()
     dc = d_cn.copy()
+    recurrent = StepProduct(gates, w_hh, dh)  # δh(t−1) = δz(t) W_hh
     for k in range(K - 1, -1, -1):
         t, n = schedule.times[k], schedule.sizes[k]
         steps.backward_step(gates[t, :n], C[k, :n], C[k + 1, :n], dh[:n], d_output[t, :n], dc[:n])
-        np.matmul(gates[t, :n], w_hh, out=dh[:n])  # δh(t−1) = δz(t) W_hh
+        recurrent(t, n)
     zero_padding_(gates, schedule)
     T, B, H4 = gates.shape
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, -1)
