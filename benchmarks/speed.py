@@ -36,7 +36,7 @@ from speed_floor import gemm_floor
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import rnnlab
-from rnnlab.recurrent import fused
+from rnnlab.recurrent import fused, step_product
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -229,6 +229,12 @@ def environment(threads: int) -> dict:
         import numba
 
         path = f"Numba {numba.__version__} fused steps + NumPy BLAS GEMMs"
+    mkl = step_product.mkl_library()
+    if mkl is None:
+        path += "; no MKL: every GEMM by NumPy's BLAS"
+    else:
+        path += (f"; per-step products of ≥ {step_product.MIN_MACS} multiply-adds by MKL's "
+                 f"packed GEMM ({Path(mkl._name).name}, sequential)")
     return {
         "date": datetime.date.today().isoformat(),
         "cpu": f"{cpu}, {os.cpu_count()} logical CPUs",
