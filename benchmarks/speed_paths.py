@@ -1,0 +1,89 @@
+"""CPU time of one training step per GEMM path of rnnlab — NumPy's BLAS for every product,
+or MKL's packed GEMM for the per-step recurrent products — beside torch, one thread each.
+
+On a shared, busy machine wall-clock ratios mostly measure waiting (see speed.py's tables);
+process CPU time (``time.process_time``) is far steadier, so this script compares the two
+rnnlab paths and torch by it: rounds alternate the three, each round runs one of them for
+≥ 0.3 s of CPU, and the median over rounds is reported. One BLAS/torch thread.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed_paths.py [--cells lstm gru rnn]
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import argparse  # noqa: E402
+import time  # noqa: E402
+from functools import partial  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+import rnnlab  # noqa: E402
+from rnnlab.recurrent import step_product  # noqa: E402
+
+SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
+          (200, 8, 64, 64)]  # (T, B, input, hidden), as in speed.py
+LAYERS = {"lstm": (rnnlab.LSTM, torch.nn.LSTM), "gru": (rnnlab.GRU, torch.nn.GRU),
+          "rnn": (rnnlab.RNN, torch.nn.RNN)}
+
+
+def _ours(layer, x: np.ndarray) -> None:
+    layer.zero_grad()
+    output, _ = layer(rnnlab.Tensor(x, requires_grad=True))
+    output.sum().backward()
+
+
+def _theirs(layer, x: np.ndarray) -> None:
+    layer.zero_grad()
+    output, _ = layer(torch.from_numpy(x).requires_grad_(True))
+    output.sum().backward()
+
+
+def _cpu_seconds_per_call(fn, minimum: float = 0.3) -> float:
+    fn()
+    start, calls = time.process_time(), 0
+    while time.process_time() - start < minimum:
+        fn()
+        calls += 1
+    return (time.process_time() - start) / calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cells", nargs="+", choices=list(LAYERS), default=list(LAYERS))
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    if step_product.mkl_library() is None:
+        raise SystemExit("MKL is not installed (pip install -e .[mkl]): nothing to compare")
+    torch.set_num_threads(1)
+    print("| case | NumPy BLAS ms | MKL packed ms | torch ms | NumPy/torch | MKL/torch |")
+    print("|---|---:|---:|---:|---:|---:|")
+    with threadpool_limits(1):
+        for cell in args.cells:
+            ours_cls, theirs_cls = LAYERS[cell]
+            for T, B, I, H in SHAPES:
+                rng = np.random.default_rng(0)
+                ours, theirs = ours_cls(I, H, rng=rng), theirs_cls(I, H)
+                x = rng.standard_normal((T, B, I)).astype(np.float32)
+                times: dict[str, list[float]] = {"numpy": [], "mkl": [], "torch": []}
+                for _ in range(args.rounds):
+                    for path in times:
+                        if path == "torch":
+                            times[path].append(_cpu_seconds_per_call(partial(_theirs, theirs, x)))
+                            continue
+                        os.environ[step_product.DISABLE_ENV] = "1" if path == "numpy" else "0"
+                        times[path].append(_cpu_seconds_per_call(partial(_ours, ours, x)))
+                os.environ.pop(step_product.DISABLE_ENV)
+                ms = {k: 1e3 * float(np.median(v)) for k, v in times.items()}
+                print(f"| {cell}-{T}x{B}x{I}x{H} | {ms['numpy']:.2f} | {ms['mkl']:.2f} | "
+                      f"{ms['torch']:.2f} | {ms['numpy'] / ms['torch']:.2f} | "
+                      f"{ms['mkl'] / ms['torch']:.2f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
