@@ -56,11 +56,13 @@ def mkl_library() -> ctypes.CDLL | None:
         for path in _candidates():
             try:
                 lib = ctypes.CDLL(path)
+                for prefix in "sd":  # an MKL without the packed API is of no use here
+                    getattr(lib, f"cblas_{prefix}gemm_pack_get_size").restype = ctypes.c_size_t
+                    getattr(lib, f"cblas_{prefix}gemm_pack")
+                    getattr(lib, f"cblas_{prefix}gemm_compute")
                 lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
             except (OSError, AttributeError):
                 continue
-            for name in ("cblas_sgemm_pack_get_size", "cblas_dgemm_pack_get_size"):
-                getattr(lib, name).restype = ctypes.c_size_t
             _library = lib
             break
     return _library
