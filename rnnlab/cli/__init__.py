@@ -13,6 +13,7 @@ import pkgutil
 import sys
 from dataclasses import dataclass
 
+from rnnlab import __version__
 from rnnlab.data.errors import DataFormatError
 
 
@@ -36,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rnnlab",
         description="Recurrent neural networks for language, from first principles.",
     )
+    parser.add_argument("--version", action="version", version=f"rnnlab {__version__}")
     top = parser.add_subparsers(dest="command", metavar="COMMAND")
     train = top.add_parser("train", help="train a model").add_subparsers(
         dest="model", metavar="MODEL", required=True

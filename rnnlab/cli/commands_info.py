@@ -1,0 +1,83 @@
+"""``rnnlab info``: versions, which compute paths are active, and where data and the
+shipped model are — the first thing to paste into a bug report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+from pathlib import Path
+
+import numpy as np
+
+import rnnlab
+from rnnlab.data.paths import ENV_VAR, shared_data_dir
+from rnnlab.recurrent import fused, step_product
+
+
+def _numba_path() -> str:
+    if os.environ.get(fused.DISABLE_ENV) == "1":
+        return f"off ({fused.DISABLE_ENV}=1): NumPy step kernels"
+    if fused.kernels("lstm") is None:
+        return "not installed: NumPy step kernels"
+    import numba
+
+    return f"on: numba {numba.__version__} fused step kernels"
+
+
+def _mkl_path() -> str:
+    if os.environ.get(step_product.DISABLE_ENV) == "1":
+        return f"off ({step_product.DISABLE_ENV}=1): NumPy's BLAS for every product"
+    library = step_product.mkl_library()
+    if library is None:
+        return "not installed: NumPy's BLAS for every product (pip install -e '.[mkl]')"
+    return (f"on: packed GEMM for per-step products of ≥ {step_product.MIN_MACS} "
+            f"multiply-adds ({library._name})")
+
+
+def _blas() -> str:
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+        return f"{blas['name']} {blas.get('version', '')}".strip()
+    except (AttributeError, KeyError, TypeError):
+        return "unknown"
+
+
+def _data_dir() -> str:
+    try:
+        return str(shared_data_dir())
+    except FileNotFoundError:
+        return f"not found (set {ENV_VAR})"
+
+
+def collect() -> dict[str, str]:
+    from rnnlab.models.tagger import DEFAULT_MODEL_DIR
+
+    return {
+        "rnnlab": rnnlab.__version__,
+        "python": platform.python_version(),
+        "numpy": f"{np.__version__} with {_blas()}",
+        "step kernels": _numba_path(),
+        "per-step GEMM": _mkl_path(),
+        "data": _data_dir(),
+        "shipped tagger": str(DEFAULT_MODEL_DIR) + (
+            "" if (Path(DEFAULT_MODEL_DIR) / "weights.safetensors").is_file() else " (missing)"),
+    }
+
+
+def run_info(args: argparse.Namespace) -> int:
+    info = collect()
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        width = max(map(len, info))
+        for key, value in info.items():
+            print(f"{key:<{width}}  {value}")
+    return 0
+
+
+def register(groups) -> None:
+    p = groups.top.add_parser("info", help="versions, active compute paths, data location")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run_info)

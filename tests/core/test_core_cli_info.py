@@ -1,0 +1,41 @@
+"""``rnnlab info`` and ``rnnlab --version`` report what is installed and which compute
+paths the environment switches on or off."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import rnnlab
+from rnnlab.cli import main
+
+
+def _info(capsys) -> dict:
+    assert main(["info", "--json"]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_info_names_versions_and_paths(capsys, monkeypatch):
+    monkeypatch.delenv("RNNLAB_DISABLE_NUMBA", raising=False)
+    monkeypatch.delenv("RNNLAB_DISABLE_MKL", raising=False)
+    info = _info(capsys)
+    assert info["rnnlab"] == rnnlab.__version__
+    assert info["step kernels"].startswith("on: numba")
+    assert info["per-step GEMM"].startswith("on: packed GEMM")  # MKL is in the test extras
+    assert info["shipped tagger"].endswith("en_ewt_tagger")
+
+
+def test_info_reports_paths_switched_off(capsys, monkeypatch):
+    monkeypatch.setenv("RNNLAB_DISABLE_NUMBA", "1")
+    monkeypatch.setenv("RNNLAB_DISABLE_MKL", "1")
+    info = _info(capsys)
+    assert info["step kernels"].startswith("off (RNNLAB_DISABLE_NUMBA=1)")
+    assert info["per-step GEMM"].startswith("off (RNNLAB_DISABLE_MKL=1)")
+
+
+def test_version_flag(capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"rnnlab {rnnlab.__version__}"
