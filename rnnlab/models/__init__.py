@@ -10,5 +10,6 @@ from rnnlab.models.language_model import (  # noqa: F401
     LanguageModelConfig,
     LanguageModelScore,
 )
+from rnnlab.models.loading import load_model  # noqa: F401
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig  # noqa: F401
 from rnnlab.models.tagger import TaggedWord, Tagger, TaggerConfig  # noqa: F401
