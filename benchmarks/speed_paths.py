@@ -1,5 +1,6 @@
-"""CPU time of one training step per GEMM path of rnnlab — NumPy's BLAS for every product,
-or MKL's packed GEMM for the per-step recurrent products — beside torch, one thread each.
+"""CPU time of one training step (or forward pass) per GEMM path of rnnlab — NumPy's BLAS
+for every product, or MKL's packed GEMM for the per-step recurrent products — beside
+torch, one thread each.
 
 On a shared, busy machine wall-clock ratios mostly measure waiting (see speed.py's tables);
 process CPU time (``time.process_time``) is far steadier, so this script compares the two
@@ -7,6 +8,7 @@ rnnlab paths and torch by it: rounds alternate the three, each round runs one of
 ≥ 0.3 s of CPU, and the median over rounds is reported. One BLAS/torch thread.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed_paths.py [--cells lstm gru rnn]
+        [--mode forward]
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ def _theirs(layer, x: np.ndarray) -> None:
     output.sum().backward()
 
 
+def _ours_forward(layer, x: np.ndarray) -> None:
+    with rnnlab.no_grad():
+        layer(rnnlab.Tensor(x))
+
+
+def _theirs_forward(layer, x: np.ndarray) -> None:
+    with torch.no_grad():
+        layer(torch.from_numpy(x))
+
+
 def _cpu_seconds_per_call(fn, minimum: float = 0.3) -> float:
     fn()
     start, calls = time.process_time(), 0
@@ -57,10 +69,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", nargs="+", choices=list(LAYERS), default=list(LAYERS))
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--mode", choices=("train", "forward"), default="train",
+                        help="a training step (forward + backward) or a no-grad forward")
     args = parser.parse_args()
     if step_product.mkl_library() is None:
         raise SystemExit("MKL is not installed (pip install -e .[mkl]): nothing to compare")
     torch.set_num_threads(1)
+    ours_step, theirs_step = ((_ours, _theirs) if args.mode == "train" else
+                              (_ours_forward, _theirs_forward))
+    print(f"{args.mode}, CPU ms per call, one thread")
     print("| case | NumPy BLAS ms | MKL packed ms | torch ms | NumPy/torch | MKL/torch |")
     print("|---|---:|---:|---:|---:|---:|")
     with threadpool_limits(1):
@@ -74,10 +91,11 @@ def main() -> None:
                 for _ in range(args.rounds):
                     for path in times:
                         if path == "torch":
-                            times[path].append(_cpu_seconds_per_call(partial(_theirs, theirs, x)))
+                            step = partial(theirs_step, theirs, x)
+                            times[path].append(_cpu_seconds_per_call(step))
                             continue
                         os.environ[step_product.DISABLE_ENV] = "1" if path == "numpy" else "0"
-                        times[path].append(_cpu_seconds_per_call(partial(_ours, ours, x)))
+                        times[path].append(_cpu_seconds_per_call(partial(ours_step, ours, x)))
                 os.environ.pop(step_product.DISABLE_ENV)
                 ms = {k: 1e3 * float(np.median(v)) for k, v in times.items()}
                 print(f"| {cell}-{T}x{B}x{I}x{H} | {ms['numpy']:.2f} | {ms['mkl']:.2f} | "
