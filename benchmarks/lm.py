@@ -67,10 +67,10 @@ PTB_COMMAND = (
 SHAKESPEARE_COMMAND = (
     "OPENBLAS_NUM_THREADS=1 nohup nice -n 5 .venv/bin/rnnlab train lm "
     "--train /work/shared/data/tinyshakespeare/input.txt --valid-fraction 0.1 --level char "
-    "--out runs/lm-shakespeare --cell lstm --layers 2 --hidden-size 256 --embedding-dim 64 "
-    "--dropout 0.2 --batch-size 32 --bptt 100 --epochs 12 --optimizer adam --lr 0.002 "
-    "--lr-schedule step --lr-decay 0.7 --lr-decay-start 6 --clip 5 --eval-batch-size 16 "
-    "--eval-bptt 200 > runs/lm-shakespeare.log 2>&1 &"
+    "--out runs/lm-shakespeare --cell lstm --layers 2 --hidden-size 512 --embedding-dim 64 "
+    "--dropout 0.25 --batch-size 32 --bptt 100 --epochs 12 --optimizer adam --lr 0.002 "
+    "--lr-schedule step --lr-decay 0.7 --lr-decay-start 5 --clip 5 --eval-batch-size 16 "
+    "--eval-bptt 200 --time-budget 85 --checkpoint-every 100 > runs/lm-shakespeare.log 2>&1 &"
 )
 # The Zaremba-small recipe of PTB_COMMAND, as flags; each ablation adds to it.
 PTB_BASE_FLAGS = ["--level", "word", "--cell", "lstm", "--layers", "2", "--hidden-size", "200",
