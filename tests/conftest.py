@@ -28,16 +28,20 @@ def _numerical_gradient(value: Callable[[], float], array: np.ndarray, eps: floa
     """(L(θ + ε eᵢ) − L(θ − ε eᵢ)) / 2ε for every element i, perturbing ``array`` in place."""
     flat = array.reshape(-1)
     assert np.shares_memory(flat, array), "array must be contiguous to be perturbed in place"
-    grad = np.zeros(flat.size)
-    for i in range(flat.size):
-        saved = flat[i]
-        flat[i] = saved + eps
-        up = value()
-        flat[i] = saved - eps
-        down = value()
-        flat[i] = saved
-        grad[i] = (up - down) / (2.0 * eps)
+    grad = np.array([_central_difference(value, flat, i, eps) for i in range(flat.size)])
     return grad.reshape(array.shape)
+
+
+def _central_difference(value: Callable[[], float], flat: np.ndarray, i: int,
+                        eps: float) -> float:
+    """(L(θ + ε eᵢ) − L(θ − ε eᵢ)) / 2ε for one element of ``flat``, restored afterwards."""
+    saved = flat[i]
+    flat[i] = saved + eps
+    up = value()
+    flat[i] = saved - eps
+    down = value()
+    flat[i] = saved
+    return (up - down) / (2.0 * eps)
 
 
 def _check_gradients(
@@ -121,13 +125,7 @@ def _spot_check_gradients(
         picks = rng.choice(pool, min(pool.size, count), replace=False)
         numerics = []
         for i in picks:
-            saved = flat[i]
-            flat[i] = saved + eps
-            up = value()
-            flat[i] = saved - eps
-            down = value()
-            flat[i] = saved
-            numeric = (up - down) / (2.0 * eps)
+            numeric = _central_difference(value, flat, i, eps)
             assert abs(numeric - analytic[i]) <= tol * max(1.0, abs(numeric)), (
                 f"{name}[{i}]: analytic {analytic[i]!r}, numeric {numeric!r}")
             numerics.append(numeric)
