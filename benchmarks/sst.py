@@ -240,7 +240,8 @@ def main() -> int:
     parser.add_argument("--no-phrases", action="store_true", help="train on sentences only")
     parser.add_argument("--lazy-embeddings", action="store_true",
                         help="train with --lazy-embedding-updates (Adam moves only the "
-                             "embedding rows a batch used: ~1.5x faster steps here); use "
+                             "embedding rows a batch used: ~1.25x faster steps, see "
+                             "benchmarks/classifier_step.py); use "
                              "its own --out")
     parser.add_argument("--average-decay", type=float, default=0.0,
                         help="evaluate an exponential moving average of the weights (e.g. "
