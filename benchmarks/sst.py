@@ -166,7 +166,8 @@ def planned_runs(args: argparse.Namespace) -> list[tuple[str, str, int, list[str
     for suite in args.suites:
         if suite in ("sst2", "sst5"):
             classes, epochs = (2, args.sst2_epochs) if suite == "sst2" else (5, args.sst5_epochs)
-            variants, seeds = {"lstm-bi-max": {}}, args.seeds
+            variants = {args.main_variant: VARIANTS[args.main_variant]}
+            seeds = args.seeds
             phrases = not args.no_phrases
         else:
             classes, epochs, variants, seeds = 2, args.compare_epochs, VARIANTS, args.compare_seeds
@@ -234,6 +235,9 @@ def main() -> int:
                         help="what the comparison runs train on: root sentences only (the "
                              "default: the encoder alone must carry the sentiment to the "
                              "sentence vector, and a run costs ~1/4 of a phrase run)")
+    parser.add_argument("--main-variant", choices=list(VARIANTS), default="lstm-bi-max",
+                        help="the configuration the sst2/sst5 suites train (default: the "
+                             "main one); its runs live under OUT/<suite>/<variant>/")
     parser.add_argument("--sst2-epochs", type=int, default=6)
     parser.add_argument("--sst5-epochs", type=int, default=6)
     parser.add_argument("--compare-epochs", type=int, default=6)
