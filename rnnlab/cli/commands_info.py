@@ -32,6 +32,8 @@ def _mkl_path() -> str:
     library = step_product.mkl_library()
     if library is None:
         return "not installed: NumPy's BLAS for every product (pip install -e '.[mkl]')"
+    if fused.time_loops("lstm") is not None:
+        return f"on: packed GEMM inside compiled time loops ({library._name})"
     return (f"on: packed GEMM for per-step products of ≥ {step_product.MIN_MACS} "
             f"multiply-adds ({library._name})")
 

@@ -33,7 +33,8 @@ overwrites those with ∂L/∂xp). ``HN`` (T, B, H) holds h W_hnᵀ + b_hn (pyto
 δn̂ ⊙ r in backward) or r ⊙ h (lecture form). In BPTT δh' = dh + dh_skip: ``dh`` comes out of
 the GEMM with W_hh, ``dh_skip`` is the part that bypasses it (δh' ⊙ z, resp. ⊙ (1 − z)).
 Each step is one GEMM (two for the lecture form) plus the ``*_step`` calls below, or their
-compiled twins in :mod:`rnnlab.recurrent.fused`.
+compiled twins in :mod:`rnnlab.recurrent.fused` — where, with MKL in use, the whole loop
+is one compiled call (``forward_sequence`` / ``backward_sequence``).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.schedule import Schedule
-from rnnlab.recurrent.step_product import StepProduct
+from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 FORMS = ("pytorch", "lecture")
@@ -162,22 +163,29 @@ def forward(
     # rows no step writes must be zero: backward multiplies them into ∂L/∂W_hh
     HN = (np.empty if schedule.full and K == T else np.zeros)((T, B, H), dtype)
     b_hn = np.ascontiguousarray(b_hn)
-    if form == "pytorch":
-        hh = np.empty((B, 3 * H), dtype)
-        recurrent = StepProduct(S, np.ascontiguousarray(w_hh.T), hh)  # h(t−1) W_hhᵀ
-    else:
-        hh_rz, hh_n = np.empty((B, 2 * H), dtype), np.empty((B, H), dtype)
-        recurrent_rz = StepProduct(S, np.ascontiguousarray(w_hh[: 2 * H].T), hh_rz)
-        recurrent_n = StepProduct(HN, np.ascontiguousarray(w_hh[2 * H :].T), hh_n)
+    lecture = form == "lecture"
+    w_t = np.ascontiguousarray(w_hh.T)  # (H, 3H); the lecture form splits it by columns
+    w_t_main = np.ascontiguousarray(w_t[:, : 2 * H]) if lecture else w_t
+    w_t_n = np.ascontiguousarray(w_t[:, 2 * H :])
+    hh = np.empty((B, w_t_main.shape[1]), dtype)  # h(t−1) W_hhᵀ, or its r, z part
+    hh_n = np.empty((B, H), dtype)  # (r ⊙ h(t−1)) W_hnᵀ, lecture form
+    loops = fused.time_loops("gru")
+    packed = pack(w_t_main, B) if loops is not None else None
+    if packed is not None:
+        packed_n = pack(w_t_n, B) if lecture else packed[:0]
+        loops.forward_sequence(xp, packed, packed_n, b_hn, S, HN, hh, hh_n, lecture,
+                               *schedule.arrays)
+        return S, {"S": S, "gates": xp, "HN": HN, "form": form}
+    recurrent = StepProduct(S, w_t_main, hh)  # h(t−1) W_hhᵀ, or W_h{r,z}ᵀ
+    recurrent_n = StepProduct(HN, w_t_n, hh_n) if lecture else None  # (r ⊙ h) W_hnᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         h_prev, h, gates = S[k, :n], S[k + 1, :n], xp[t, :n]
-        if form == "pytorch":
-            recurrent(k, n)
+        recurrent(k, n)
+        if not lecture:
             steps.forward_step(gates, hh[:n], b_hn, h_prev, HN[t, :n], h)
         else:
-            recurrent_rz(k, n)  # h(t−1) W_{h,rz}ᵀ
-            steps.lecture_gates_step(gates, hh_rz[:n], h_prev, HN[t, :n])
-            recurrent_n(t, n)  # (r ⊙ h(t−1)) W_hnᵀ
+            steps.lecture_gates_step(gates, hh[:n], h_prev, HN[t, :n])
+            recurrent_n(t, n)
             steps.lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
         if n < B:
             S[k + 1, n:] = S[k, n:]
@@ -200,21 +208,29 @@ def backward(
     dh = d_hn.copy()
     dh_skip = np.zeros_like(dh)
     w_rz, w_n = w_hh[: 2 * H], w_hh[2 * H :]
-    if form == "pytorch":
-        d_hh = np.empty((B, 3 * H), S.dtype)
+    lecture = form == "lecture"
+    d_hh = np.empty((B, 3 * H), S.dtype)  # ∂L/∂(h W_hhᵀ), pytorch form
+    d_rh = np.empty((B, H), S.dtype)  # δ(r⊙h) = δn̂ W_hn, lecture form
+    loops = fused.time_loops("gru")
+    packed = pack(w_n if lecture else w_hh, B) if loops is not None else None
+    if packed is not None:
+        packed_rz = pack(w_rz, B) if lecture else packed[:0]
+        loops.backward_sequence(gates, packed, packed_rz, S, HN, dh, dh_skip, d_output, d_hh,
+                                d_rh, lecture, *schedule.arrays)
+    elif not lecture:
         recurrent = StepProduct(d_hh[None], w_hh, dh)  # δh(t−1) = δ(h W_hhᵀ) W_hh
+        for k in range(K - 1, -1, -1):
+            t, n = schedule.times[k], schedule.sizes[k]
+            steps.backward_step(gates[t, :n], HN[t, :n], S[k, :n], dh[:n], dh_skip[:n],
+                                d_output[t, :n], d_hh[:n])
+            recurrent(0, n)
     else:
-        d_rh = np.empty((B, H), S.dtype)
         recurrent_n = StepProduct(gates[:, :, 2 * H :], w_n, d_rh)  # δ(r⊙h) = δn̂ W_hn
         recurrent_rz = StepProduct(gates[:, :, : 2 * H], w_rz, dh)  # δh(t−1) = δ[r,z] W_rz
-    for k in range(K - 1, -1, -1):
-        t, n = schedule.times[k], schedule.sizes[k]
-        g, h_prev, d_out = gates[t, :n], S[k, :n], d_output[t, :n]
-        if form == "pytorch":
-            steps.backward_step(g, HN[t, :n], h_prev, dh[:n], dh_skip[:n], d_out, d_hh[:n])
-            recurrent(0, n)
-        else:
-            steps.lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_out)
+        for k in range(K - 1, -1, -1):
+            t, n = schedule.times[k], schedule.sizes[k]
+            g, h_prev = gates[t, :n], S[k, :n]
+            steps.lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_output[t, :n])
             recurrent_n(t, n)
             steps.lecture_backward_gates_step(g, d_rh[:n], h_prev, dh_skip[:n])
             recurrent_rz(t, n)

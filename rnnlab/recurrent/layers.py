@@ -215,7 +215,8 @@ class RecurrentBase(Module):
         else:
             sizes = np.full(steps, batch, np.int64)
 
-        schedules = [make_schedule(sizes, batch, reverse) for reverse in (False, True)]
+        schedules = [make_schedule(sizes, batch, reverse=direction == 1)
+                     for direction in range(self.num_directions)]
         layer_input = x
         final_h: list[Tensor] = []
         final_c: list[Tensor] = []

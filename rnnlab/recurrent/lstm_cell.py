@@ -21,7 +21,8 @@ travel far (LECTURE §5–§6).
 Memory: the gates live in ``xp`` itself — step t overwrites xp(t) with its activated
 gates, and backward overwrites those with δz(t), which is ∂L/∂xp. tanh(c) is recomputed
 in backward rather than stored. Each step is one GEMM plus one call to ``forward_step`` /
-``backward_step`` below, or to their compiled twins in :mod:`rnnlab.recurrent.fused`.
+``backward_step`` below, or to their compiled twins in :mod:`rnnlab.recurrent.fused` —
+where, with MKL in use, the whole loop is one compiled call (``forward_sequence``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.schedule import Schedule
-from rnnlab.recurrent.step_product import StepProduct
+from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 
@@ -107,6 +108,11 @@ def forward(
     S[0], C[0] = h0, c0
     hh = np.empty((B, 4 * H), xp.dtype)
     w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
+    loops = fused.time_loops("lstm")
+    w_packed = pack(w_hh_t, B) if loops is not None else None
+    if w_packed is not None:
+        loops.forward_sequence(xp, w_packed, S, C, hh, *schedule.arrays)
+        return S, C, {"S": S, "C": C, "gates": xp}
     recurrent = StepProduct(S, w_hh_t, hh)  # hh[:n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         recurrent(k, n)
@@ -133,11 +139,17 @@ def backward(
     K = schedule.steps
     dh = d_hn.copy()
     dc = d_cn.copy()
-    recurrent = StepProduct(gates, w_hh, dh)  # δh(t−1) = δz(t) W_hh
-    for k in range(K - 1, -1, -1):
-        t, n = schedule.times[k], schedule.sizes[k]
-        steps.backward_step(gates[t, :n], C[k, :n], C[k + 1, :n], dh[:n], d_output[t, :n], dc[:n])
-        recurrent(t, n)
+    loops = fused.time_loops("lstm")
+    w_packed = pack(w_hh, dh.shape[0]) if loops is not None else None
+    if w_packed is not None:
+        loops.backward_sequence(gates, w_packed, C, dh, dc, d_output, *schedule.arrays)
+    else:
+        recurrent = StepProduct(gates, w_hh, dh)  # δh(t−1) = δz(t) W_hh
+        for k in range(K - 1, -1, -1):
+            t, n = schedule.times[k], schedule.sizes[k]
+            steps.backward_step(gates[t, :n], C[k, :n], C[k + 1, :n], dh[:n],
+                                d_output[t, :n], dc[:n])
+            recurrent(t, n)
     zero_padding_(gates, schedule)
     T, B, H4 = gates.shape
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, -1)

@@ -26,7 +26,7 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.schedule import Schedule
-from rnnlab.recurrent.step_product import StepProduct
+from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 NONLINEARITIES = ("tanh", "sigmoid", "relu")
@@ -81,6 +81,11 @@ def forward(
     S = np.empty((K + 1, B, H), dtype=xp.dtype)
     S[0] = h0
     w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
+    loops = fused.time_loops("rnn")
+    w_packed = pack(w_hh_t, B) if loops is not None else None
+    if w_packed is not None:
+        loops.forward_sequence(xp, w_packed, S, activation, *schedule.arrays)
+        return S, {"S": S, "xp": xp, "activation": activation}
     recurrent = StepProduct(S, w_hh_t, S)  # S[k+1, :n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         recurrent(k, n, k + 1)
@@ -103,11 +108,16 @@ def backward(
     steps = fused.kernels("rnn") or _NUMPY_STEPS
     S, dA, activation = cache["S"], cache["xp"], cache["activation"]
     dh = d_hn.copy()
-    recurrent = StepProduct(dA, w_hh, dh)  # δh(t−1) = δa(t) W_hh
-    for k in range(schedule.steps - 1, -1, -1):
-        t, n = schedule.times[k], schedule.sizes[k]
-        steps.backward_step(dA[t, :n], S[k + 1, :n], dh[:n], d_output[t, :n], activation)
-        recurrent(t, n)
+    loops = fused.time_loops("rnn")
+    w_packed = pack(w_hh, dh.shape[0]) if loops is not None else None
+    if w_packed is not None:
+        loops.backward_sequence(dA, w_packed, S, dh, d_output, activation, *schedule.arrays)
+    else:
+        recurrent = StepProduct(dA, w_hh, dh)  # δh(t−1) = δa(t) W_hh
+        for k in range(schedule.steps - 1, -1, -1):
+            t, n = schedule.times[k], schedule.sizes[k]
+            steps.backward_step(dA[t, :n], S[k + 1, :n], dh[:n], d_output[t, :n], activation)
+            recurrent(t, n)
     zero_padding_(dA, schedule)
     T, B, H = dA.shape
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)

@@ -12,6 +12,7 @@ padding never enters a state or a gradient.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -29,13 +30,18 @@ class Schedule:
     batch: int
     reverse: bool
 
-    @property
+    @cached_property
     def full(self) -> bool:
-        return all(n == self.batch for n in self.sizes)
+        return min(self.sizes, default=self.batch) == self.batch
 
     @property
     def steps(self) -> int:
         return len(self.times)
+
+    @cached_property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """``times`` and ``sizes`` as int64 arrays, for the compiled time loops."""
+        return np.array(self.times, np.int64), np.array(self.sizes, np.int64)
 
 
 def batch_sizes(lengths: np.ndarray, total_steps: int) -> np.ndarray:
@@ -45,11 +51,13 @@ def batch_sizes(lengths: np.ndarray, total_steps: int) -> np.ndarray:
 
 def make_schedule(sizes_by_time: np.ndarray, batch: int, reverse: bool) -> Schedule:
     """Visit order for one direction given ``n_t`` per time step."""
-    times = range(len(sizes_by_time) - 1, -1, -1) if reverse else range(len(sizes_by_time))
-    times = tuple(t for t in times if sizes_by_time[t] > 0)
+    sizes_by_time = np.asarray(sizes_by_time)
+    times = np.flatnonzero(sizes_by_time > 0)
+    if reverse:
+        times = times[::-1]
     return Schedule(
-        times=times,
-        sizes=tuple(int(sizes_by_time[t]) for t in times),
+        times=tuple(times.tolist()),
+        sizes=tuple(sizes_by_time[times].tolist()),
         batch=batch,
         reverse=reverse,
     )

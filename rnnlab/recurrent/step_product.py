@@ -34,6 +34,7 @@ MIN_MACS = 1 << 19  # products smaller than this (n·K·N multiply-adds) stay wi
 
 _ROW_MAJOR, _NO_TRANS, _PACKED, _B_MATRIX, _SEQUENTIAL = 101, 111, 151, 162, 1
 _library: ctypes.CDLL | None | bool = False  # False: not looked for yet
+_library_path: str | None = None
 
 
 def _candidates() -> list[str]:
@@ -48,7 +49,7 @@ def _candidates() -> list[str]:
 def mkl_library() -> ctypes.CDLL | None:
     """MKL's runtime library, set to sequential threading, or ``None`` if it is unavailable
     or disabled."""
-    global _library
+    global _library, _library_path
     if os.environ.get(DISABLE_ENV) == "1":
         return None
     if _library is False:
@@ -63,13 +64,37 @@ def mkl_library() -> ctypes.CDLL | None:
                 lib.MKL_Set_Threading_Layer(ctypes.c_int(_SEQUENTIAL))
             except (OSError, AttributeError):
                 continue
-            _library = lib
+            _library, _library_path = lib, path
             break
     return _library
 
 
+def mkl_library_path() -> str | None:
+    """The file :func:`mkl_library` loaded, or ``None`` when MKL is not in use."""
+    return _library_path if mkl_library() is not None else None
+
+
 _ROUTINES = {np.dtype(np.float32): ("s", ctypes.c_float),
              np.dtype(np.float64): ("d", ctypes.c_double)}
+
+
+def pack(right: np.ndarray, rows: int) -> np.ndarray | None:
+    """``right`` (K, N) in MKL's packed layout for products with up to ``rows`` rows on the
+    left (``cblas_?gemm_pack``, α = 1), or ``None`` when MKL is unavailable or disabled or
+    the dtype is neither float32 nor float64."""
+    routines = _ROUTINES.get(right.dtype)
+    lib = mkl_library()
+    if lib is None or routines is None:
+        return None
+    prefix, scalar = routines
+    right = np.ascontiguousarray(right)
+    k, n_cols = right.shape
+    size = getattr(lib, f"cblas_{prefix}gemm_pack_get_size")(_B_MATRIX, rows, n_cols, k)
+    packed = np.empty(size // right.itemsize + 1, right.dtype)
+    getattr(lib, f"cblas_{prefix}gemm_pack")(
+        _ROW_MAJOR, _B_MATRIX, _NO_TRANS, rows, n_cols, k, scalar(1.0),
+        ctypes.c_void_p(right.ctypes.data), n_cols, ctypes.c_void_p(packed.ctypes.data))
+    return packed
 
 
 class StepProduct:
@@ -94,14 +119,7 @@ class StepProduct:
                 and src.dtype == right.dtype == dst.dtype):
             return
         prefix, scalar = routines
-        right = np.ascontiguousarray(right)
-        size = getattr(lib, f"cblas_{prefix}gemm_pack_get_size")(_B_MATRIX, src.shape[1],
-                                                                   n_cols, k)
-        self._packed = np.empty(size // src.itemsize + 1, src.dtype)
-        getattr(lib, f"cblas_{prefix}gemm_pack")(
-            _ROW_MAJOR, _B_MATRIX, _NO_TRANS, src.shape[1], n_cols, k, scalar(1.0),
-            ctypes.c_void_p(right.ctypes.data), n_cols,
-            ctypes.c_void_p(self._packed.ctypes.data))
+        self._packed = pack(right, src.shape[1])
         self._compute = getattr(lib, f"cblas_{prefix}gemm_compute")
         self._src = (src.ctypes.data, src.strides[0], src.strides[1] // src.itemsize)
         self._dst = (dst.ctypes.data, dst.strides[0], dst.strides[1] // dst.itemsize)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlab.recurrent import step_product
+from rnnlab.engine.tensor import Tensor
+from rnnlab.recurrent import GRU, LSTM, RNN, fused, step_product
 from rnnlab.recurrent.step_product import StepProduct, mkl_library
 
 
@@ -79,3 +80,28 @@ def test_layers_agree_with_and_without_mkl(recurrent_case, monkeypatch, force_mk
     tolerance = 1e-11 if dtype == np.float64 else 2e-5
     for a, b in zip(with_mkl, with_numpy, strict=True):
         np.testing.assert_allclose(a, b, rtol=tolerance, atol=tolerance)
+
+
+@pytest.mark.parametrize("layer_type", [LSTM, GRU, RNN])
+def test_compiled_time_loops_run_when_numba_and_mkl_are_in_use(force_mkl, monkeypatch,
+                                                               layer_type):
+    """With both libraries present, the whole time loop is one compiled call per direction
+    (forward and backward) — not a silent fallback to the Python loop."""
+    loops = fused.time_loops(layer_type.cell_kind)
+    assert loops is not None
+    calls = []
+    for name in ("forward_sequence", "backward_sequence"):
+        original = getattr(loops, name)
+        monkeypatch.setattr(loops, name, lambda *a, _f=original, _n=name: (calls.append(_n),
+                                                                           _f(*a))[1])
+    layer = layer_type(3, 4, bidirectional=True, rng=np.random.default_rng(0))
+    x = Tensor(np.random.default_rng(1).standard_normal((5, 2, 3)).astype(np.float32),
+               requires_grad=True)
+    output, _ = layer(x, lengths=[5, 3])
+    output.sum().backward()
+    assert calls.count("forward_sequence") == calls.count("backward_sequence") == 2
+
+
+def test_no_time_loops_without_mkl(monkeypatch):
+    monkeypatch.setenv(step_product.DISABLE_ENV, "1")
+    assert fused.time_loops("lstm") is None

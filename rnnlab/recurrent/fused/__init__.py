@@ -11,6 +11,11 @@ The kernels are used when numba imports and the environment variable
 cached on disk (``cache=True``), so later processes load them in milliseconds. Numba
 checks only each kernel's own file for staleness: after editing ``scalar.py``, delete the
 ``*.nbi``/``*.nbc`` files in this package's ``__pycache__``.
+
+When MKL is in use too (:mod:`rnnlab.recurrent.step_product`), the whole time loop runs
+compiled: each ``<cell>_steps`` module also has ``forward_sequence`` / ``backward_sequence``
+kernels that call MKL's packed GEMM themselves (:mod:`.packed_gemm`), so a step costs no
+Python at all. :func:`time_loops` hands them out.
 """
 
 from __future__ import annotations
@@ -45,3 +50,14 @@ def kernels(cell: str) -> ModuleType | None:
     if cell not in _modules:
         _modules[cell] = importlib.import_module(f"rnnlab.recurrent.fused.{cell}_steps")
     return _modules[cell]
+
+
+def time_loops(cell: str) -> ModuleType | None:
+    """The cell's kernels including its compiled time loops (``forward_sequence`` /
+    ``backward_sequence``), or ``None`` unless both Numba and MKL are in use."""
+    steps = kernels(cell)
+    if steps is None:
+        return None
+    from rnnlab.recurrent.fused import packed_gemm
+
+    return steps if packed_gemm.load() else None

@@ -2,12 +2,17 @@
 functions of ``gru_cell`` — same arguments, same arithmetic, one loop over the running
 rows instead of one NumPy call per operation.
 
-The loops run over one row's 1-D gate views (``gr, gz, gn`` of row b), which the compiler
-vectorises (it does not when indexing the 2-D arrays directly).
+The loops run over one row's 1-D gate views (``gr, gz, gn`` of row b), each from index 0,
+which the compiler vectorises (it does not when indexing the 2-D arrays directly); the
+forward step's σ runs as its own loop over the contiguous [r, z] (see ``lstm_steps``).
+
+``forward_sequence`` / ``backward_sequence`` run a whole time loop of ``gru_cell`` as one
+kernel, with the recurrent products through MKL (:mod:`.packed_gemm`).
 """
 
 from __future__ import annotations
 
+from rnnlab.recurrent.fused.packed_gemm import packed_product
 from rnnlab.recurrent.fused.scalar import ONE, kernel, sigmoid, tanh
 
 
@@ -21,18 +26,18 @@ def forward_step(gates, hh, b_hn, h_prev, hn, h):
     """
     m, H = h.shape
     for b in range(m):
-        g, a = gates[b].reshape(3, H), hh[b].reshape(3, H)
-        gr, gz, gn = g[0], g[1], g[2]
-        ar, az, an = a[0], a[1], a[2]
+        g, a = gates[b], hh[b]
+        r_z, a_rz = g[: 2 * H], a[: 2 * H]  # r and z are contiguous: one σ loop for both
+        for j in range(2 * H):
+            r_z[j] = sigmoid(r_z[j] + a_rz[j])
+        gr, gz, gn, an = g[:H], g[H : 2 * H], g[2 * H :], a[2 * H :]
         h_prev_b, hn_b, h_b = h_prev[b], hn[b], h[b]
         for j in range(H):
-            r = sigmoid(gr[j] + ar[j])
-            z = sigmoid(gz[j] + az[j])
             hn_j = an[j] + b_hn[j]
-            n = tanh(gn[j] + r * hn_j)
-            h_b[j] = n + z * (h_prev_b[j] - n)
+            n = tanh(gn[j] + gr[j] * hn_j)
+            h_b[j] = n + gz[j] * (h_prev_b[j] - n)
             hn_b[j] = hn_j
-            gr[j], gz[j], gn[j] = r, z, n
+            gn[j] = n
 
 
 @kernel
@@ -132,3 +137,51 @@ def lecture_backward_gates_step(gates, d_rh, h_prev, dh_skip):
             r = gr[j]
             gr[j] = d_rh_b[j] * h_prev_b[j] * (r * (ONE - r))
             skip_b[j] += d_rh_b[j] * r
+
+
+@kernel
+def forward_sequence(xp, w_packed, w_packed_n, b_hn, S, HN, hh, hh_n, lecture, times, sizes):
+    """The whole forward time loop of ``gru_cell.forward``: at step k, on the rows [:n]
+    still running at time t = times[k], n = sizes[k]; rows past n keep their state.
+
+    PyTorch form: hh = S[k] W_hhᵀ (``w_packed``), then ``forward_step``.
+    Lecture form: hh = S[k] W_h{r,z}ᵀ (``w_packed``), ``lecture_gates_step`` (r ⊙ h into
+    HN[t]), hh_n = HN[t] W_hnᵀ (``w_packed_n``), ``lecture_state_step``.
+    """
+    B = S.shape[1]
+    for k in range(times.shape[0]):
+        t, n = times[k], sizes[k]
+        gates, h_prev, h = xp[t, :n], S[k, :n], S[k + 1, :n]
+        packed_product(S[k], w_packed, hh, n)
+        if lecture:
+            lecture_gates_step(gates, hh[:n], h_prev, HN[t, :n])
+            packed_product(HN[t], w_packed_n, hh_n, n)
+            lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
+        else:
+            forward_step(gates, hh[:n], b_hn, h_prev, HN[t, :n], h)
+        if n < B:
+            S[k + 1, n:] = S[k, n:]
+
+
+@kernel
+def backward_sequence(gates, w_packed, w_packed_rz, S, HN, dh, dh_skip, d_output, d_hh,
+                      d_rh, lecture, times, sizes):
+    """The whole BPTT loop of ``gru_cell.backward``, steps k = K−1 … 0.
+
+    PyTorch form: ``backward_step`` (∂L/∂(h W_hhᵀ) into d_hh), δh = d_hh W_hh
+    (``w_packed``). Lecture form: ``lecture_backward_state_step``, δ(r⊙h) = δn̂ W_hn
+    (``w_packed``), ``lecture_backward_gates_step``, δh = [δr̂, δẑ] W_h{r,z}
+    (``w_packed_rz``).
+    """
+    H = S.shape[2]
+    for k in range(times.shape[0] - 1, -1, -1):
+        t, n = times[k], sizes[k]
+        g, h_prev, d_out = gates[t, :n], S[k, :n], d_output[t, :n]
+        if lecture:
+            lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_out)
+            packed_product(gates[t, :, 2 * H :], w_packed, d_rh, n)
+            lecture_backward_gates_step(g, d_rh[:n], h_prev, dh_skip[:n])
+            packed_product(gates[t, :, : 2 * H], w_packed_rz, dh, n)
+        else:
+            backward_step(g, HN[t, :n], h_prev, dh[:n], dh_skip[:n], d_out, d_hh[:n])
+            packed_product(d_hh, w_packed, dh, n)

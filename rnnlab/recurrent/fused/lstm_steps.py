@@ -2,13 +2,17 @@
 ``lstm_cell.backward_step`` — same arguments, same arithmetic, one loop over the running
 rows instead of one NumPy call per operation.
 
-The loops run over one row's 1-D gate views (``gi, gf, gg, go`` of row b): the compiler
-vectorises those (≈4× faster than indexing the 2-D arrays, where it gives up on proving
-the reads and writes independent).
+The loops run over one row's 1-D views, each from index 0, with few arrays per loop: the
+compiler vectorises those. Measured per step at (B, H) = (32, 256) / (8, 64), float32:
+splitting the forward step into a σ loop over [i, f], a tanh loop over g, a σ loop over o
+and a c/h loop took 49 → 37 / 5.3 → 2.2 µs against one loop over all four gates; the
+backward step split in two, 26 → 18 / 2.9 → 1.1 µs. (A loop ``for j in range(2H, 3H)``
+instead of a view from 0 was 3× slower: Numba cannot prove the index non-negative.)
 """
 
 from __future__ import annotations
 
+from rnnlab.recurrent.fused.packed_gemm import packed_product
 from rnnlab.recurrent.fused.scalar import ONE, kernel, sigmoid, tanh
 
 
@@ -22,19 +26,22 @@ def forward_step(gates, hh, c_prev, c, h):
     """
     n, H = c.shape
     for b in range(n):
-        z, a = gates[b].reshape(4, H), hh[b].reshape(4, H)
-        gi, gf, gg, go = z[0], z[1], z[2], z[3]
-        hi, hf, hg, ho = a[0], a[1], a[2], a[3]
+        z, a = gates[b], hh[b]
+        i_f, a_if = z[: 2 * H], a[: 2 * H]  # i and f are contiguous: one σ loop for both
+        for j in range(2 * H):
+            i_f[j] = sigmoid(i_f[j] + a_if[j])
+        g, a_g = z[2 * H : 3 * H], a[2 * H : 3 * H]
+        for j in range(H):
+            g[j] = tanh(g[j] + a_g[j])
+        o, a_o = z[3 * H :], a[3 * H :]
+        for j in range(H):
+            o[j] = sigmoid(o[j] + a_o[j])
+        i, f = z[:H], z[H : 2 * H]
         c_prev_b, c_b, h_b = c_prev[b], c[b], h[b]
         for j in range(H):
-            i = sigmoid(gi[j] + hi[j])
-            f = sigmoid(gf[j] + hf[j])
-            g = tanh(gg[j] + hg[j])
-            o = sigmoid(go[j] + ho[j])
-            c_t = f * c_prev_b[j] + i * g
+            c_t = f[j] * c_prev_b[j] + i[j] * g[j]
             c_b[j] = c_t
-            h_b[j] = o * tanh(c_t)
-            gi[j], gf[j], gg[j], go[j] = i, f, g, o
+            h_b[j] = o[j] * tanh(c_t)
 
 
 @kernel
@@ -47,16 +54,47 @@ def backward_step(gates, c_prev, c, dh, d_out, dc):
     """
     n, H = c.shape
     for b in range(n):
-        z = gates[b].reshape(4, H)
-        gi, gf, gg, go = z[0], z[1], z[2], z[3]
+        z = gates[b]
+        gi, gf, gg, go = z[:H], z[H : 2 * H], z[2 * H : 3 * H], z[3 * H :]
         c_prev_b, c_b, dh_b, d_out_b, dc_b = c_prev[b], c[b], dh[b], d_out[b], dc[b]
-        for j in range(H):
-            i, f, g, o = gi[j], gf[j], gg[j], go[j]
-            tc = tanh(c_b[j])
+        for j in range(H):  # the o half: δc and δô
+            o, tc = go[j], tanh(c_b[j])
             d_h = dh_b[j] + d_out_b[j]
-            d_c = dc_b[j] + d_h * (o * (ONE - tc * tc))
+            dc_b[j] += d_h * (o * (ONE - tc * tc))
+            go[j] = d_h * tc * (o * (ONE - o))
+        for j in range(H):  # the i, f, g part, then δc(t−1)
+            i, f, g, d_c = gi[j], gf[j], gg[j], dc_b[j]
             gi[j] = d_c * g * (i * (ONE - i))
             gf[j] = d_c * c_prev_b[j] * (f * (ONE - f))
             gg[j] = d_c * (i * (ONE - g * g))
-            go[j] = d_h * tc * (o * (ONE - o))
             dc_b[j] = d_c * f
+
+
+@kernel
+def forward_sequence(xp, w_packed, S, C, hh, times, sizes):
+    """The whole forward time loop of ``lstm_cell.forward`` (see there): at step k, on the
+    rows [:n] still running at time t = times[k], n = sizes[k]::
+
+        hh = S[k] W_hhᵀ   (packed)     forward_step → C[k+1], S[k+1]
+
+    rows past n carry their state over unchanged."""
+    B = S.shape[1]
+    for k in range(times.shape[0]):
+        t, n = times[k], sizes[k]
+        packed_product(S[k], w_packed, hh, n)
+        forward_step(xp[t, :n], hh[:n], C[k, :n], C[k + 1, :n], S[k + 1, :n])
+        if n < B:
+            S[k + 1, n:] = S[k, n:]
+            C[k + 1, n:] = C[k, n:]
+
+
+@kernel
+def backward_sequence(gates, w_packed, C, dh, dc, d_output, times, sizes):
+    """The whole BPTT loop of ``lstm_cell.backward``, steps k = K−1 … 0::
+
+        backward_step → δz(t) in gates[t], δc(t−1)      δh(t−1) = δz(t) W_hh   (packed)
+    """
+    for k in range(times.shape[0] - 1, -1, -1):
+        t, n = times[k], sizes[k]
+        backward_step(gates[t, :n], C[k, :n], C[k + 1, :n], dh[:n], d_output[t, :n], dc[:n])
+        packed_product(gates[t], w_packed, dh, n)

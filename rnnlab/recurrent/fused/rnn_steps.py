@@ -1,10 +1,13 @@
 """Compiled plain-RNN steps (LECTURE §2, §4): the one-pass twins of ``rnn_cell.forward_step``
 and ``rnn_cell.backward_step`` — same arguments, same arithmetic. ``activation`` indexes
 ``rnn_cell.NONLINEARITIES``: 0 tanh, 1 logistic sigmoid, 2 relu. The loops run over one
-row's 1-D views, which the compiler vectorises."""
+row's 1-D views, which the compiler vectorises. ``forward_sequence`` / ``backward_sequence``
+run a whole time loop of ``rnn_cell`` as one kernel, the products through MKL
+(:mod:`.packed_gemm`)."""
 
 from __future__ import annotations
 
+from rnnlab.recurrent.fused.packed_gemm import packed_product
 from rnnlab.recurrent.fused.scalar import ONE, ZERO, kernel, sigmoid, tanh
 
 
@@ -40,3 +43,27 @@ def backward_step(da, h, dh, d_out, activation):
                 da_b[j] = d * (y * (ONE - y))
             else:
                 da_b[j] = d if y > ZERO else ZERO
+
+
+@kernel
+def forward_sequence(xp, w_packed, S, activation, times, sizes):
+    """The whole forward time loop of ``rnn_cell.forward``: at step k, on the rows [:n]
+    running at time t = times[k], n = sizes[k], S[k+1] = S[k] W_hhᵀ (packed), then
+    ``forward_step``; rows past n keep their state."""
+    B = S.shape[1]
+    for k in range(times.shape[0]):
+        t, n = times[k], sizes[k]
+        packed_product(S[k], w_packed, S[k + 1], n)
+        forward_step(S[k + 1, :n], xp[t, :n], activation)
+        if n < B:
+            S[k + 1, n:] = S[k, n:]
+
+
+@kernel
+def backward_sequence(dA, w_packed, S, dh, d_output, activation, times, sizes):
+    """The whole BPTT loop of ``rnn_cell.backward``, steps k = K−1 … 0: ``backward_step``
+    (δa(t) into dA[t]), then δh(t−1) = δa(t) W_hh (packed)."""
+    for k in range(times.shape[0] - 1, -1, -1):
+        t, n = times[k], sizes[k]
+        backward_step(dA[t, :n], S[k + 1, :n], dh[:n], d_output[t, :n], activation)
+        packed_product(dA[t], w_packed, dh, n)
