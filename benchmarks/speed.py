@@ -36,7 +36,7 @@ from speed_floor import gemm_floor
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import rnnlab
-from rnnlab.recurrent import fused, step_product
+from rnnlab.recurrent import fused, parallel, step_product
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -342,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cases:
         cases = [c for c in cases if any(s in c.name for s in args.cases)]
     torch.set_num_threads(args.threads)
+    parallel.set_num_threads(args.threads)  # the two directions of a bidirectional layer
     with threadpool_limits(args.threads):
         env = environment(args.threads)
         results = []

@@ -13,6 +13,7 @@ import numpy as np
 
 from rnnlab.engine.tensor import Function
 from rnnlab.recurrent import gru_cell, lstm_cell, rnn_cell
+from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.schedule import Schedule
 
 
@@ -98,3 +99,42 @@ class RecurrentLayer(Function):
                 d_b_hh = d_b_ih.copy()
         grads = (d_x, d_w_ih, d_w_hh, d_b_ih, d_b_hh, d_h0)
         return (*grads, d_c0) if mode == "lstm" else grads
+
+
+class BidirectionalLayer(Function):
+    """Both directions of one layer as one node: (x, the forward direction's W_ih, W_hh,
+    b_ih, b_hh, h0[, c0], the reverse direction's likewise) → (output, h_n of each
+    direction[, c_n of each]), output = [forward ; reverse] along the feature axis.
+
+    Each direction is a :class:`RecurrentLayer`; the two run at the same time on two
+    threads when :mod:`rnnlab.recurrent.parallel` allows it, forward and backward.
+    """
+
+    def forward(self, x, *per_direction, mode, schedules):
+        width = len(per_direction) // 2
+        self.directions = [RecurrentLayer(), RecurrentLayer()]
+        for d, direction in enumerate(self.directions):
+            own = self.needs_input_grad[1 + d * width : 1 + (d + 1) * width]
+            direction.needs_input_grad = (self.needs_input_grad[0], *own)
+        forward_out, reverse_out = run_pair(
+            *(lambda d=d: self.directions[d].forward(
+                x, *per_direction[d * width : (d + 1) * width], mode=mode,
+                schedule=schedules[d]) for d in (0, 1)))
+        self.hidden = forward_out[0].shape[2]
+        output = np.concatenate([forward_out[0], reverse_out[0]], axis=2)
+        if mode == "lstm":
+            return output, forward_out[1], reverse_out[1], forward_out[2], reverse_out[2]
+        return output, forward_out[1], reverse_out[1]
+
+    def backward(self, d_output, d_h_forward, d_h_reverse, d_c_forward=None, d_c_reverse=None):
+        H = self.hidden
+        d_states = [(d_h_forward, d_c_forward), (d_h_reverse, d_c_reverse)]
+        grads = run_pair(
+            *(lambda d=d: self.directions[d].backward(
+                d_output[:, :, d * H : (d + 1) * H], d_states[d][0],
+                *(() if d_states[d][1] is None else (d_states[d][1],))) for d in (0, 1)))
+        (d_x_forward, *rest_forward), (d_x_reverse, *rest_reverse) = grads
+        d_x = None
+        if self.needs_input_grad[0]:
+            d_x = d_x_forward + d_x_reverse
+        return (d_x, *rest_forward, *rest_reverse)

@@ -24,7 +24,7 @@ from rnnlab.engine import ops
 from rnnlab.engine.tensor import Function, Tensor
 from rnnlab.nn.module import Module, Parameter
 from rnnlab.recurrent.gru_cell import FORMS
-from rnnlab.recurrent.layer_function import RecurrentLayer
+from rnnlab.recurrent.layer_function import BidirectionalLayer, RecurrentLayer
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
 
@@ -225,25 +225,28 @@ class RecurrentBase(Module):
             if layer > 0 and self.dropout and training:
                 rng = self._rng or rnd.generator()
                 layer_input = ops.dropout(layer_input, self.dropout, rng, True)
-            outputs = []
+            per_direction = []
             for direction, suffix in enumerate(self._direction_suffixes(layer)):
                 index = layer * self.num_directions + direction
-                results = RecurrentLayer.apply(
-                    layer_input,
+                per_direction += [
                     getattr(self, f"weight_ih{suffix}"),
                     getattr(self, f"weight_hh{suffix}"),
                     getattr(self, f"bias_ih{suffix}", None),
                     getattr(self, f"bias_hh{suffix}", None),
                     h0[index],
                     *(() if c0 is None else (c0[index],)),
-                    mode=self.mode,
-                    schedule=schedules[direction],
-                )
-                outputs.append(results[0])
+                ]
+            if self.bidirectional:  # one node, both directions at once (parallel.py)
+                results = BidirectionalLayer.apply(layer_input, *per_direction,
+                                                   mode=self.mode, schedules=schedules)
+                final_h += results[1:3]
+                final_c += results[3:5]
+            else:
+                results = RecurrentLayer.apply(layer_input, *per_direction, mode=self.mode,
+                                               schedule=schedules[0])
                 final_h.append(results[1])
-                if c0 is not None:
-                    final_c.append(results[2])
-            layer_input = outputs[0] if len(outputs) == 1 else ops.concat(outputs, axis=2)
+                final_c += results[2:3]
+            layer_input = results[0]
 
         output = layer_input
         h_n = ops.stack(final_h, axis=0)
