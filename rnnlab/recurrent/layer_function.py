@@ -14,7 +14,7 @@ import numpy as np
 from rnnlab.engine.tensor import Function
 from rnnlab.recurrent import gru_cell, lstm_cell, rnn_cell
 from rnnlab.recurrent.parallel import run_pair
-from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.schedule import Schedule, make_schedule
 
 
 def _to_time_order(per_step: np.ndarray, schedule: Schedule, total: int) -> np.ndarray:
@@ -138,3 +138,62 @@ class BidirectionalLayer(Function):
         if self.needs_input_grad[0]:
             d_x = d_x_forward + d_x_reverse
         return (d_x, *rest_forward, *rest_reverse)
+
+
+def balanced_split(schedule: Schedule) -> int:
+    """The row ``r`` that splits the batch into rows [:r] and [r:] of equal work.
+
+    Rows are sorted longest first, so row b runs while n_t > b and the first r rows take
+    Σ_t min(n_t, r) steps; ``r`` balances that against the rest (ties: the middle)."""
+    sizes = np.asarray(schedule.sizes)
+    rows = np.arange(1, schedule.batch)
+    work = np.minimum(sizes[None, :], rows[:, None]).sum(axis=1)
+    imbalance = np.abs(2 * work - sizes.sum())
+    return int(rows[np.argmin(imbalance)])
+
+
+def _rows_schedule(schedule: Schedule, start: int, stop: int) -> Schedule:
+    """The schedule of rows [start:stop] alone (they stay a running prefix)."""
+    sizes_by_time = np.zeros(max(schedule.times, default=-1) + 1, np.int64)
+    sizes_by_time[list(schedule.times)] = np.clip(np.asarray(schedule.sizes) - start, 0,
+                                                   stop - start)
+    return make_schedule(sizes_by_time, stop - start, schedule.reverse)
+
+
+class BatchSplitLayer(Function):
+    """One direction of one layer over two groups of rows at once: the same inputs and
+    outputs as :class:`RecurrentLayer` (``schedule`` covers the whole batch), computed as
+    two :class:`RecurrentLayer` calls on rows [:split] and [split:], one per thread.
+
+    Sequences of a batch never interact, so each group runs its whole time loop alone —
+    the threads meet only at the end, not at every step. The weight gradients are the sums
+    of the two groups'; everything else is the two groups' results side by side.
+    """
+
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, mode, schedule, split):
+        B = x.shape[1]
+        self.rows = (slice(0, split), slice(split, B))
+        self.groups = [RecurrentLayer(), RecurrentLayer()]
+        schedules = [_rows_schedule(schedule, 0, split), _rows_schedule(schedule, split, B)]
+        for group in self.groups:
+            group.needs_input_grad = self.needs_input_grad
+        results = run_pair(*(lambda g=g: self.groups[g].forward(
+            np.ascontiguousarray(x[:, self.rows[g]]), w_ih, w_hh, b_ih, b_hh,
+            h0[self.rows[g]], *(() if c0 is None else (c0[self.rows[g]],)), mode=mode,
+            schedule=schedules[g]) for g in (0, 1)))
+        output = np.concatenate([results[0][0], results[1][0]], axis=1)
+        states = [np.concatenate([a, b], axis=0) for a, b in zip(results[0][1:], results[1][1:],
+                                                                 strict=True)]
+        return (output, *states)
+
+    def backward(self, d_output, d_hn, d_cn=None):
+        grads = run_pair(*(lambda g=g: self.groups[g].backward(
+            d_output[:, self.rows[g]], d_hn[self.rows[g]],
+            *(() if d_cn is None else (d_cn[self.rows[g]],))) for g in (0, 1)))
+        (d_x, d_w_ih, d_w_hh, d_b_ih, d_b_hh, *d_states), second = grads
+        d_x = None if d_x is None else np.concatenate([d_x, second[0]], axis=1)
+        summed = [None if a is None else a + b
+                  for a, b in zip((d_w_ih, d_w_hh, d_b_ih, d_b_hh), second[1:5], strict=True)]
+        d_states = [np.concatenate([a, b], axis=0) for a, b in zip(d_states, second[5:],
+                                                                   strict=True)]
+        return (d_x, *summed, *d_states)

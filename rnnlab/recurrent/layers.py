@@ -24,7 +24,13 @@ from rnnlab.engine import ops
 from rnnlab.engine.tensor import Function, Tensor
 from rnnlab.nn.module import Module, Parameter
 from rnnlab.recurrent.gru_cell import FORMS
-from rnnlab.recurrent.layer_function import BidirectionalLayer, RecurrentLayer
+from rnnlab.recurrent.layer_function import (
+    BatchSplitLayer,
+    BidirectionalLayer,
+    RecurrentLayer,
+    balanced_split,
+)
+from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
 
@@ -217,6 +223,9 @@ class RecurrentBase(Module):
 
         schedules = [make_schedule(sizes, batch, reverse=direction == 1)
                      for direction in range(self.num_directions)]
+        split = 0
+        if not self.bidirectional and batch >= 2 * MIN_ROWS_PER_THREAD and num_threads() > 1:
+            split = balanced_split(schedules[0])
         layer_input = x
         final_h: list[Tensor] = []
         final_c: list[Tensor] = []
@@ -241,9 +250,11 @@ class RecurrentBase(Module):
                                                    mode=self.mode, schedules=schedules)
                 final_h += results[1:3]
                 final_c += results[3:5]
-            else:
-                results = RecurrentLayer.apply(layer_input, *per_direction, mode=self.mode,
-                                               schedule=schedules[0])
+            else:  # with a split: two groups of rows at once (parallel.py)
+                function, options = ((BatchSplitLayer, {"split": split}) if split
+                                     else (RecurrentLayer, {}))
+                results = function.apply(layer_input, *per_direction, mode=self.mode,
+                                         schedule=schedules[0], **options)
                 final_h.append(results[1])
                 final_c += results[2:3]
             layer_input = results[0]

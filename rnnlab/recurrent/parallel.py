@@ -1,13 +1,18 @@
-"""Both directions of a bidirectional layer at the same time, on two threads (LECTURE §9).
+"""Two threads for one recurrent layer: both directions at once, or two groups of rows.
 
-The forward and the reverse direction of one layer read the same input and share nothing
-else until their outputs are concatenated, and the same holds for their BPTT. Their work
-runs outside the GIL — NumPy's matrix products, the compiled step kernels and time loops
-(``nogil=True``), MKL — so two threads run them on two cores.
+A bidirectional layer's forward and reverse direction (LECTURE §9) read the same input
+and share nothing else until their outputs are concatenated; the same holds for their
+BPTT. A one-direction layer splits its batch instead: sequences never interact, so rows
+[:r] and [r:] each run the whole time loop alone, and the threads meet once per layer call,
+not once per step (``layer_function.BatchSplitLayer``; r balances the work when lengths
+differ). The work runs outside the GIL — NumPy's matrix products, the compiled step kernels
+and time loops (``nogil=True``), MKL — so two threads use two cores.
 
-The number of threads comes from ``RNNLAB_NUM_THREADS`` (default: the CPUs this process
-may use) or :func:`set_num_threads`; with 1, the directions run one after the other.
-Either way the numbers are the same: each direction does exactly the same arithmetic.
+The number of threads comes from :func:`set_num_threads`, else ``RNNLAB_NUM_THREADS``, else
+the CPUs this process may use; with 1, everything runs on the calling thread. Directions
+in parallel give bit-identical numbers; a batch split may differ in the last bits (BLAS
+may round a product of fewer rows differently), well inside the parity tolerances.
+Batches under 2 × ``MIN_ROWS_PER_THREAD`` rows are not split.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 THREADS_ENV = "RNNLAB_NUM_THREADS"
+MIN_ROWS_PER_THREAD = 4
 Result = TypeVar("Result")
 
 _threads: int | None = None

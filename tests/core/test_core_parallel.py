@@ -1,0 +1,118 @@
+"""Two threads per layer — both directions at once, or a one-direction batch split in two
+groups of rows — give the numbers of one thread (directions: bit for bit), and are used."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from rnnlab.engine.tensor import Tensor
+from rnnlab.recurrent import GRU, LSTM, RNN, parallel
+
+
+@pytest.fixture
+def restore_threads():
+    yield
+    parallel.set_num_threads(None)
+
+
+def _outputs_and_gradients(layer_type, threads):
+    parallel.set_num_threads(threads)
+    rng = np.random.default_rng(3)
+    layer = layer_type(4, 5, num_layers=2, bidirectional=True, rng=np.random.default_rng(0))
+    x = Tensor(rng.standard_normal((6, 3, 4)).astype(np.float32), requires_grad=True)
+    output, state = layer(x, lengths=[6, 2, 4])
+    h_n = state[0] if isinstance(state, tuple) else state
+    loss = (output * Tensor(rng.standard_normal(output.shape).astype(np.float32))).sum()
+    (loss + (h_n * h_n).sum()).backward()
+    return [output.data, h_n.data, x.grad] + [p.grad for _, p in layer.named_parameters()]
+
+
+@pytest.mark.parametrize("layer_type", [LSTM, GRU, RNN])
+def test_two_threads_equal_one_thread_bit_for_bit(restore_threads, layer_type):
+    sequential = _outputs_and_gradients(layer_type, threads=1)
+    threaded = _outputs_and_gradients(layer_type, threads=2)
+    for a, b in zip(sequential, threaded, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_second_direction_runs_on_another_thread(restore_threads):
+    parallel.set_num_threads(2)
+    caller = threading.get_ident()
+    seen = parallel.run_pair(threading.get_ident, threading.get_ident)
+    assert seen[0] == caller and seen[1] != caller
+    parallel.set_num_threads(1)
+    assert parallel.run_pair(threading.get_ident, threading.get_ident) == (caller, caller)
+
+
+def test_thread_count_from_the_environment(restore_threads, monkeypatch):
+    monkeypatch.setenv(parallel.THREADS_ENV, "1")
+    assert parallel.num_threads() == 1
+    for bad in ("0", "two"):
+        monkeypatch.setenv(parallel.THREADS_ENV, bad)
+        with pytest.raises(ValueError, match=parallel.THREADS_ENV):
+            parallel.num_threads()
+    parallel.set_num_threads(3)
+    assert parallel.num_threads() == 3  # the explicit setting wins over the environment
+    with pytest.raises(ValueError, match="positive integer"):
+        parallel.set_num_threads(0)
+
+
+def _unidirectional_run(layer_type, threads, lengths, dtype=np.float64):
+    parallel.set_num_threads(threads)
+    rng = np.random.default_rng(5)
+    B = len(lengths)
+    layer = layer_type(3, 4, num_layers=2, rng=np.random.default_rng(2)).astype(dtype)
+    x = Tensor(rng.standard_normal((7, B, 3)).astype(dtype), requires_grad=True)
+    hx = rng.standard_normal((2, B, 4)).astype(dtype)
+    h0 = Tensor(hx, requires_grad=True)
+    state = (h0, Tensor(hx.copy(), requires_grad=True)) if layer_type is LSTM else h0
+    output, final = layer(x, state, lengths=lengths)
+    h_n = final[0] if isinstance(final, tuple) else final
+    loss = (output * Tensor(rng.standard_normal(output.shape).astype(dtype))).sum()
+    (loss + (h_n * h_n).sum()).backward()
+    return [output.data, h_n.data, x.grad, h0.grad] + [p.grad for _, p in
+                                                        layer.named_parameters()]
+
+
+@pytest.mark.parametrize("layer_type", [LSTM, GRU, RNN])
+@pytest.mark.parametrize("lengths", [[7] * 9, [2, 7, 1, 5, 7, 3, 6, 1, 4]],
+                         ids=["full", "uneven"])
+def test_batch_split_over_two_threads_equals_one_thread(restore_threads, monkeypatch,
+                                                        layer_type, lengths):
+    from rnnlab.recurrent import layer_function
+
+    single = _unidirectional_run(layer_type, 1, lengths)
+    calls = []
+    original = layer_function.BatchSplitLayer.forward
+    monkeypatch.setattr(layer_function.BatchSplitLayer, "forward",
+                        lambda self, *a, **k: (calls.append(k["split"]),
+                                               original(self, *a, **k))[1])
+    split = _unidirectional_run(layer_type, 2, lengths)
+    assert len(calls) == 2 and all(0 < r < 9 for r in calls)  # both layers were split
+    for a, b in zip(single, split, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+def test_balanced_split_evens_out_the_work():
+    from rnnlab.recurrent.layer_function import balanced_split
+    from rnnlab.recurrent.schedule import batch_sizes, make_schedule
+
+    even = make_schedule(batch_sizes(np.full(8, 5), 5), 8, reverse=False)
+    assert balanced_split(even) == 4
+    # one long sequence and seven short ones: the long one is half the work alone
+    skewed = make_schedule(batch_sizes(np.array([14, 2, 2, 2, 2, 2, 2, 2]), 14), 8,
+                           reverse=True)
+    assert balanced_split(skewed) == 1
+
+
+def test_small_batches_are_not_split(restore_threads, monkeypatch):
+    from rnnlab.recurrent import layer_function
+
+    parallel.set_num_threads(2)
+    monkeypatch.setattr(layer_function.BatchSplitLayer, "forward",
+                        lambda *a, **k: pytest.fail("a batch of 7 rows was split"))
+    layer = LSTM(3, 4, rng=np.random.default_rng(0))
+    layer(Tensor(np.zeros((2, 2 * parallel.MIN_ROWS_PER_THREAD - 1, 3), np.float32)))
