@@ -78,7 +78,7 @@ def rnnlab(argv: list[str], log: Path, threads: int, budget_s: float | None) -> 
     trainer writes a checkpoint first).
     """
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
-           "MKL_NUM_THREADS": str(threads)}
+           "MKL_NUM_THREADS": str(threads), "RNNLAB_NUM_THREADS": str(threads)}
     code = "import sys; from rnnlab.cli import main; sys.exit(main(sys.argv[1:]))"
     with open(log, "a", encoding="utf-8") as out:
         out.write(f"\n$ rnnlab {' '.join(argv)}\n")
@@ -97,7 +97,7 @@ def evaluate(run_dir: Path, data_file: Path, threads: int) -> dict:
     log = run_dir / "eval.log"
     argv = ["eval", "classifier", "--model", str(run_dir), "--data", str(data_file),
             "--format", "sst", "--json"]
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "RNNLAB_NUM_THREADS": str(threads)}
     code = "import sys; from rnnlab.cli import main; sys.exit(main(sys.argv[1:]))"
     done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
                           cwd=REPO, env=env)
