@@ -13,7 +13,7 @@ import numpy as np
 
 import rnnlab
 from rnnlab.data.paths import ENV_VAR, shared_data_dir
-from rnnlab.recurrent import fused, step_product
+from rnnlab.recurrent import fused, parallel, step_product
 
 
 def _numba_path() -> str:
@@ -62,6 +62,8 @@ def collect() -> dict[str, str]:
         "numpy": f"{np.__version__} with {_blas()}",
         "step kernels": _numba_path(),
         "per-step GEMM": _mkl_path(),
+        "layer threads": (f"{parallel.num_threads()} (directions of a bidirectional layer, or "
+                          f"a batch split in two; {parallel.THREADS_ENV})"),
         "data": _data_dir(),
         "shipped tagger": str(DEFAULT_MODEL_DIR) + (
             "" if (Path(DEFAULT_MODEL_DIR) / "weights.safetensors").is_file() else " (missing)"),

@@ -22,7 +22,7 @@ def test_info_names_versions_and_paths(capsys, monkeypatch):
     info = _info(capsys)
     assert info["rnnlab"] == rnnlab.__version__
     assert info["step kernels"].startswith("on: numba")
-    assert info["per-step GEMM"].startswith("on: packed GEMM")  # MKL is in the test extras
+    assert info["per-step GEMM"].startswith("on: packed GEMM inside compiled time loops")
     assert info["shipped tagger"].endswith("en_ewt_tagger")
 
 
@@ -32,6 +32,11 @@ def test_info_reports_paths_switched_off(capsys, monkeypatch):
     info = _info(capsys)
     assert info["step kernels"].startswith("off (RNNLAB_DISABLE_NUMBA=1)")
     assert info["per-step GEMM"].startswith("off (RNNLAB_DISABLE_MKL=1)")
+
+
+def test_info_reports_layer_threads(capsys, monkeypatch):
+    monkeypatch.setenv("RNNLAB_NUM_THREADS", "1")
+    assert _info(capsys)["layer threads"].startswith("1 (")
 
 
 def test_version_flag(capsys):
