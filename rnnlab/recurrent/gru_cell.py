@@ -44,6 +44,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from rnnlab.recurrent import fused
+from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.schedule import Schedule
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
@@ -240,11 +241,11 @@ def backward(
     flat = gates.reshape(T * B, 3 * H)
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)
     d_w_hh = np.empty_like(w_hh)
-    d_w_hh[: 2 * H] = flat[:, : 2 * H].T @ h_prev
+    d_w_hh[: 2 * H] = matmul(flat[:, : 2 * H].T, h_prev)
     if form == "pytorch":  # HN now holds δn̂ ⊙ r, the n part of ∂L/∂(h W_hhᵀ)
-        d_w_hh[2 * H :] = HN.reshape(T * B, H).T @ h_prev
+        d_w_hh[2 * H :] = matmul(HN.reshape(T * B, H).T, h_prev)
         d_b_hn = HN.sum(axis=(0, 1))
     else:  # HN holds r ⊙ h, the input of W_hn
-        d_w_hh[2 * H :] = flat[:, 2 * H :].T @ HN.reshape(T * B, H)
+        d_w_hh[2 * H :] = matmul(flat[:, 2 * H :].T, HN.reshape(T * B, H))
         d_b_hn = flat[:, 2 * H :].sum(axis=0)
     return gates, d_w_hh, d_b_hn, dh

@@ -13,6 +13,7 @@ import numpy as np
 
 from rnnlab.engine.tensor import Function
 from rnnlab.recurrent import gru_cell, lstm_cell, rnn_cell
+from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.schedule import Schedule, make_schedule
 
@@ -47,7 +48,7 @@ class RecurrentLayer(Function):
         self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
         self.has_bias = b_ih is not None
 
-        xp = (x.reshape(T * B, -1) @ w_ih.T).reshape(T, B, -1)
+        xp = matmul(x.reshape(T * B, -1), w_ih.T).reshape(T, B, -1)
         if self.has_bias:
             bias = b_ih + b_hh  # one pass over xp; the GRU keeps b_hn apart
             if mode.startswith("gru"):
@@ -88,8 +89,8 @@ class RecurrentLayer(Function):
             d_xp, d_w_hh, d_h0 = rnn_cell.backward(self.cache, d_output, d_hn, self.w_hh, schedule)
         d_xp_flat = d_xp.reshape(T * B, -1)
         needs = self.needs_input_grad
-        d_x = (d_xp_flat @ self.w_ih).reshape(self.x.shape) if needs[0] else None
-        d_w_ih = d_xp_flat.T @ self.x.reshape(T * B, -1) if needs[1] else None
+        d_x = matmul(d_xp_flat, self.w_ih).reshape(self.x.shape) if needs[0] else None
+        d_w_ih = matmul(d_xp_flat.T, self.x.reshape(T * B, -1)) if needs[1] else None
         d_b_ih = d_b_hh = None
         if self.has_bias:
             d_b_ih = d_xp_flat.sum(axis=0)

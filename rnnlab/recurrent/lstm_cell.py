@@ -32,6 +32,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from rnnlab.recurrent import fused
+from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.schedule import Schedule
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
@@ -153,5 +154,5 @@ def backward(
     zero_padding_(gates, schedule)
     T, B, H4 = gates.shape
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, -1)
-    d_w_hh = gates.reshape(T * B, H4).T @ h_prev
+    d_w_hh = matmul(gates.reshape(T * B, H4).T, h_prev)
     return gates, d_w_hh, dh, dc

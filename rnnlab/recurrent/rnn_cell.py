@@ -25,6 +25,7 @@ from types import SimpleNamespace
 import numpy as np
 
 from rnnlab.recurrent import fused
+from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.schedule import Schedule
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
@@ -121,5 +122,5 @@ def backward(
     zero_padding_(dA, schedule)
     T, B, H = dA.shape
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)
-    d_w_hh = dA.reshape(T * B, H).T @ h_prev
+    d_w_hh = matmul(dA.reshape(T * B, H).T, h_prev)
     return dA, d_w_hh, dh

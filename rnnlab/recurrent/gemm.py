@@ -1,0 +1,61 @@
+"""The whole-sequence matrix products of a recurrent layer, through MKL when it is in use.
+
+Besides the per-step products (:mod:`rnnlab.recurrent.step_product`), a layer does a few
+large products over all T·B rows at once::
+
+    xp = x W_ihᵀ              (T·B × I) · (I × GH)      forward, the input projection
+    ∂L/∂x = ∂L/∂xp W_ih       (T·B × GH) · (GH × I)     backward
+    ∂L/∂W_ih = ∂L/∂xpᵀ x      (GH × T·B) · (T·B × I)    backward
+    ∂L/∂W_hh = ∂L/∂zᵀ h(t−1)  (GH × T·B) · (T·B × H)    backward
+
+With MKL loaded, :func:`matmul` runs them with its ``cblas_?gemm`` on the calling thread
+(MKL is set to sequential threading), which measured 1.1–1.5× faster than one-thread
+OpenBLAS on these shapes here (e.g. 1600 × 256 · 256 × 1024: 8.7 against 12.8 ms CPU).
+Sequential is what the layer wants: its two threads (:mod:`rnnlab.recurrent.parallel`)
+each run their own products. Without MKL, or for anything but 2-D float32/float64 arrays
+with one unit stride, it is NumPy's ``@``.
+"""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+
+from rnnlab.recurrent.step_product import mkl_library
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+_SCALARS = {np.dtype(np.float32): ("s", ctypes.c_float),
+            np.dtype(np.float64): ("d", ctypes.c_double)}
+
+
+def _operand(m: np.ndarray) -> tuple[int, int] | None:
+    """(transpose flag, leading dimension) that let BLAS read ``m`` in place, or None."""
+    size = m.itemsize
+    rows, cols = m.shape
+    if m.strides[1] == size and m.strides[0] % size == 0 and m.strides[0] >= max(1, cols) * size:
+        return _NO_TRANS, m.strides[0] // size  # row-major (a C array or a row slice of one)
+    if m.strides[0] == size and m.strides[1] % size == 0 and m.strides[1] >= max(1, rows) * size:
+        return _TRANS, m.strides[1] // size  # the transpose of a row-major array
+    return None
+
+
+def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for 2-D ``a`` (M × K) and ``b`` (K × N), either possibly a transposed view
+    (``w.T``): MKL's GEMM when it is in use, NumPy's otherwise. Returns a new C array."""
+    lib = mkl_library()
+    scalar = _SCALARS.get(a.dtype)
+    if (lib is None or scalar is None or a.ndim != 2 or b.ndim != 2 or b.dtype != a.dtype
+            or a.shape[1] != b.shape[0] or 0 in a.shape or b.shape[1] == 0):
+        return a @ b
+    op_a, op_b = _operand(a), _operand(b)
+    if op_a is None or op_b is None:
+        return a @ b
+    prefix, c_scalar = scalar
+    (m, k), n = a.shape, b.shape[1]
+    out = np.empty((m, n), a.dtype)
+    getattr(lib, f"cblas_{prefix}gemm")(
+        _ROW_MAJOR, op_a[0], op_b[0], m, n, k, c_scalar(1.0),
+        ctypes.c_void_p(a.ctypes.data), op_a[1], ctypes.c_void_p(b.ctypes.data), op_b[1],
+        c_scalar(0.0), ctypes.c_void_p(out.ctypes.data), n)
+    return out
