@@ -1,6 +1,11 @@
-"""CPU time of one training step (or forward pass) per GEMM path of rnnlab — NumPy's BLAS
-for every product, or MKL's packed GEMM for the per-step recurrent products — beside
-torch, one thread each.
+"""CPU time of one training step (or forward pass) per compute path of rnnlab, beside
+torch, one thread each:
+
+* "NumPy BLAS" (``RNNLAB_DISABLE_MKL=1``): the time loop in Python, one Numba step kernel
+  and one OpenBLAS product per step, OpenBLAS for the whole-sequence products;
+* "MKL" (the default when MKL is installed): the whole time loop compiled, calling MKL's
+  packed GEMM per step (``fused/packed_gemm.py``), and MKL's GEMM for the whole-sequence
+  products (``gemm.py``).
 
 On a shared, busy machine wall-clock ratios mostly measure waiting (see speed.py's tables);
 process CPU time (``time.process_time``) is far steadier, so this script compares the two
@@ -79,7 +84,7 @@ def main() -> None:
     ours_step, theirs_step = ((_ours, _theirs) if args.mode == "train" else
                               (_ours_forward, _theirs_forward))
     print(f"{args.mode}, CPU ms per call, one thread")
-    print("| case | NumPy BLAS ms | MKL packed ms | torch ms | NumPy/torch | MKL/torch |")
+    print("| case | NumPy BLAS ms | MKL ms | torch ms | NumPy/torch | MKL/torch |")
     print("|---|---:|---:|---:|---:|---:|")
     with threadpool_limits(1):
         for cell in args.cells:
