@@ -13,6 +13,7 @@ rule of LECTURE §4 applied mechanically — and accumulates gradients into the 
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -122,7 +123,11 @@ class Tensor:
                 grads_in = (grads_in,)
             inputs = fn.inputs
             fn.release()
-            for tensor, g in zip(inputs, grads_in, strict=True):
+            if len(grads_in) != len(inputs):
+                raise RuntimeError(f"{type(fn).__name__}.backward returned {len(grads_in)} "
+                                   f"gradients for {len(inputs)} inputs")
+            for index, tensor in enumerate(inputs):
+                g = grads_in[index]  # not zip: its reused result tuple would hold g too
                 if g is None or not isinstance(tensor, Tensor) or not tensor.requires_grad:
                     continue
                 if g.shape != tensor.data.shape:
@@ -131,8 +136,17 @@ class Tensor:
                         f"for an input of shape {tensor.data.shape}"
                     )
                 creator = tensor._creator
-                if creator is None:
-                    tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
+                if creator is None and tensor.grad is not None:
+                    tensor.grad = tensor.grad + g
+                elif creator is None:
+                    # A leaf keeps g itself only when no one else can see it: g owns its
+                    # memory and its only references are grads_in, the loop variable and
+                    # getrefcount's argument. Otherwise (a view, an array handed to two
+                    # inputs, one kept by a function) it gets a copy, so that in-place
+                    # changes of one .grad (clipping, optimizers) never reach another.
+                    # Skipping the copy matters for embedding tables: tens of MB per step.
+                    unshared = g.base is None and sys.getrefcount(g) <= 3
+                    tensor.grad = g if unshared else g.copy()
                 else:
                     slots = pending.setdefault(id(creator), [None] * creator.n_outputs)
                     i = tensor._output_index

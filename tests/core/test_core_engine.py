@@ -4,12 +4,14 @@ central finite differences in float64, gradient accumulation over shared subgrap
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 import torch
 
 from rnnlab.engine import is_grad_enabled, no_grad, ops
-from rnnlab.engine.tensor import Tensor
+from rnnlab.engine.tensor import Function, Tensor
 
 torch.set_num_threads(1)
 
@@ -230,8 +232,11 @@ def test_cross_entropy_rejects_bad_targets():
         ops.cross_entropy(logits, np.array([0, 1, 2]), reduction="max")
 
 
+@pytest.mark.parametrize("numba", ["compiled", "numpy"])
 @pytest.mark.parametrize("padding_idx", [None, 2])
-def test_embedding(padding_idx, gradcheck):
+def test_embedding(padding_idx, gradcheck, numba, monkeypatch):
+    """Both gradient paths: the compiled row scatter and np.add.at (RNNLAB_DISABLE_NUMBA)."""
+    monkeypatch.setenv("RNNLAB_DISABLE_NUMBA", "1" if numba == "numpy" else "0")
     (weight,) = _leaves((5, 3))
     ids = np.array([[1, 2, 1], [4, 1, 2]])
     projection = np.random.default_rng(2).standard_normal((2, 3, 3))
@@ -328,3 +333,49 @@ def test_backward_on_a_non_scalar_without_grad_raises():
     seed = np.random.default_rng(1).standard_normal((2, 3))
     y.backward(seed)
     assert np.allclose(x.grad, seed * (1 - np.tanh(x.data) ** 2))
+
+
+class _ReturnsGradient(Function):
+    """Test helper: backward returns ``make(g)``, remembering what it returned."""
+
+    returned: list = []
+    kept: list = []
+
+    def forward(self, x, *, make, keep):
+        self.make, self.keep = make, keep
+        return x * 1.0
+
+    def backward(self, g):
+        grad = self.make(g)
+        _ReturnsGradient.returned.append(weakref.ref(grad))
+        if self.keep:
+            _ReturnsGradient.kept.append(grad)  # someone else holds it: the leaf must copy
+        return grad
+
+
+def test_leaf_takes_a_fresh_unshared_gradient_without_copying():
+    x = Tensor(np.ones(3), requires_grad=True)
+    _ReturnsGradient.apply(x, make=lambda g: g * 2.0, keep=False).sum().backward()
+    assert _ReturnsGradient.returned[-1]() is x.grad  # the very array backward made
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0, 2.0])
+
+
+def test_leaf_copies_a_gradient_someone_else_holds():
+    x = Tensor(np.ones(3), requires_grad=True)
+    _ReturnsGradient.apply(x, make=lambda g: g * 2.0, keep=True).sum().backward()
+    assert x.grad is not _ReturnsGradient.kept[-1]
+    x.grad *= 10  # an in-place change (clipping, an optimizer) reaches only this .grad
+    np.testing.assert_array_equal(_ReturnsGradient.kept[-1], [2.0, 2.0, 2.0])
+
+
+def test_two_leaves_never_share_one_gradient_array():
+    a = Tensor(np.ones(4), requires_grad=True)
+    b = Tensor(np.ones(4), requires_grad=True)
+    c = Tensor(np.ones((2, 2)), requires_grad=True)
+    ((a + b) * 3.0 + c.reshape(4)).sum().backward()  # add hands one array to both inputs
+    grads = [a.grad, b.grad, c.grad]
+    for i, first in enumerate(grads):
+        for second in grads[i + 1 :]:
+            assert not np.shares_memory(first, second)
+    a.grad *= 0
+    np.testing.assert_array_equal(b.grad, np.full(4, 3.0))

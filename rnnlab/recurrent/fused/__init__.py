@@ -42,14 +42,19 @@ def _numba_imports() -> bool:
     return _numba_usable
 
 
-def kernels(cell: str) -> ModuleType | None:
-    """The compiled step kernels of ``cell`` (``"rnn"``, ``"lstm"`` or ``"gru"``), or
-    ``None`` when the NumPy reference steps must run instead."""
+_MODULE_NAMES = {"rnn": "rnn_steps", "lstm": "lstm_steps", "gru": "gru_steps",
+                 "scatter": "scatter"}
+
+
+def kernels(name: str) -> ModuleType | None:
+    """The compiled kernels of a cell (``"rnn"``, ``"lstm"``, ``"gru"``: its steps) or of
+    ``"scatter"`` (the embedding gradient), or ``None`` when the NumPy reference must run
+    instead."""
     if os.environ.get(DISABLE_ENV) == "1" or not _numba_imports():
         return None
-    if cell not in _modules:
-        _modules[cell] = importlib.import_module(f"rnnlab.recurrent.fused.{cell}_steps")
-    return _modules[cell]
+    if name not in _modules:
+        _modules[name] = importlib.import_module(f"rnnlab.recurrent.fused.{_MODULE_NAMES[name]}")
+    return _modules[name]
 
 
 def time_loops(cell: str) -> ModuleType | None:
