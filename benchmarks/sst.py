@@ -57,6 +57,7 @@ VARIANTS = {
 TUNING = {
     "lstm-bi-mean-e100": {"pooling": "mean", "embed_dim": 100},
     "lstm-bi-max-e100": {"embed_dim": 100},
+    "lstm-bi2-max-e100": {"embed_dim": 100, "layers": 2},
 }
 
 
