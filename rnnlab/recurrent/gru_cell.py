@@ -167,13 +167,13 @@ def forward(
     lecture = form == "lecture"
     w_t = np.ascontiguousarray(w_hh.T)  # (H, 3H); the lecture form splits it by columns
     w_t_main = np.ascontiguousarray(w_t[:, : 2 * H]) if lecture else w_t
-    w_t_n = np.ascontiguousarray(w_t[:, 2 * H :])
+    w_t_n = np.ascontiguousarray(w_t[:, 2 * H :]) if lecture else w_t[:0]
     hh = np.empty((B, w_t_main.shape[1]), dtype)  # h(t−1) W_hhᵀ, or its r, z part
-    hh_n = np.empty((B, H), dtype)  # (r ⊙ h(t−1)) W_hnᵀ, lecture form
+    hh_n = np.empty((B, H) if lecture else (0, H), dtype)  # (r ⊙ h(t−1)) W_hnᵀ, lecture form
     loops = fused.time_loops("gru")
     packed = pack(w_t_main, B) if loops is not None else None
     if packed is not None:
-        packed_n = pack(w_t_n, B) if lecture else packed[:0]
+        packed_n = pack(w_t_n, B) if lecture else packed[:0]  # empty: the pytorch form has one
         loops.forward_sequence(xp, packed, packed_n, b_hn, S, HN, hh, hh_n, lecture,
                                *schedule.arrays)
         return S, {"S": S, "gates": xp, "HN": HN, "form": form}
@@ -215,7 +215,7 @@ def backward(
     loops = fused.time_loops("gru")
     packed = pack(w_n if lecture else w_hh, B) if loops is not None else None
     if packed is not None:
-        packed_rz = pack(w_rz, B) if lecture else packed[:0]
+        packed_rz = pack(w_rz, B) if lecture else packed[:0]  # empty: only the lecture form
         loops.backward_sequence(gates, packed, packed_rz, S, HN, dh, dh_skip, d_output, d_hh,
                                 d_rh, lecture, *schedule.arrays)
     elif not lecture:
