@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from rnnlab.data.paths import shared_data_dir
 
 REPO = Path(__file__).resolve().parents[1]
@@ -192,6 +194,32 @@ def planned_runs(args: argparse.Namespace) -> list[tuple[str, str, int, list[str
     return runs
 
 
+def ensemble_report(runs: list[tuple[str, str, int, list[str], Path]], data: Path) -> str:
+    """Test accuracy of averaging the class probabilities of every finished seed of each
+    sst2/sst5 configuration — what an ensemble of those models would score (not the
+    single-model protocol the targets name; reported beside it)."""
+    from rnnlab.data.sst import read_sst_trees, sst_examples
+    from rnnlab.models.classifier import SentenceClassifier
+
+    groups: dict[tuple[str, str], list[Path]] = {}
+    for suite, variant, _, _, run_dir in runs:
+        if suite in ("sst2", "sst5") and (run_dir / "result.json").is_file():
+            groups.setdefault((suite, variant), []).append(run_dir)
+    lines = []
+    for (suite, variant), run_dirs in groups.items():
+        test = sst_examples(read_sst_trees(data / "test.txt"),
+                            "binary" if suite == "sst2" else "fine")
+        gold = np.array([example.label for example in test])
+        probs = [SentenceClassifier.load(run_dir / "model").predict_proba(
+            [example.tokens for example in test]) for run_dir in run_dirs]
+        singles = [float((p.argmax(axis=1) == gold).mean()) for p in probs]
+        together = float((np.mean(probs, axis=0).argmax(axis=1) == gold).mean())
+        single = ", ".join(f"{100 * a:.2f}" for a in singles)
+        lines.append(f"{suite} {variant}: ensemble of {len(probs)} seeds {100 * together:.2f} % "
+                     f"test accuracy (single models {single})")
+    return "\n".join(lines)
+
+
 def _spread(values: list[float]) -> str:
     mean = statistics.fmean(values)
     if len(values) == 1:
@@ -260,6 +288,9 @@ def main() -> int:
     parser.add_argument("--time-budget", type=float, default=None,
                         help="minutes of training per run before it is interrupted")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads per run")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="also report the test accuracy of averaging the finished seeds' "
+                             "probabilities (sst2/sst5)")
     parser.add_argument("--summary-only", action="store_true",
                         help="print the tables of the finished runs; train nothing")
     args = parser.parse_args()
@@ -282,6 +313,8 @@ def main() -> int:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     (Path(args.out) / "summary.md").write_text(table + "\n", encoding="utf-8")
     print(table)
+    if args.ensemble:
+        print(ensemble_report(planned_runs(args), Path(args.data)))
     figure = plot_comparison(results, Path(args.out) / "comparison.png")
     if figure is not None:
         print(f"comparison figure: {figure}")
