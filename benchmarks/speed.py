@@ -223,18 +223,22 @@ def environment(threads: int) -> dict:
     blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, "
             f"{i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas"]
     kernels = fused.kernels("lstm")
+    mkl = step_product.mkl_library()
     if kernels is None:
         path = "NumPy steps (Numba disabled or missing)"
     else:
         import numba
 
-        path = f"Numba {numba.__version__} fused steps + NumPy BLAS GEMMs"
-    mkl = step_product.mkl_library()
+        path = f"Numba {numba.__version__} step kernels"
     if mkl is None:
-        path += "; no MKL: every GEMM by NumPy's BLAS"
+        path += ", Python time loop; no MKL: every GEMM by NumPy's BLAS"
+    elif fused.time_loops("lstm") is not None:
+        path += (f", compiled time loops calling MKL's packed GEMM; whole-sequence products by "
+                 f"MKL's GEMM ({Path(mkl._name).name}, sequential)")
     else:
-        path += (f"; per-step products of ≥ {step_product.MIN_MACS} multiply-adds by MKL's "
-                 f"packed GEMM ({Path(mkl._name).name}, sequential)")
+        path += (f", Python time loop; per-step products of ≥ {step_product.MIN_MACS} "
+                 f"multiply-adds by MKL's packed GEMM ({Path(mkl._name).name}, sequential)")
+    path += (f"; layer threads {parallel.num_threads()} (directions at once, or a batch split)")
     return {
         "date": datetime.date.today().isoformat(),
         "cpu": f"{cpu}, {os.cpu_count()} logical CPUs",
@@ -302,7 +306,8 @@ SECTION_INTRO = (
 
 def write_results(report: str, threads: int) -> None:
     """Put ``report`` under "### <threads> thread(s)" in the "## Speed" section of
-    RESULTS.md, keeping the other thread counts' subsections and every other section."""
+    RESULTS.md — in place if that subsection exists, else first — keeping the other
+    subsections in their order and every other section."""
     text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
     lines = text.splitlines(keepends=True)
     start = next((i for i, line in enumerate(lines) if line.strip() == "## Speed"), None)
@@ -317,10 +322,12 @@ def write_results(report: str, threads: int) -> None:
     for chunk in body.split("\n### ")[1:]:
         title, _, content = chunk.partition("\n")
         subsections[title.strip()] = content.strip()
-    subsections[f"{threads} thread{'s' if threads > 1 else ''}"] = report.strip()
+    title = f"{threads} thread{'s' if threads > 1 else ''}"
+    if title not in subsections:
+        subsections = {title: "", **subsections}
+    subsections[title] = report.strip()
     parts = ["## Speed", SECTION_INTRO]
-    parts += [f"### {title}\n\n{content}" for title, content in sorted(subsections.items(),
-                                                                      reverse=True)]
+    parts += [f"### {name}\n\n{content}" for name, content in subsections.items()]
     section = "\n\n".join(parts) + "\n"
     RESULTS.write_text(before + section + ("\n" + after if after else ""))
 
