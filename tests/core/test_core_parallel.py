@@ -8,6 +8,7 @@ import threading
 import numpy as np
 import pytest
 
+import rnnlab
 from rnnlab.engine.tensor import Tensor
 from rnnlab.recurrent import GRU, LSTM, RNN, parallel
 
@@ -58,6 +59,8 @@ def test_thread_count_from_the_environment(restore_threads, monkeypatch):
     assert parallel.num_threads() == 3  # the explicit setting wins over the environment
     with pytest.raises(ValueError, match="positive integer"):
         parallel.set_num_threads(0)
+    rnnlab.set_num_threads(1)  # the same setting, from the package's top level
+    assert rnnlab.num_threads() == 1
 
 
 def _unidirectional_run(layer_type, threads, lengths, dtype=np.float64):
