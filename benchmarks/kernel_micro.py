@@ -1,0 +1,61 @@
+"""CPU time of the small pieces whose figures the docstrings cite: MKL's GEMM against
+NumPy's for a whole-sequence product (``rnnlab/recurrent/gemm.py``), and the embedding
+gradient — ``np.add.at`` against the compiled row scatter, ``np.zeros`` against
+``np.empty`` + ``fill(0)`` (``rnnlab/engine/ops.py``, ``fused/scatter.py``). One thread,
+medians of 15.
+
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/kernel_micro.py
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rnnlab.recurrent import fused  # noqa: E402
+from rnnlab.recurrent.gemm import matmul  # noqa: E402
+
+
+def _ms(fn, repeats: int = 15) -> float:
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        times.append(time.process_time() - start)
+    return 1e3 * float(np.median(times))
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1600, 256)).astype(np.float32)
+    w = rng.standard_normal((1024, 256)).astype(np.float32)
+    print(f"x W_ihᵀ (1600×256 · 256×1024): MKL {_ms(lambda: matmul(x, w.T)):.2f} ms, "
+          f"NumPy {_ms(lambda: x @ w.T):.2f} ms")
+    ids = rng.integers(0, 17000, 1216).astype(np.int64)
+    rows = rng.standard_normal((1216, 300)).astype(np.float32)
+    scatter = fused.kernels("scatter")
+
+    def zeros_add_at() -> None:
+        np.add.at(np.zeros((17000, 300), np.float32), ids, rows)
+
+    def zeros_scatter() -> None:
+        scatter.scatter_add_rows(np.zeros((17000, 300), np.float32), ids, rows)
+
+    def filled_scatter() -> None:
+        grad = np.empty((17000, 300), np.float32)
+        grad.fill(0)
+        scatter.scatter_add_rows(grad, ids, rows)
+
+    print(f"embedding gradient, 1216 lookups into 17000×300: zeros + add.at "
+          f"{_ms(zeros_add_at):.2f} ms, zeros + scatter {_ms(zeros_scatter):.2f} ms, "
+          f"empty+fill + scatter {_ms(filled_scatter):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
