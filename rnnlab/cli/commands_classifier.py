@@ -144,13 +144,18 @@ def run_train(args: argparse.Namespace) -> int:
         dropout=args.dropout,
         word_dropout=args.word_dropout,
         lowercase=lower,
+        char_dim=args.char_dim,
+        char_hidden=args.char_hidden,
     )
     rnd.seed(args.seed)
     metadata = {"format": fmt, "sst_classes": args.classes if fmt == "sst" else None}
-    model = SentenceClassifier(config, vocab, names, metadata=metadata)
+    train_forms = [[t.lower() for t in s] if lower else s for s in train.tokens]
+    chars = SentenceClassifier.char_vocab(train_forms) if args.char_dim else None
+    model = SentenceClassifier(config, vocab, names, metadata=metadata, chars=chars)
     train_ids = [model.encode(s) for s in train.tokens]
     train_y = label_ids(train, names, args.train)
-    dev_ids = [model.encode(s) for s in dev.tokens]
+    dev_forms = [model.normalise(s) for s in dev.tokens]
+    dev_ids = [model.vocab.encode(f) for f in dev_forms]
     dev_y = label_ids(dev, names, args.dev)
     print(
         f"train: {len(train_ids)} examples ({fmt}{', phrases' if args.phrases else ''}), "
@@ -159,10 +164,11 @@ def run_train(args: argparse.Namespace) -> int:
     )
 
     def batches_for_epoch(epoch: int, rng: np.random.Generator) -> list:
-        return make_batches(train_ids, train_y, args.batch_size, rng, vocab.pad_id)
+        return make_batches(train_ids, train_y, args.batch_size, rng, vocab.pad_id,
+                            forms=train_forms, characters=model.characters)
 
     def evaluate() -> dict[str, float]:
-        probs = model.predict_proba_ids(dev_ids)
+        probs = model.predict_proba_ids(dev_ids, forms=dev_forms)
         report = classification_report(dev_y, probs.argmax(axis=1), names)
         nll = -np.log(np.maximum(probs[np.arange(len(dev_y)), dev_y], 1e-12)).mean()
         return {"accuracy": report.accuracy, "macro_f1": report.macro_f1, "loss": float(nll)}
@@ -273,6 +279,11 @@ def register(groups) -> None:
     train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=True)
     train.add_argument("--hidden", type=int, default=150, help="hidden size per direction")
     train.add_argument("--embed-dim", type=int, default=300)
+    train.add_argument("--char-dim", type=int, default=0,
+                       help="character embedding size of a character BiLSTM that adds each "
+                            "word's spelling to its embedding (0: no characters)")
+    train.add_argument("--char-hidden", type=int, default=50,
+                       help="character BiLSTM units per direction (with --char-dim)")
     train.add_argument("--pooling", choices=POOLING_METHODS, default="max")
     train.add_argument("--attention-dim", type=int, default=100)
     train.add_argument("--dropout", type=float, default=0.5)

@@ -1,17 +1,22 @@
 """Sentence classification, the many-to-one shape of LECTURE §3.3.
 
     x_1 … x_T ─ embeddings ─▶ RNN/LSTM/GRU encoder (deep, bidirectional; LECTURE §2, §6–§10)
+             [ ; character BiLSTM vector of each word, optional (rnnlab.nn.char_encoder) ]
              ─▶ h_1 … h_T ─ pooling ─▶ s (one vector per sentence; rnnlab.nn.pooling)
              ─▶ dropout ─▶ ŷ = softmax(W_o s + b_o)
 
-trained with the cross-entropy −log ŷ[y] of each sentence's label (LECTURE §4). A saved
-model directory holds ``weights.safetensors``, ``config.json`` (architecture and whatever
-metadata the trainer adds), ``vocab.json`` and ``labels.json`` — no pickle.
+trained with the cross-entropy −log ŷ[y] of each sentence's label (LECTURE §4). With
+``char_dim`` > 0 each word's input is [e(w) ; r(w)], r(w) the final states of a BiLSTM over
+its characters: a word never seen in training (``<unk>`` to the embedding table) still
+arrives with its spelling — ``embarrassing`` next to ``embarrassed``, ``big-budget`` next
+to ``budget``. A saved model directory holds ``weights.safetensors``, ``config.json``
+(architecture and whatever metadata the trainer adds), ``vocab.json``, ``labels.json``
+and, with characters, ``chars.json`` — no pickle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,6 +30,7 @@ from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io.serialization import load_json, load_model_of_kind, save_json, save_model
+from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
 from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
@@ -40,8 +46,11 @@ class ClassifierConfig:
 
     ``dropout`` applies to the embeddings, between recurrent layers and to the sentence
     vector; ``word_dropout`` replaces each training token by ``<unk>`` with that
-    probability (so the model learns what to do with unseen words); ``lowercase``
-    lower-cases every token before the vocabulary lookup, at training and prediction time.
+    probability (so the model learns what to do with unseen words — with characters, to
+    read them from their spelling); ``lowercase`` lower-cases every token before the
+    vocabulary lookup, at training and prediction time. ``char_dim`` > 0 adds the character
+    encoder (``char_dim``-d character embeddings, ``char_hidden`` units per direction,
+    words clipped to ``max_word_chars`` characters); 0 leaves it out.
     """
 
     vocab_size: int
@@ -56,6 +65,9 @@ class ClassifierConfig:
     dropout: float = 0.5
     word_dropout: float = 0.0
     lowercase: bool = True
+    char_dim: int = 0
+    char_hidden: int = 50
+    max_word_chars: int = 20
 
     def __post_init__(self) -> None:
         if self.cell not in ENCODERS:
@@ -67,6 +79,11 @@ class ClassifierConfig:
         for name in ("vocab_size", "embed_dim", "hidden_size", "num_layers", "attention_dim"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
+        if self.char_dim < 0:
+            raise ValueError(f"char_dim must be 0 (no characters) or positive, got {self.char_dim}")
+        for name in ("char_hidden", "max_word_chars"):
+            if self.char_dim and getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
         for name in ("dropout", "word_dropout"):
             if not 0.0 <= getattr(self, name) < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
@@ -74,11 +91,13 @@ class ClassifierConfig:
 
 @dataclass
 class ClassificationBatch:
-    """Padded token ids (B, T), true lengths (B,) and labels (B,) or None when predicting."""
+    """Padded token ids (B, T), true lengths (B,), labels (B,) or None when predicting, and
+    the characters of the batch's words for a model with a character encoder."""
 
     ids: np.ndarray
     lengths: np.ndarray
     labels: np.ndarray | None = None
+    chars: CharBatch | None = None
 
     @property
     def num_tokens(self) -> int:
@@ -91,18 +110,25 @@ def make_batches(
     batch_size: int = 32,
     rng: np.random.Generator | None = None,
     pad_id: int = 0,
+    forms: Sequence[Sequence[str]] | None = None,
+    characters: Callable[[list[Sequence[str]]], CharBatch] | None = None,
 ) -> list[ClassificationBatch]:
     """Length-bucketed batches (shuffled when ``rng`` is given, in a fixed order otherwise).
 
-    Each batch carries its example indices' ids, lengths and (when given) labels.
+    Each batch carries its examples' ids, lengths, (when given) labels and, when
+    ``characters`` is given (:meth:`SentenceClassifier.characters`), the
+    :class:`CharBatch` it makes of their ``forms`` (the normalised tokens).
     """
+    if characters is not None and (forms is None or len(forms) != len(sequences)):
+        raise ValueError("a character encoder needs the forms of every sequence")
     lengths = [len(s) for s in sequences]
     groups = bucket_batches(lengths, batch_size, shuffle=rng is not None, rng=rng)
     out = []
     for group in groups:
         ids, lens = pad_sequences([sequences[i] for i in group], pad_id)
         y = None if labels is None else np.asarray([labels[i] for i in group], np.int64)
-        out.append(ClassificationBatch(ids, lens, y))
+        chars = None if characters is None else characters([forms[i] for i in group])
+        out.append(ClassificationBatch(ids, lens, y, chars))
     return out
 
 
@@ -112,7 +138,8 @@ class SentenceClassifier(Module):
     ``vocab`` maps (normalised) tokens to ids; ``labels`` names the classes in id order;
     ``metadata`` is saved beside the config (e.g. how the training data was read); ``rng``
     draws the initial weights (default: rnnlab's global generator, which also drives dropout
-    and is saved in training checkpoints).
+    and is saved in training checkpoints); ``chars`` is the character vocabulary, required
+    when ``config.char_dim`` > 0 (:meth:`char_vocab` builds one).
     """
 
     def __init__(
@@ -122,6 +149,7 @@ class SentenceClassifier(Module):
         labels: Sequence[str],
         metadata: dict[str, Any] | None = None,
         rng: np.random.Generator | None = None,
+        chars: Vocab | None = None,
     ) -> None:
         super().__init__()
         if len(vocab) != config.vocab_size:
@@ -130,16 +158,25 @@ class SentenceClassifier(Module):
             raise ValueError(
                 f"labels must be {config.num_classes} distinct names, got {list(labels)}"
             )
+        if config.char_dim and chars is None:
+            raise ValueError("a classifier with char_dim > 0 needs a character vocabulary")
         init_rng = rng or rnd.generator()
         self.config, self.vocab, self.labels = config, vocab, [str(x) for x in labels]
+        self.chars = chars if config.char_dim else None
         self.metadata = dict(metadata or {})
         directions = 2 if config.bidirectional else 1
         features = directions * config.hidden_size
         self.embedding = Embedding(
             config.vocab_size, config.embed_dim, padding_idx=vocab.pad_id, rng=init_rng
         )
+        word_size = config.embed_dim
+        self.char_encoder = None
+        if self.chars is not None:
+            self.char_encoder = CharEncoder(len(self.chars), config.char_dim, config.char_hidden,
+                                            padding_idx=self.chars.pad_id, rng=init_rng)
+            word_size += self.char_encoder.output_size
         self.encoder = ENCODERS[config.cell](
-            config.embed_dim,
+            word_size,
             config.hidden_size,
             num_layers=config.num_layers,
             dropout=config.dropout if config.num_layers > 1 else 0.0,
@@ -157,38 +194,70 @@ class SentenceClassifier(Module):
         """Split raw text as the Penn/Stanford treebanks do (``don't`` → ``do n't``)."""
         return tokenize_english(text)
 
-    def encode(self, tokens: Sequence[str]) -> list[int]:
-        """Token ids after normalisation; unknown words map to ``<unk>``.
+    def normalise(self, tokens: Sequence[str]) -> list[str]:
+        """The forms the model reads: the tokens, lower-cased if ``config.lowercase``.
 
         Raises:
             ValueError: an empty token list (there is nothing to classify).
         """
         if not tokens:
             raise ValueError("cannot classify an empty text")
-        if self.config.lowercase:
-            tokens = [t.lower() for t in tokens]
-        return self.vocab.encode(tokens)
+        return [t.lower() for t in tokens] if self.config.lowercase else list(tokens)
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        """Token ids after normalisation; unknown words map to ``<unk>``."""
+        return self.vocab.encode(self.normalise(tokens))
+
+    @staticmethod
+    def char_vocab(forms: Sequence[Sequence[str]]) -> Vocab:
+        """The characters of training ``forms`` (normalised token lists)."""
+        return Vocab.build("".join(sentence) for sentence in forms)
+
+    @property
+    def characters(self) -> Callable[[list[Sequence[str]]], CharBatch] | None:
+        """Forms of a batch → their :class:`CharBatch` (for :func:`make_batches`), or None
+        for a model without a character encoder."""
+        if self.chars is None:
+            return None
+        chars, limit = self.chars, self.config.max_word_chars
+        return lambda forms: char_batch(forms, chars.token_to_id, limit, chars.pad_id)
 
     # --------------------------------------------------------------- network
-    def forward(self, ids: np.ndarray, lengths: np.ndarray) -> Tensor:
-        """Class scores (B, C) for padded ids (B, T) with true lengths (B,)."""
+    def forward(self, ids: np.ndarray, lengths: np.ndarray, chars: CharBatch | None = None
+                ) -> Tensor:
+        """Class scores (B, C) for padded ids (B, T) with true lengths (B,) and, for a model
+        with a character encoder, the batch's characters.
+
+        Word dropout replaces ids by ``<unk>`` but keeps the characters, so the character
+        encoder learns to stand in for the embedding of a word it has not seen.
+        """
         ids = np.asarray(ids)
         if self.training and self.config.word_dropout:
             drop = rnd.generator().random(ids.shape) < self.config.word_dropout
             ids = np.where(drop & (ids != self.vocab.pad_id), self.vocab.unk_id, ids)
-        embedded = self.dropout(self.embedding(ids.T))  # time-major (T, B, E)
-        states, _ = self.encoder(embedded, lengths=lengths)
+        embedded = self.embedding(ids.T)  # time-major (T, B, E)
+        if self.char_encoder is not None:
+            if chars is None:
+                raise ValueError("this classifier reads characters: pass the batch's CharBatch")
+            embedded = ops.concat([embedded, self.char_encoder.token_vectors(chars)], axis=2)
+        states, _ = self.encoder(self.dropout(embedded), lengths=lengths)
         sentence = self.dropout(self.pooling(states, lengths))
         return self.output(sentence)
 
     def loss(self, batch: ClassificationBatch) -> Tensor:
         """Mean cross-entropy −log softmax(W_o s + b_o)[y] over the batch (LECTURE §4)."""
-        return ops.cross_entropy(self(batch.ids, batch.lengths), batch.labels)
+        return ops.cross_entropy(self(batch.ids, batch.lengths, batch.chars), batch.labels)
 
     def predict_proba_ids(
-        self, sequences: Sequence[Sequence[int]], batch_size: int = 128
+        self, sequences: Sequence[Sequence[int]], batch_size: int = 128,
+        forms: Sequence[Sequence[str]] | None = None,
     ) -> np.ndarray:
-        """Class probabilities (N, C) for id sequences, in their input order."""
+        """Class probabilities (N, C) for id sequences, in their input order; a model with
+        a character encoder needs their ``forms`` too (:meth:`normalise`)."""
+        characters = self.characters
+        if characters is not None and forms is None:
+            raise ValueError("this classifier reads characters: pass forms, or use "
+                             "predict_proba")
         probs = np.zeros((len(sequences), self.config.num_classes), np.float64)
         order = np.argsort([len(s) for s in sequences], kind="stable")
         was_training = self.training
@@ -198,14 +267,16 @@ class SentenceClassifier(Module):
                 for start in range(0, len(order), batch_size):
                     rows = order[start : start + batch_size]
                     ids, lengths = pad_sequences([sequences[i] for i in rows], self.vocab.pad_id)
-                    probs[rows] = ops.softmax(self(ids, lengths), axis=-1).data
+                    chars = None if characters is None else characters([forms[i] for i in rows])
+                    probs[rows] = ops.softmax(self(ids, lengths, chars), axis=-1).data
         finally:
             self.train(was_training)
         return probs
 
     def predict_proba(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """Class probabilities (N, C) for tokenised sentences."""
-        return self.predict_proba_ids([self.encode(tokens) for tokens in token_lists])
+        forms = [self.normalise(tokens) for tokens in token_lists]
+        return self.predict_proba_ids([self.vocab.encode(f) for f in forms], forms=forms)
 
     def classify(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(label, probability) of the most probable class for each raw text."""
@@ -216,8 +287,9 @@ class SentenceClassifier(Module):
     # ------------------------------------------------------------- save/load
     def save(self, directory: str | Path) -> Path:
         """Write weights, config (with metadata), vocabulary and label names to ``directory``."""
+        extra = {} if self.chars is None else {"chars": self.chars.to_dict()}
         path = save_model(directory, MODEL_KIND, self.state_dict(), asdict(self.config),
-                          metadata=self.metadata, vocab=self.vocab.to_dict())
+                          metadata=self.metadata, vocab=self.vocab.to_dict(), **extra)
         save_json(path / "labels.json", self.labels)
         return path
 
@@ -240,7 +312,8 @@ class SentenceClassifier(Module):
             ) from error
         vocab = Vocab.from_dict(load_json(directory / "vocab.json"))
         labels = load_json(directory / "labels.json")
-        model = cls(config, vocab, labels, metadata=metadata)
+        chars = Vocab.from_dict(load_json(directory / "chars.json")) if config.char_dim else None
+        model = cls(config, vocab, labels, metadata=metadata, chars=chars)
         model.load_state_dict(state)
         model.eval()
         return model

@@ -40,7 +40,7 @@ from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
-from rnnlab.nn.char_encoder import CharEncoder, char_id_matrix
+from rnnlab.nn.char_encoder import CharEncoder, char_batch
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
@@ -213,21 +213,15 @@ class Tagger(Module):
             [[self.words.token_to_id(word_key(w)) for w in s] for s in sentences],
             self.words.pad_id,
         )
-        distinct: dict[str, int] = {}
-        form_index = np.zeros(word_ids.shape, np.int64)
-        for row, sentence in enumerate(sentences):
-            form_index[row, : len(sentence)] = [distinct.setdefault(w, len(distinct))
-                                                for w in sentence]
-        char_ids, char_lengths = char_id_matrix(
-            list(distinct), self.chars.token_to_id, self.config.max_word_chars, self.chars.pad_id
-        )
+        chars = char_batch(sentences, self.chars.token_to_id, self.config.max_word_chars,
+                           self.chars.pad_id)
         width = word_ids.shape[1]
         return TaggerBatch(
             word_ids=word_ids.T.copy(),
             lengths=lengths,
-            char_ids=char_ids,
-            char_lengths=char_lengths,
-            form_index=form_index.T.copy(),
+            char_ids=chars.char_ids,
+            char_lengths=chars.char_lengths,
+            form_index=chars.form_index,
             upos=None if upos is None else _tag_ids(upos, self.upos_vocab, width),
             xpos=None if xpos is None or self.xpos_vocab is None
             else _tag_ids(xpos, self.xpos_vocab, width),

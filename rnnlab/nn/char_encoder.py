@@ -22,6 +22,7 @@ characters of very long tokens (URLs, e-mail addresses).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -62,6 +63,35 @@ def char_id_matrix(
     return ids, lengths
 
 
+@dataclass
+class CharBatch:
+    """The characters of a batch of sentences, each distinct form once.
+
+    ``char_ids`` (L, U) and ``char_lengths`` (U,) spell the batch's U distinct forms
+    (:func:`char_id_matrix`); ``form_index`` (T, B), time-major like the encoder's input,
+    is the row of each token's form among those U (0 on padding).
+    """
+
+    char_ids: np.ndarray
+    char_lengths: np.ndarray
+    form_index: np.ndarray
+
+
+def char_batch(
+    sentences: Sequence[Sequence[str]], char_to_id: Callable[[str], int], max_chars: int,
+    pad_id: int = 0,
+) -> CharBatch:
+    """:class:`CharBatch` of ``sentences`` (lists of forms), padded to the longest one."""
+    distinct: dict[str, int] = {}
+    width = max((len(s) for s in sentences), default=0)
+    form_index = np.zeros((len(sentences), width), np.int64)
+    for row, sentence in enumerate(sentences):
+        form_index[row, : len(sentence)] = [distinct.setdefault(w, len(distinct))
+                                            for w in sentence]
+    char_ids, char_lengths = char_id_matrix(list(distinct), char_to_id, max_chars, pad_id)
+    return CharBatch(char_ids, char_lengths, form_index.T.copy())
+
+
 class CharEncoder(Module):
     """Character embeddings → one-layer BiLSTM → concatenated final states, per word."""
 
@@ -86,3 +116,7 @@ class CharEncoder(Module):
         _, (h_n, _) = self.lstm(self.embedding(char_ids), lengths=lengths)
         # h_n is (2, U, H): [forward final; backward final] side by side per word
         return ops.reshape(ops.transpose(h_n, (1, 0, 2)), (h_n.shape[1], self.output_size))
+
+    def token_vectors(self, batch: CharBatch) -> Tensor:
+        """r(w) of every token of ``batch``, time-major: (T, B, 2·hidden)."""
+        return ops.getitem(self(batch.char_ids, batch.char_lengths), batch.form_index)
