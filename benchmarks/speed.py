@@ -14,6 +14,14 @@ median time of each and the median of the per-round ratios. ``floor`` is the tim
 needs for the matrix products alone (speed_floor.py); ``×floor`` is our training step as a
 multiple of it. Variable-length cases draw lengths uniformly in [T/2, T]; torch runs them
 through ``pack_padded_sequence``. Peak memory: speed_memory.py, one subprocess per library.
+
+Every timed call starts after a pause (``--gap-ms``, 20 ms) in which neither library runs.
+In one process the two share the cores, and torch's OpenMP worker threads (GNU libgomp)
+busy-wait after each parallel region before they sleep: measured here, ~4 ms of CPU after
+each torch LSTM call, which is a core taken from whatever runs next. Without the pause,
+rnnlab's second thread would share a core with torch's spinning one in every round where
+it follows torch — a cost of running both in one process, not of either library. (With
+``OMP_WAIT_POLICY=PASSIVE`` torch burns nothing in the pause; it is left at its default.)
 """
 
 from __future__ import annotations
@@ -133,26 +141,31 @@ class Pair:
         self.x_theirs.grad = None
 
 
-def _seconds(fn, before) -> float:
+GAP_MS = 20.0
+
+
+def _seconds(fn, before, gap: float) -> float:
     before()
+    time.sleep(gap)  # let the other library's idle threads stop spinning (docstring)
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
 
 
-def alternate(ours, theirs, rounds: int, warmup: int, before) -> dict:
-    """Median seconds of each and median of the per-round ratios ours/theirs."""
+def alternate(ours, theirs, rounds: int, warmup: int, before, gap: float) -> dict:
+    """Median seconds of each and median of the per-round ratios ours/theirs; each call
+    after ``gap`` idle seconds."""
     for _ in range(warmup):
-        _seconds(ours, before)
-        _seconds(theirs, before)
+        _seconds(ours, before, gap)
+        _seconds(theirs, before, gap)
     t_ours, t_theirs = [], []
     for r in range(rounds):
         if r % 2 == 0:
-            t_ours.append(_seconds(ours, before))
-            t_theirs.append(_seconds(theirs, before))
+            t_ours.append(_seconds(ours, before, gap))
+            t_theirs.append(_seconds(theirs, before, gap))
         else:
-            t_theirs.append(_seconds(theirs, before))
-            t_ours.append(_seconds(ours, before))
+            t_theirs.append(_seconds(theirs, before, gap))
+            t_ours.append(_seconds(ours, before, gap))
     ratios = np.array(t_ours) / np.array(t_theirs)
     return {
         "ours": float(np.median(t_ours)),
@@ -162,10 +175,11 @@ def alternate(ours, theirs, rounds: int, warmup: int, before) -> dict:
     }
 
 
-def run_case(case: Case, rounds: int, warmup: int) -> dict:
+def run_case(case: Case, rounds: int, warmup: int, gap: float) -> dict:
     pair = Pair(case)
-    forward = alternate(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None)
-    train = alternate(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads)
+    forward = alternate(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None,
+                        gap)
+    train = alternate(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap)
     floor_fwd, floor_train = gemm_floor(
         pair.steps_per_time(), case.I, case.H, GATES[case.kind], case.layers,
         2 if case.bidirectional else 1,
@@ -267,9 +281,10 @@ def format_table(results: list[dict]) -> str:
 
 
 def format_report(env: dict, table: str, memory: dict | None, compile_time: dict | None,
-                  command: str, rounds: int) -> str:
+                  command: str, rounds: int, gap_ms: float) -> str:
     lines = [f"- {key}: {value}" for key, value in env.items()]
-    lines += [f"- rounds: {rounds} alternating per case and mode (after warm-up)",
+    lines += [f"- rounds: {rounds} alternating per case and mode (after warm-up), "
+              f"{gap_ms:g} ms idle before each timed call",
               f"- command: `{command}`", "", table]
     if memory:
         shape = "T={}, B={}, I={}, H={}".format(*MEMORY_SHAPE)
@@ -340,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="alternating rounds (21)")
     parser.add_argument("--threads", type=int, default=2, help="threads for both (2)")
     parser.add_argument("--no-memory", action="store_true", help="skip the T=1000 memory run")
+    parser.add_argument("--gap-ms", type=float, default=GAP_MS,
+                        help="idle milliseconds before each timed call (20; see the docstring)")
     parser.add_argument("--write-results", action="store_true",
                         help="put the table into the '## Speed' section of RESULTS.md")
     args = parser.parse_args(argv)
@@ -354,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         env = environment(args.threads)
         results = []
         for case in cases:
-            results.append(run_case(case, rounds, warmup))
+            results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3))
             r = results[-1]
             print(f"{r['case']}: forward {r['forward']['ratio']:.2f}, "
                   f"train {r['train']['ratio']:.2f}", file=sys.stderr, flush=True)
@@ -363,7 +380,7 @@ def main(argv: list[str] | None = None) -> int:
     compile_time = measure_compile_time() if full_run else None
     command = "python benchmarks/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     report = format_report(env, format_table(results), memory, compile_time, command.strip(),
-                           rounds)
+                           rounds, args.gap_ms)
     print(report)
     if args.write_results:
         write_results(report, args.threads)
