@@ -8,8 +8,8 @@
 trained with the cross-entropy −log ŷ[y] of each sentence's label (LECTURE §4). With
 ``char_dim`` > 0 each word's input is [e(w) ; r(w)], r(w) the final states of a BiLSTM over
 its characters: a word never seen in training (``<unk>`` to the embedding table) still
-arrives with its spelling — ``embarrassing`` next to ``embarrassed``, ``big-budget`` next
-to ``budget``. A saved model directory holds ``weights.safetensors``, ``config.json``
+arrives with its spelling — its stem, prefixes and suffixes, the parts of a compound like
+``big-budget``. A saved model directory holds ``weights.safetensors``, ``config.json``
 (architecture and whatever metadata the trainer adds), ``vocab.json``, ``labels.json``
 and, with characters, ``chars.json`` — no pickle.
 """
