@@ -40,7 +40,7 @@ from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
-from rnnlab.nn.char_encoder import CharEncoder, char_batch
+from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
@@ -108,17 +108,14 @@ class TaggedWord:
 class TaggerBatch:
     """A padded batch, time-major.
 
-    ``word_ids`` (T, B) embedding ids; ``lengths`` (B,); ``char_ids`` (L, U) and
-    ``char_lengths`` (U,) the characters of the batch's U distinct forms; ``form_index``
-    (T, B) the row of each word's form among those U; ``upos``/``xpos`` (T, B) gold ids,
-    ``IGNORE`` on padding (None when not given).
+    ``word_ids`` (T, B) embedding ids; ``lengths`` (B,); ``chars`` the characters of the
+    batch's distinct forms and each word's row among them (:class:`CharBatch`);
+    ``upos``/``xpos`` (T, B) gold ids, ``IGNORE`` on padding (None when not given).
     """
 
     word_ids: np.ndarray
     lengths: np.ndarray
-    char_ids: np.ndarray
-    char_lengths: np.ndarray
-    form_index: np.ndarray
+    chars: CharBatch
     upos: np.ndarray | None = None
     xpos: np.ndarray | None = None
 
@@ -219,9 +216,7 @@ class Tagger(Module):
         return TaggerBatch(
             word_ids=word_ids.T.copy(),
             lengths=lengths,
-            char_ids=chars.char_ids,
-            char_lengths=chars.char_lengths,
-            form_index=chars.form_index,
+            chars=chars,
             upos=None if upos is None else _tag_ids(upos, self.upos_vocab, width),
             xpos=None if xpos is None or self.xpos_vocab is None
             else _tag_ids(xpos, self.xpos_vocab, width),
@@ -236,9 +231,7 @@ class Tagger(Module):
             word_ids = np.where(dropped & (word_ids != self.words.pad_id),
                                 self.words.unk_id, word_ids)
         word_vectors = self.word_embedding(word_ids)
-        char_vectors = ops.getitem(
-            self.char_encoder(batch.char_ids, batch.char_lengths), batch.form_index
-        )
+        char_vectors = self.char_encoder.token_vectors(batch.chars)
         x = self.input_dropout(ops.concat([word_vectors, char_vectors], axis=2))
         h, _ = self.lstm(x, lengths=batch.lengths)
         h = self.output_dropout(h)

@@ -106,8 +106,8 @@ def test_encode_pads_and_maps_unknown_words():
     assert batch.word_ids[2, 0] == unk and batch.word_ids[1:, 1].tolist() == [pad, pad]
     # "cats" and "Cats" share a word id (lower-cased key) but are distinct character inputs
     assert batch.word_ids[1, 0] == batch.word_ids[0, 1]
-    assert batch.char_ids.shape[1] == 4  # The, cats, purr, Cats
-    assert batch.form_index[:, 0].tolist() == [0, 1, 2] and batch.form_index[0, 1] == 3
+    assert batch.chars.char_ids.shape[1] == 4  # The, cats, purr, Cats
+    assert batch.chars.form_index[:, 0].tolist() == [0, 1, 2] and batch.chars.form_index[0, 1] == 3
     assert batch.upos[1:, 1].tolist() == [IGNORE, IGNORE]
     assert word_key("Year-2024") == "year-0000"
 
