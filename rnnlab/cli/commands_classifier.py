@@ -29,6 +29,7 @@ from rnnlab.models.classifier import (
     SentenceClassifier,
     classification_report,
     make_batches,
+    normalise_tokens,
 )
 from rnnlab.nn.pooling import POOLING_METHODS
 from rnnlab.training.trainer import BEST_DIR, Trainer
@@ -128,9 +129,8 @@ def run_train(args: argparse.Namespace) -> int:
         raise ValueError(f"{args.train}: no training examples")
     names = SST_LABELS[args.classes] if fmt == "sst" else sorted(set(train.labels))
     lower = not args.keep_case
-    vocab = Vocab.build(
-        ([t.lower() for t in s] if lower else s for s in train.tokens), min_freq=args.min_freq
-    )
+    train_forms = [normalise_tokens(s, lower) for s in train.tokens]
+    vocab = Vocab.build(train_forms, min_freq=args.min_freq)
     config = ClassifierConfig(
         vocab_size=len(vocab),
         num_classes=len(names),
@@ -149,10 +149,9 @@ def run_train(args: argparse.Namespace) -> int:
     )
     rnd.seed(args.seed)
     metadata = {"format": fmt, "sst_classes": args.classes if fmt == "sst" else None}
-    train_forms = [[t.lower() for t in s] if lower else s for s in train.tokens]
     chars = SentenceClassifier.char_vocab(train_forms) if args.char_dim else None
     model = SentenceClassifier(config, vocab, names, metadata=metadata, chars=chars)
-    train_ids = [model.encode(s) for s in train.tokens]
+    train_ids = [vocab.encode(f) for f in train_forms]
     train_y = label_ids(train, names, args.train)
     dev_forms = [model.normalise(s) for s in dev.tokens]
     dev_ids = [model.vocab.encode(f) for f in dev_forms]

@@ -89,6 +89,17 @@ class ClassifierConfig:
                 raise ValueError(f"{name} must be in [0, 1), got {getattr(self, name)}")
 
 
+def normalise_tokens(tokens: Sequence[str], lowercase: bool) -> list[str]:
+    """The forms a classifier reads: the tokens, lower-cased if ``lowercase``.
+
+    Raises:
+        ValueError: an empty token list (there is nothing to classify).
+    """
+    if not tokens:
+        raise ValueError("cannot classify an empty text")
+    return [t.lower() for t in tokens] if lowercase else list(tokens)
+
+
 @dataclass
 class ClassificationBatch:
     """Padded token ids (B, T), true lengths (B,), labels (B,) or None when predicting, and
@@ -195,14 +206,8 @@ class SentenceClassifier(Module):
         return tokenize_english(text)
 
     def normalise(self, tokens: Sequence[str]) -> list[str]:
-        """The forms the model reads: the tokens, lower-cased if ``config.lowercase``.
-
-        Raises:
-            ValueError: an empty token list (there is nothing to classify).
-        """
-        if not tokens:
-            raise ValueError("cannot classify an empty text")
-        return [t.lower() for t in tokens] if self.config.lowercase else list(tokens)
+        """The forms the model reads: :func:`normalise_tokens` with ``config.lowercase``."""
+        return normalise_tokens(tokens, self.config.lowercase)
 
     def encode(self, tokens: Sequence[str]) -> list[int]:
         """Token ids after normalisation; unknown words map to ``<unk>``."""
