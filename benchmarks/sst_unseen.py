@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     data = Path(args.data) if args.data else shared_data_dir() / "sst"
     test = sst_examples(read_sst_trees(data / "test.txt"), "binary")
+    first = SentenceClassifier.load(sorted(Path(args.configurations[0]).glob("seed*/model"))[0])
+    forms = [t for e in test for t in first.normalise(e.tokens)]
+    unseen = Counter(t for t in forms if t not in first.vocab)
+    print(f"{args.configurations[0]}: {sum(unseen.values())} of {len(forms)} test tokens "
+          f"({100 * sum(unseen.values()) / len(forms):.1f} %) are outside the vocabulary; "
+          f"most frequent: {', '.join(w for w, _ in unseen.most_common(12))}\n")
     print("| model | seeds | sentences with an unseen word | accuracy % | others | accuracy % |")
     print("|---|---:|---:|---:|---:|---:|")
     for folder in map(Path, args.configurations):
