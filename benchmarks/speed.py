@@ -17,7 +17,8 @@ through ``pack_padded_sequence``. Peak memory: speed_memory.py, one subprocess p
 
 Calls follow each other without a pause by default. Both choices distort in their own
 way, measured here (RESULTS.md, "2 threads"): torch's OpenMP workers (GNU libgomp)
-busy-wait after each parallel region — ~4 ms of CPU after each torch LSTM call, a core
+busy-wait after each parallel region — 2.7–3.9 ms of CPU after each torch LSTM call
+(``benchmarks/torch_spin.py``), a core
 taken from a call that follows at once (rnnlab's second thread); with ``--gap-ms 20`` of
 idle before each call that is gone, but then both libraries start on idle cores and
 sleeping threads, which slows torch's short calls more than ours (its small-shape forward
