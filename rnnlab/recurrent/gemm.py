@@ -13,8 +13,8 @@ With MKL loaded, :func:`matmul` runs them with its ``cblas_?gemm`` on the callin
 OpenBLAS on these shapes here (1600 × 256 · 256 × 1024: 7.0 against 8.4 ms CPU in one run
 of ``benchmarks/kernel_micro.py``, 8.7 against 12.8 ms in another on a busier box).
 Sequential is what the layer wants: its two threads (:mod:`rnnlab.recurrent.parallel`)
-each run their own products. Without MKL, or for anything but 2-D float32/float64 arrays
-with one unit stride, it is NumPy's ``@``.
+each run their own products, or each half of one (``split=True``). Without MKL, or for
+anything but 2-D float32/float64 arrays with one unit stride, it is NumPy's ``@``.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import ctypes
 
 import numpy as np
 
+from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.step_product import mkl_library
 
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+MIN_SPLIT_ROWS = 64  # a split product gives each thread at least this many rows
 _SCALARS = {np.dtype(np.float32): ("s", ctypes.c_float),
             np.dtype(np.float64): ("d", ctypes.c_double)}
 
@@ -41,20 +43,37 @@ def _operand(m: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
-def matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def matmul(a: np.ndarray, b: np.ndarray, *, split: bool = False) -> np.ndarray:
     """``a @ b`` for 2-D ``a`` (M × K) and ``b`` (K × N), either possibly a transposed view
-    (``w.T``): MKL's GEMM when it is in use, NumPy's otherwise. Returns a new C array."""
+    (``w.T``): MKL's GEMM when it is in use, NumPy's otherwise. Returns a new C array.
+
+    With ``split``, the rows of the result are computed in two halves on two threads
+    (:func:`rnnlab.recurrent.parallel.run_pair`) when MKL is in use and more than one
+    thread is allowed: each half is one sequential MKL call, so a one-direction layer
+    keeps both cores busy on its whole-sequence products too."""
+    if not _mkl_can_run(a, b):
+        return a @ b
+    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    if not split or a.shape[0] < 2 * MIN_SPLIT_ROWS:
+        return _product_into(a, b, out)
+    half = a.shape[0] // 2
+    run_pair(lambda: _product_into(a[:half], b, out[:half]),
+             lambda: _product_into(a[half:], b, out[half:]))
+    return out
+
+
+def _mkl_can_run(a: np.ndarray, b: np.ndarray) -> bool:
+    return (mkl_library() is not None and a.dtype in _SCALARS and a.ndim == 2 and b.ndim == 2
+            and b.dtype == a.dtype and a.shape[1] == b.shape[0] and 0 not in a.shape
+            and b.shape[1] > 0 and _operand(a) is not None and _operand(b) is not None)
+
+
+def _product_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """out[...] = a @ b by MKL (:func:`_mkl_can_run`); ``out``: a C array or row slice of one."""
     lib = mkl_library()
-    scalar = _SCALARS.get(a.dtype)
-    if (lib is None or scalar is None or a.ndim != 2 or b.ndim != 2 or b.dtype != a.dtype
-            or a.shape[1] != b.shape[0] or 0 in a.shape or b.shape[1] == 0):
-        return a @ b
+    prefix, c_scalar = _SCALARS[a.dtype]
     op_a, op_b = _operand(a), _operand(b)
-    if op_a is None or op_b is None:
-        return a @ b
-    prefix, c_scalar = scalar
     (m, k), n = a.shape, b.shape[1]
-    out = np.empty((m, n), a.dtype)
     getattr(lib, f"cblas_{prefix}gemm")(
         _ROW_MAJOR, op_a[0], op_b[0], m, n, k, c_scalar(1.0),
         ctypes.c_void_p(a.ctypes.data), op_a[1], ctypes.c_void_p(b.ctypes.data), op_b[1],

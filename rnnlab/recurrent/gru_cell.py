@@ -45,7 +45,8 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.gemm import matmul
-from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.parallel import run_each
+from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
@@ -153,9 +154,12 @@ def forward(
     h0: np.ndarray,
     schedule: Schedule,
     form: str = "pytorch",
+    split: int = 0,
 ) -> tuple[np.ndarray, dict]:
     """Run the GRU over ``xp`` (T, B, 3H), which becomes the gate store. Returns states
-    S (K+1, B, H) in visit order (S[0] = h0) and the backward cache."""
+    S (K+1, B, H) in visit order (S[0] = h0) and the backward cache. With ``split``
+    (compiled time loops only), rows [:split] and [split:] run their loops on two threads
+    (:func:`row_groups`)."""
     steps = fused.kernels("gru") or _NUMPY_STEPS
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     T, dtype = xp.shape[0], xp.dtype
@@ -174,9 +178,11 @@ def forward(
     packed = pack(w_t_main, B) if loops is not None else None
     if packed is not None:
         packed_n = pack(w_t_n, B) if lecture else packed[:0]  # empty: the pytorch form has one
-        loops.forward_sequence(xp, packed, packed_n, b_hn, S, HN, hh, hh_n, lecture,
-                               *schedule.arrays)
-        return S, {"S": S, "gates": xp, "HN": HN, "form": form}
+        times = schedule.arrays[0]
+        run_each(lambda g: loops.forward_sequence(xp, packed, packed_n, b_hn, S, HN, hh, hh_n,
+                                                  lecture, times, g.sizes, g.start, g.stop),
+                 row_groups(schedule, split))
+        return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": split}
     recurrent = StepProduct(S, w_t_main, hh)  # h(t−1) W_hhᵀ, or W_h{r,z}ᵀ
     recurrent_n = StepProduct(HN, w_t_n, hh_n) if lecture else None  # (r ⊙ h) W_hnᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
@@ -190,7 +196,7 @@ def forward(
             steps.lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
         if n < B:
             S[k + 1, n:] = S[k, n:]
-    return S, {"S": S, "gates": xp, "HN": HN, "form": form}
+    return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": 0}
 
 
 def backward(
@@ -216,8 +222,11 @@ def backward(
     packed = pack(w_n if lecture else w_hh, B) if loops is not None else None
     if packed is not None:
         packed_rz = pack(w_rz, B) if lecture else packed[:0]  # empty: only the lecture form
-        loops.backward_sequence(gates, packed, packed_rz, S, HN, dh, dh_skip, d_output, d_hh,
-                                d_rh, lecture, *schedule.arrays)
+        times = schedule.arrays[0]
+        run_each(lambda g: loops.backward_sequence(gates, packed, packed_rz, S, HN, dh, dh_skip,
+                                                   d_output, d_hh, d_rh, lecture, times,
+                                                   g.sizes, g.start),
+                 row_groups(schedule, cache["split"]))
     elif not lecture:
         recurrent = StepProduct(d_hh[None], w_hh, dh)  # δh(t−1) = δ(h W_hhᵀ) W_hh
         for k in range(K - 1, -1, -1):
@@ -241,11 +250,12 @@ def backward(
     flat = gates.reshape(T * B, 3 * H)
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)
     d_w_hh = np.empty_like(w_hh)
-    d_w_hh[: 2 * H] = matmul(flat[:, : 2 * H].T, h_prev)
+    split = bool(cache["split"])
+    d_w_hh[: 2 * H] = matmul(flat[:, : 2 * H].T, h_prev, split=split)
     if form == "pytorch":  # HN now holds δn̂ ⊙ r, the n part of ∂L/∂(h W_hhᵀ)
-        d_w_hh[2 * H :] = matmul(HN.reshape(T * B, H).T, h_prev)
+        d_w_hh[2 * H :] = matmul(HN.reshape(T * B, H).T, h_prev, split=split)
         d_b_hn = HN.sum(axis=(0, 1))
     else:  # HN holds r ⊙ h, the input of W_hn
-        d_w_hh[2 * H :] = matmul(flat[:, 2 * H :].T, HN.reshape(T * B, H))
+        d_w_hh[2 * H :] = matmul(flat[:, 2 * H :].T, HN.reshape(T * B, H), split=split)
         d_b_hn = flat[:, 2 * H :].sum(axis=0)
     return gates, d_w_hh, d_b_hn, dh

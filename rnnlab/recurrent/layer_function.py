@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlab.engine.tensor import Function
-from rnnlab.recurrent import gru_cell, lstm_cell, rnn_cell
+from rnnlab.recurrent import fused, gru_cell, lstm_cell, rnn_cell
 from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.schedule import Schedule, make_schedule
@@ -39,16 +39,22 @@ class RecurrentLayer(Function):
 
     ``mode`` is ``"rnn_tanh"``, ``"rnn_sigmoid"``, ``"rnn_relu"``, ``"lstm"``, ``"gru"`` or
     ``"gru_lecture"``. Biases may be ``None`` (``bias=False``).
+
+    With ``split`` (0 < split < B; only where :func:`can_split_rows` says so), the layer
+    uses two threads on shared arrays: rows [:split] and [split:] run their time loops at
+    once, and each whole-sequence product is computed in two halves. Nothing is copied.
     """
 
-    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, mode, schedule):
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, mode, schedule, split=0):
         T, B, _ = x.shape
         H = w_hh.shape[1]
         self.mode, self.schedule = mode, schedule
         self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
         self.has_bias = b_ih is not None
+        self.split = split
+        parallel = split > 0
 
-        xp = matmul(x.reshape(T * B, -1), w_ih.T).reshape(T, B, -1)
+        xp = matmul(x.reshape(T * B, -1), w_ih.T, split=parallel).reshape(T, B, -1)
         if self.has_bias:
             bias = b_ih + b_hh  # one pass over xp; the GRU keeps b_hn apart
             if mode.startswith("gru"):
@@ -56,14 +62,14 @@ class RecurrentLayer(Function):
             xp += bias
         c_n = None
         if mode == "lstm":
-            S, C, self.cache = lstm_cell.forward(xp, w_hh, h0, c0, schedule)
+            S, C, self.cache = lstm_cell.forward(xp, w_hh, h0, c0, schedule, split)
             c_n = C[-1]
         elif mode.startswith("gru"):
             b_hn = b_hh[2 * H :] if self.has_bias else np.zeros(H, x.dtype)
             form = "lecture" if mode == "gru_lecture" else "pytorch"
-            S, self.cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, form)
+            S, self.cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, form, split)
         else:
-            S, self.cache = rnn_cell.forward(xp, w_hh, h0, schedule, mode.split("_")[1])
+            S, self.cache = rnn_cell.forward(xp, w_hh, h0, schedule, mode.split("_")[1], split)
         output = _to_time_order(S[1:], schedule, T)
         if not schedule.full:
             output = output * _padding_mask(schedule, T)[:, :, None]
@@ -89,8 +95,13 @@ class RecurrentLayer(Function):
             d_xp, d_w_hh, d_h0 = rnn_cell.backward(self.cache, d_output, d_hn, self.w_hh, schedule)
         d_xp_flat = d_xp.reshape(T * B, -1)
         needs = self.needs_input_grad
-        d_x = matmul(d_xp_flat, self.w_ih).reshape(self.x.shape) if needs[0] else None
-        d_w_ih = matmul(d_xp_flat.T, self.x.reshape(T * B, -1)) if needs[1] else None
+        parallel = self.split > 0
+        d_x = None
+        if needs[0]:
+            d_x = matmul(d_xp_flat, self.w_ih, split=parallel).reshape(self.x.shape)
+        d_w_ih = None
+        if needs[1]:
+            d_w_ih = matmul(d_xp_flat.T, self.x.reshape(T * B, -1), split=parallel)
         d_b_ih = d_b_hh = None
         if self.has_bias:
             d_b_ih = d_xp_flat.sum(axis=0)
@@ -141,6 +152,13 @@ class BidirectionalLayer(Function):
         return (d_x, *rest_forward, *rest_reverse)
 
 
+def can_split_rows(mode: str) -> bool:
+    """Whether a :class:`RecurrentLayer` of this mode may take ``split``: its cell's time
+    loops are compiled (Numba and MKL), so two threads run them on shared arrays without
+    the GIL. Otherwise a batch split runs as a :class:`BatchSplitLayer`."""
+    return fused.time_loops(mode.split("_")[0]) is not None
+
+
 def balanced_split(schedule: Schedule) -> int:
     """The row ``r`` that splits the batch into rows [:r] and [r:] of equal work.
 
@@ -164,7 +182,9 @@ def _rows_schedule(schedule: Schedule, start: int, stop: int) -> Schedule:
 class BatchSplitLayer(Function):
     """One direction of one layer over two groups of rows at once: the same inputs and
     outputs as :class:`RecurrentLayer` (``schedule`` covers the whole batch), computed as
-    two :class:`RecurrentLayer` calls on rows [:split] and [split:], one per thread.
+    two :class:`RecurrentLayer` calls on rows [:split] and [split:], one per thread — for
+    when the time loops are not compiled (:func:`can_split_rows`), as each group then
+    needs its own contiguous copies.
 
     Sequences of a batch never interact, so each group runs its whole time loop alone —
     the threads meet only at the end, not at every step. The weight gradients are the sums

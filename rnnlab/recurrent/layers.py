@@ -29,6 +29,7 @@ from rnnlab.recurrent.layer_function import (
     BidirectionalLayer,
     RecurrentLayer,
     balanced_split,
+    can_split_rows,
 )
 from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
@@ -251,10 +252,10 @@ class RecurrentBase(Module):
                 final_h += results[1:3]
                 final_c += results[3:5]
             else:  # with a split: two groups of rows at once (parallel.py)
-                function, options = ((BatchSplitLayer, {"split": split}) if split
-                                     else (RecurrentLayer, {}))
+                function = (BatchSplitLayer if split and not can_split_rows(self.mode)
+                            else RecurrentLayer)
                 results = function.apply(layer_input, *per_direction, mode=self.mode,
-                                         schedule=schedules[0], **options)
+                                         schedule=schedules[0], split=split)
                 final_h.append(results[1])
                 final_c += results[2:3]
             layer_input = results[0]

@@ -33,7 +33,8 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.gemm import matmul
-from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.parallel import run_each
+from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
@@ -98,10 +99,12 @@ def forward(
     h0: np.ndarray,
     c0: np.ndarray,
     schedule: Schedule,
+    split: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Run the LSTM over ``xp`` (T, B, 4H), which becomes the gate store. Returns hidden
     states S and cell states C, both (K+1, B, H) in visit order with S[0] = h0, C[0] = c0,
-    and the backward cache."""
+    and the backward cache. With ``split`` (compiled time loops only), rows [:split] and
+    [split:] run their loops on two threads (:func:`row_groups`)."""
     steps = fused.kernels("lstm") or _NUMPY_STEPS
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     S = np.empty((K + 1, B, H), xp.dtype)
@@ -112,8 +115,10 @@ def forward(
     loops = fused.time_loops("lstm")
     w_packed = pack(w_hh_t, B) if loops is not None else None
     if w_packed is not None:
-        loops.forward_sequence(xp, w_packed, S, C, hh, *schedule.arrays)
-        return S, C, {"S": S, "C": C, "gates": xp}
+        times = schedule.arrays[0]
+        run_each(lambda g: loops.forward_sequence(xp, w_packed, S, C, hh, times, g.sizes,
+                                                  g.start, g.stop), row_groups(schedule, split))
+        return S, C, {"S": S, "C": C, "gates": xp, "split": split}
     recurrent = StepProduct(S, w_hh_t, hh)  # hh[:n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         recurrent(k, n)
@@ -121,7 +126,7 @@ def forward(
         if n < B:
             S[k + 1, n:] = S[k, n:]
             C[k + 1, n:] = C[k, n:]
-    return S, C, {"S": S, "C": C, "gates": xp}
+    return S, C, {"S": S, "C": C, "gates": xp, "split": 0}
 
 
 def backward(
@@ -143,7 +148,10 @@ def backward(
     loops = fused.time_loops("lstm")
     w_packed = pack(w_hh, dh.shape[0]) if loops is not None else None
     if w_packed is not None:
-        loops.backward_sequence(gates, w_packed, C, dh, dc, d_output, *schedule.arrays)
+        times = schedule.arrays[0]
+        run_each(lambda g: loops.backward_sequence(gates, w_packed, C, dh, dc, d_output, times,
+                                                   g.sizes, g.start),
+                 row_groups(schedule, cache["split"]))
     else:
         recurrent = StepProduct(gates, w_hh, dh)  # δh(t−1) = δz(t) W_hh
         for k in range(K - 1, -1, -1):
@@ -154,5 +162,5 @@ def backward(
     zero_padding_(gates, schedule)
     T, B, H4 = gates.shape
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, -1)
-    d_w_hh = matmul(gates.reshape(T * B, H4).T, h_prev)
+    d_w_hh = matmul(gates.reshape(T * B, H4).T, h_prev, split=bool(cache["split"]))
     return gates, d_w_hh, dh, dc

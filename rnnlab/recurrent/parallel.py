@@ -3,10 +3,13 @@
 A bidirectional layer's forward and reverse direction (LECTURE §9) read the same input
 and share nothing else until their outputs are concatenated; the same holds for their
 BPTT. A one-direction layer splits its batch instead: sequences never interact, so rows
-[:r] and [r:] each run the whole time loop alone, and the threads meet once per layer call,
-not once per step (``layer_function.BatchSplitLayer``; r balances the work when lengths
-differ). The work runs outside the GIL — NumPy's matrix products, the compiled step kernels
-and time loops (``nogil=True``), MKL — so two threads use two cores.
+[:r] and [r:] each run the whole time loop alone, and the threads meet once per loop, not
+once per step (r balances the work when lengths differ). With the compiled time loops the
+two groups work on the layer's shared arrays, and each whole-sequence product is computed
+in two halves (``RecurrentLayer(split=r)``, :func:`run_each`); without them each group is
+a layer of its own on copies of its rows (``layer_function.BatchSplitLayer``). The work
+runs outside the GIL — NumPy's matrix products, the compiled step kernels and time loops
+(``nogil=True``), MKL — so two threads use two cores.
 
 The number of threads comes from :func:`set_num_threads`, else ``RNNLAB_NUM_THREADS``, else
 the CPUs this process may use; with 1, everything runs on the calling thread. Directions
@@ -18,13 +21,14 @@ Batches under 2 × ``MIN_ROWS_PER_THREAD`` rows are not split.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 THREADS_ENV = "RNNLAB_NUM_THREADS"
 MIN_ROWS_PER_THREAD = 4
 Result = TypeVar("Result")
+Item = TypeVar("Item")
 
 _threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
@@ -60,6 +64,15 @@ def set_num_threads(threads: int | None) -> None:
     if threads is not None and (not isinstance(threads, int) or threads < 1):
         raise ValueError(f"threads must be a positive integer or None, got {threads!r}")
     _threads = threads
+
+
+def run_each(task: Callable[[Item], object], items: Sequence[Item]) -> None:
+    """``task(item)`` for one item, or for two at once (:func:`run_pair`)."""
+    if len(items) == 1:
+        task(items[0])
+    else:
+        first, second = items
+        run_pair(lambda: task(first), lambda: task(second))
 
 
 def run_pair(first: Callable[[], Result], second: Callable[[], Result]) -> tuple[Result, Result]:

@@ -26,7 +26,8 @@ import numpy as np
 
 from rnnlab.recurrent import fused
 from rnnlab.recurrent.gemm import matmul
-from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.parallel import run_each
+from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
@@ -73,9 +74,12 @@ def forward(
     h0: np.ndarray,
     schedule: Schedule,
     nonlinearity: str = "tanh",
+    split: int = 0,
 ) -> tuple[np.ndarray, dict]:
     """Run the unit over ``xp`` (T, B, H). Returns the states S (K+1, B, H) in visit order
-    (S[0] = h0) and what backward needs (``xp`` included: backward overwrites it)."""
+    (S[0] = h0) and what backward needs (``xp`` included: backward overwrites it). With
+    ``split`` (compiled time loops only), rows [:split] and [split:] run their loops on two
+    threads (:func:`row_groups`)."""
     steps = fused.kernels("rnn") or _NUMPY_STEPS
     activation = NONLINEARITIES.index(nonlinearity)
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
@@ -85,15 +89,17 @@ def forward(
     loops = fused.time_loops("rnn")
     w_packed = pack(w_hh_t, B) if loops is not None else None
     if w_packed is not None:
-        loops.forward_sequence(xp, w_packed, S, activation, *schedule.arrays)
-        return S, {"S": S, "xp": xp, "activation": activation}
+        times = schedule.arrays[0]
+        run_each(lambda g: loops.forward_sequence(xp, w_packed, S, activation, times, g.sizes,
+                                                  g.start, g.stop), row_groups(schedule, split))
+        return S, {"S": S, "xp": xp, "activation": activation, "split": split}
     recurrent = StepProduct(S, w_hh_t, S)  # S[k+1, :n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         recurrent(k, n, k + 1)
         steps.forward_step(S[k + 1, :n], xp[t, :n], activation)
         if n < B:
             S[k + 1, n:] = S[k, n:]
-    return S, {"S": S, "xp": xp, "activation": activation}
+    return S, {"S": S, "xp": xp, "activation": activation, "split": 0}
 
 
 def backward(
@@ -112,7 +118,10 @@ def backward(
     loops = fused.time_loops("rnn")
     w_packed = pack(w_hh, dh.shape[0]) if loops is not None else None
     if w_packed is not None:
-        loops.backward_sequence(dA, w_packed, S, dh, d_output, activation, *schedule.arrays)
+        times = schedule.arrays[0]
+        run_each(lambda g: loops.backward_sequence(dA, w_packed, S, dh, d_output, activation,
+                                                   times, g.sizes, g.start),
+                 row_groups(schedule, cache["split"]))
     else:
         recurrent = StepProduct(dA, w_hh, dh)  # δh(t−1) = δa(t) W_hh
         for k in range(schedule.steps - 1, -1, -1):
@@ -122,5 +131,5 @@ def backward(
     zero_padding_(dA, schedule)
     T, B, H = dA.shape
     h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)
-    d_w_hh = matmul(dA.reshape(T * B, H).T, h_prev)
+    d_w_hh = matmul(dA.reshape(T * B, H).T, h_prev, split=bool(cache["split"]))
     return dA, d_w_hh, dh

@@ -44,6 +44,26 @@ class Schedule:
         return np.array(self.times, np.int64), np.array(self.sizes, np.int64)
 
 
+@dataclass(frozen=True, eq=False)
+class RowGroup:
+    """Rows [start:stop] of a batch, whose time loop one thread runs: at visit step k the
+    first ``sizes[k]`` of them (rows [start:start+sizes[k]]) are running, perhaps none."""
+
+    start: int
+    stop: int
+    sizes: np.ndarray
+
+
+def row_groups(schedule: Schedule, split: int = 0) -> tuple[RowGroup, ...]:
+    """The whole batch as one group, or, with 0 < ``split`` < batch, as rows [:split] and
+    [split:], each with the running rows of every step clipped to it."""
+    sizes = schedule.arrays[1]
+    if not 0 < split < schedule.batch:
+        return (RowGroup(0, schedule.batch, sizes),)
+    return (RowGroup(0, split, np.minimum(sizes, split)),
+            RowGroup(split, schedule.batch, np.clip(sizes - split, 0, None)))
+
+
 def batch_sizes(lengths: np.ndarray, total_steps: int) -> np.ndarray:
     """n_t = number of sequences longer than t, for t = 0 … T−1 (lengths sorted or not)."""
     return (np.asarray(lengths)[None, :] > np.arange(total_steps)[:, None]).sum(axis=1)

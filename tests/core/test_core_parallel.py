@@ -83,20 +83,53 @@ def _unidirectional_run(layer_type, threads, lengths, dtype=np.float64):
 @pytest.mark.parametrize("layer_type", [LSTM, GRU, RNN])
 @pytest.mark.parametrize("lengths", [[7] * 9, [2, 7, 1, 5, 7, 3, 6, 1, 4]],
                          ids=["full", "uneven"])
+@pytest.mark.parametrize("shared", [True, False], ids=["shared-arrays", "copies"])
 def test_batch_split_over_two_threads_equals_one_thread(restore_threads, monkeypatch,
-                                                        layer_type, lengths):
-    from rnnlab.recurrent import layer_function
+                                                        layer_type, lengths, shared):
+    """Both ways of splitting: two row groups of one layer's shared arrays (compiled time
+    loops), or two layers on copies (:class:`BatchSplitLayer`, the fallback)."""
+    from rnnlab.recurrent import layer_function, layers
 
+    mode = layer_type(1, 1).mode
+    if shared and not layer_function.can_split_rows(mode):
+        pytest.skip("the shared-array split needs the compiled time loops (Numba and MKL)")
+    if not shared:
+        monkeypatch.setattr(layers, "can_split_rows", lambda mode: False)
     single = _unidirectional_run(layer_type, 1, lengths)
     calls = []
-    original = layer_function.BatchSplitLayer.forward
-    monkeypatch.setattr(layer_function.BatchSplitLayer, "forward",
-                        lambda self, *a, **k: (calls.append(k["split"]),
+    splitter = layer_function.RecurrentLayer if shared else layer_function.BatchSplitLayer
+    original = splitter.forward
+    monkeypatch.setattr(splitter, "forward",
+                        lambda self, *a, **k: (calls.append(k.get("split", 0)),
                                                original(self, *a, **k))[1])
     split = _unidirectional_run(layer_type, 2, lengths)
     assert len(calls) == 2 and all(0 < r < 9 for r in calls)  # both layers were split
     for a, b in zip(single, split, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_split_product_equals_the_whole_and_uses_two_threads(restore_threads, monkeypatch,
+                                                             dtype):
+    from rnnlab.recurrent import gemm
+
+    if gemm.mkl_library() is None:
+        pytest.skip("products are split only when MKL runs them")
+    parallel.set_num_threads(2)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((40, 3 * gemm.MIN_SPLIT_ROWS)).astype(dtype)
+    b = rng.standard_normal((40, 7)).astype(dtype)
+    threads = []
+    original = gemm._product_into
+    monkeypatch.setattr(gemm, "_product_into", lambda *args: (
+        threads.append(threading.get_ident()), original(*args))[1])
+    product = gemm.matmul(a.T, b, split=True)  # a transposed view, as for ∂L/∂W
+    assert len(set(threads)) == 2
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(product, a.T @ b, rtol=tolerance, atol=tolerance)
+    threads.clear()
+    gemm.matmul(a.T[: 2 * gemm.MIN_SPLIT_ROWS - 1], b, split=True)  # too few rows to split
+    assert len(threads) == 1
 
 
 def test_balanced_split_evens_out_the_work():
@@ -117,5 +150,9 @@ def test_small_batches_are_not_split(restore_threads, monkeypatch):
     parallel.set_num_threads(2)
     monkeypatch.setattr(layer_function.BatchSplitLayer, "forward",
                         lambda *a, **k: pytest.fail("a batch of 7 rows was split"))
+    original = layer_function.RecurrentLayer.forward
+    monkeypatch.setattr(layer_function.RecurrentLayer, "forward", lambda self, *a, **k: (
+        pytest.fail("a batch of 7 rows was split") if k.get("split") else
+        original(self, *a, **k)))
     layer = LSTM(3, 4, rng=np.random.default_rng(0))
     layer(Tensor(np.zeros((2, 2 * parallel.MIN_ROWS_PER_THREAD - 1, 3), np.float32)))

@@ -140,33 +140,37 @@ def lecture_backward_gates_step(gates, d_rh, h_prev, dh_skip):
 
 
 @kernel
-def forward_sequence(xp, w_packed, w_packed_n, b_hn, S, HN, hh, hh_n, lecture, times, sizes):
-    """The whole forward time loop of ``gru_cell.forward``: at step k, on the rows [:n]
-    still running at time t = times[k], n = sizes[k]; rows past n keep their state.
+def forward_sequence(xp, w_packed, w_packed_n, b_hn, S, HN, hh, hh_n, lecture, times, sizes,
+                     start, stop):
+    """The whole forward time loop of ``gru_cell.forward`` for the rows [start:stop]: at
+    step k, on the n = sizes[k] of them still running at time t = times[k], rows
+    [start:start+n]; the group's rows past n keep their state.
 
     PyTorch form: hh = S[k] W_hhᵀ (``w_packed``), then ``forward_step``.
     Lecture form: hh = S[k] W_h{r,z}ᵀ (``w_packed``), ``lecture_gates_step`` (r ⊙ h into
     HN[t]), hh_n = HN[t] W_hnᵀ (``w_packed_n``), ``lecture_state_step``.
     """
-    B = S.shape[1]
     for k in range(times.shape[0]):
         t, n = times[k], sizes[k]
-        gates, h_prev, h = xp[t, :n], S[k, :n], S[k + 1, :n]
-        packed_product(S[k], w_packed, hh, n)
-        if lecture:
-            lecture_gates_step(gates, hh[:n], h_prev, HN[t, :n])
-            packed_product(HN[t], w_packed_n, hh_n, n)
-            lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
-        else:
-            forward_step(gates, hh[:n], b_hn, h_prev, HN[t, :n], h)
-        if n < B:
-            S[k + 1, n:] = S[k, n:]
+        end = start + n
+        if n > 0:
+            gates, h_prev, h = xp[t, start:end], S[k, start:end], S[k + 1, start:end]
+            packed_product(S[k, start:], w_packed, hh[start:], n)
+            if lecture:
+                lecture_gates_step(gates, hh[start:end], h_prev, HN[t, start:end])
+                packed_product(HN[t, start:], w_packed_n, hh_n[start:], n)
+                lecture_state_step(gates, hh_n[start:end], b_hn, h_prev, h)
+            else:
+                forward_step(gates, hh[start:end], b_hn, h_prev, HN[t, start:end], h)
+        if end < stop:
+            S[k + 1, end:stop] = S[k, end:stop]
 
 
 @kernel
 def backward_sequence(gates, w_packed, w_packed_rz, S, HN, dh, dh_skip, d_output, d_hh,
-                      d_rh, lecture, times, sizes):
-    """The whole BPTT loop of ``gru_cell.backward``, steps k = K−1 … 0.
+                      d_rh, lecture, times, sizes, start):
+    """The whole BPTT loop of ``gru_cell.backward`` for the rows [start:…], steps
+    k = K−1 … 0 on the n = sizes[k] running rows [start:start+n].
 
     PyTorch form: ``backward_step`` (∂L/∂(h W_hhᵀ) into d_hh), δh = d_hh W_hh
     (``w_packed``). Lecture form: ``lecture_backward_state_step``, δ(r⊙h) = δn̂ W_hn
@@ -176,12 +180,16 @@ def backward_sequence(gates, w_packed, w_packed_rz, S, HN, dh, dh_skip, d_output
     H = S.shape[2]
     for k in range(times.shape[0] - 1, -1, -1):
         t, n = times[k], sizes[k]
-        g, h_prev, d_out = gates[t, :n], S[k, :n], d_output[t, :n]
+        if n == 0:
+            continue
+        end = start + n
+        g, h_prev, d_out = gates[t, start:end], S[k, start:end], d_output[t, start:end]
         if lecture:
-            lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_out)
-            packed_product(gates[t, :, 2 * H :], w_packed, d_rh, n)
-            lecture_backward_gates_step(g, d_rh[:n], h_prev, dh_skip[:n])
-            packed_product(gates[t, :, : 2 * H], w_packed_rz, dh, n)
+            lecture_backward_state_step(g, h_prev, dh[start:end], dh_skip[start:end], d_out)
+            packed_product(gates[t, start:, 2 * H :], w_packed, d_rh[start:], n)
+            lecture_backward_gates_step(g, d_rh[start:end], h_prev, dh_skip[start:end])
+            packed_product(gates[t, start:, : 2 * H], w_packed_rz, dh[start:], n)
         else:
-            backward_step(g, HN[t, :n], h_prev, dh[:n], dh_skip[:n], d_out, d_hh[:n])
-            packed_product(d_hh, w_packed, dh, n)
+            backward_step(g, HN[t, start:end], h_prev, dh[start:end], dh_skip[start:end],
+                          d_out, d_hh[start:end])
+            packed_product(d_hh[start:], w_packed, dh[start:], n)

@@ -71,30 +71,39 @@ def backward_step(gates, c_prev, c, dh, d_out, dc):
 
 
 @kernel
-def forward_sequence(xp, w_packed, S, C, hh, times, sizes):
-    """The whole forward time loop of ``lstm_cell.forward`` (see there): at step k, on the
-    rows [:n] still running at time t = times[k], n = sizes[k]::
+def forward_sequence(xp, w_packed, S, C, hh, times, sizes, start, stop):
+    """The whole forward time loop of ``lstm_cell.forward`` (see there) for the rows
+    [start:stop]: at step k, on the n = sizes[k] of them still running at time
+    t = times[k], rows [start:start+n]::
 
         hh = S[k] W_hhᵀ   (packed)     forward_step → C[k+1], S[k+1]
 
-    rows past n carry their state over unchanged."""
-    B = S.shape[1]
+    the group's rows past n carry their state over unchanged. Another thread may run the
+    same loop on other rows of the same arrays at the same time (``parallel.py``)."""
     for k in range(times.shape[0]):
         t, n = times[k], sizes[k]
-        packed_product(S[k], w_packed, hh, n)
-        forward_step(xp[t, :n], hh[:n], C[k, :n], C[k + 1, :n], S[k + 1, :n])
-        if n < B:
-            S[k + 1, n:] = S[k, n:]
-            C[k + 1, n:] = C[k, n:]
+        end = start + n
+        if n > 0:
+            packed_product(S[k, start:], w_packed, hh[start:], n)
+            forward_step(xp[t, start:end], hh[start:end], C[k, start:end],
+                         C[k + 1, start:end], S[k + 1, start:end])
+        if end < stop:
+            S[k + 1, end:stop] = S[k, end:stop]
+            C[k + 1, end:stop] = C[k, end:stop]
 
 
 @kernel
-def backward_sequence(gates, w_packed, C, dh, dc, d_output, times, sizes):
-    """The whole BPTT loop of ``lstm_cell.backward``, steps k = K−1 … 0::
+def backward_sequence(gates, w_packed, C, dh, dc, d_output, times, sizes, start):
+    """The whole BPTT loop of ``lstm_cell.backward`` for the rows [start:…], steps
+    k = K−1 … 0 on the n = sizes[k] running rows [start:start+n]::
 
         backward_step → δz(t) in gates[t], δc(t−1)      δh(t−1) = δz(t) W_hh   (packed)
     """
     for k in range(times.shape[0] - 1, -1, -1):
         t, n = times[k], sizes[k]
-        backward_step(gates[t, :n], C[k, :n], C[k + 1, :n], dh[:n], d_output[t, :n], dc[:n])
-        packed_product(gates[t], w_packed, dh, n)
+        if n == 0:
+            continue
+        end = start + n
+        backward_step(gates[t, start:end], C[k, start:end], C[k + 1, start:end],
+                      dh[start:end], d_output[t, start:end], dc[start:end])
+        packed_product(gates[t, start:], w_packed, dh[start:], n)

@@ -46,24 +46,31 @@ def backward_step(da, h, dh, d_out, activation):
 
 
 @kernel
-def forward_sequence(xp, w_packed, S, activation, times, sizes):
-    """The whole forward time loop of ``rnn_cell.forward``: at step k, on the rows [:n]
-    running at time t = times[k], n = sizes[k], S[k+1] = S[k] W_hhᵀ (packed), then
-    ``forward_step``; rows past n keep their state."""
-    B = S.shape[1]
+def forward_sequence(xp, w_packed, S, activation, times, sizes, start, stop):
+    """The whole forward time loop of ``rnn_cell.forward`` for the rows [start:stop]: at
+    step k, on the n = sizes[k] of them running at time t = times[k], rows
+    [start:start+n], S[k+1] = S[k] W_hhᵀ (packed), then ``forward_step``; the group's rows
+    past n keep their state."""
     for k in range(times.shape[0]):
         t, n = times[k], sizes[k]
-        packed_product(S[k], w_packed, S[k + 1], n)
-        forward_step(S[k + 1, :n], xp[t, :n], activation)
-        if n < B:
-            S[k + 1, n:] = S[k, n:]
+        end = start + n
+        if n > 0:
+            packed_product(S[k, start:], w_packed, S[k + 1, start:], n)
+            forward_step(S[k + 1, start:end], xp[t, start:end], activation)
+        if end < stop:
+            S[k + 1, end:stop] = S[k, end:stop]
 
 
 @kernel
-def backward_sequence(dA, w_packed, S, dh, d_output, activation, times, sizes):
-    """The whole BPTT loop of ``rnn_cell.backward``, steps k = K−1 … 0: ``backward_step``
+def backward_sequence(dA, w_packed, S, dh, d_output, activation, times, sizes, start):
+    """The whole BPTT loop of ``rnn_cell.backward`` for the rows [start:…], steps
+    k = K−1 … 0 on the n = sizes[k] running rows [start:start+n]: ``backward_step``
     (δa(t) into dA[t]), then δh(t−1) = δa(t) W_hh (packed)."""
     for k in range(times.shape[0] - 1, -1, -1):
         t, n = times[k], sizes[k]
-        backward_step(dA[t, :n], S[k + 1, :n], dh[:n], d_output[t, :n], activation)
-        packed_product(dA[t], w_packed, dh, n)
+        if n == 0:
+            continue
+        end = start + n
+        backward_step(dA[t, start:end], S[k + 1, start:end], dh[start:end],
+                      d_output[t, start:end], activation)
+        packed_product(dA[t, start:], w_packed, dh[start:], n)
