@@ -43,22 +43,27 @@ def _operand(m: np.ndarray) -> tuple[int, int] | None:
     return None
 
 
-def matmul(a: np.ndarray, b: np.ndarray, *, split: bool = False) -> np.ndarray:
-    """``a @ b`` for 2-D ``a`` (M × K) and ``b`` (K × N), either possibly a transposed view
-    (``w.T``): MKL's GEMM when it is in use, NumPy's otherwise. Returns a new C array.
+def matmul(a: np.ndarray, b: np.ndarray, *, bias: np.ndarray | None = None,
+           split: bool = False) -> np.ndarray:
+    """``a @ b`` (``+ bias``, a row added to every row) for 2-D ``a`` (M × K) and ``b``
+    (K × N), either possibly a transposed view (``w.T``): MKL's GEMM when it is in use,
+    NumPy's otherwise. Returns a new C array.
 
     With ``split``, the rows of the result are computed in two halves on two threads
     (:func:`rnnlab.recurrent.parallel.run_pair`) when MKL is in use and more than one
-    thread is allowed: each half is one sequential MKL call, so a one-direction layer
-    keeps both cores busy on its whole-sequence products too."""
+    thread is allowed: each half is one sequential MKL call (and its bias add), so a
+    one-direction layer keeps both cores busy on its whole-sequence products too."""
     if not _mkl_can_run(a, b):
-        return a @ b
+        out = a @ b
+        if bias is not None:
+            out += bias
+        return out
     out = np.empty((a.shape[0], b.shape[1]), a.dtype)
     if not split or a.shape[0] < 2 * MIN_SPLIT_ROWS:
-        return _product_into(a, b, out)
+        return _product_into(a, b, out, bias)
     half = a.shape[0] // 2
-    run_pair(lambda: _product_into(a[:half], b, out[:half]),
-             lambda: _product_into(a[half:], b, out[half:]))
+    run_pair(lambda: _product_into(a[:half], b, out[:half], bias),
+             lambda: _product_into(a[half:], b, out[half:], bias))
     return out
 
 
@@ -68,8 +73,10 @@ def _mkl_can_run(a: np.ndarray, b: np.ndarray) -> bool:
             and b.shape[1] > 0 and _operand(a) is not None and _operand(b) is not None)
 
 
-def _product_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """out[...] = a @ b by MKL (:func:`_mkl_can_run`); ``out``: a C array or row slice of one."""
+def _product_into(a: np.ndarray, b: np.ndarray, out: np.ndarray,
+                  bias: np.ndarray | None = None) -> np.ndarray:
+    """out[...] = a @ b (+ bias) by MKL (:func:`_mkl_can_run`); ``out``: a C array or a row
+    slice of one."""
     lib = mkl_library()
     prefix, c_scalar = _SCALARS[a.dtype]
     op_a, op_b = _operand(a), _operand(b)
@@ -78,4 +85,6 @@ def _product_into(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
         _ROW_MAJOR, op_a[0], op_b[0], m, n, k, c_scalar(1.0),
         ctypes.c_void_p(a.ctypes.data), op_a[1], ctypes.c_void_p(b.ctypes.data), op_b[1],
         c_scalar(0.0), ctypes.c_void_p(out.ctypes.data), n)
+    if bias is not None:
+        out += bias
     return out

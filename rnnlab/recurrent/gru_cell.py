@@ -169,13 +169,13 @@ def forward(
     HN = (np.empty if schedule.full and K == T else np.zeros)((T, B, H), dtype)
     b_hn = np.ascontiguousarray(b_hn)
     lecture = form == "lecture"
-    w_t = np.ascontiguousarray(w_hh.T)  # (H, 3H); the lecture form splits it by columns
-    w_t_main = np.ascontiguousarray(w_t[:, : 2 * H]) if lecture else w_t
-    w_t_n = np.ascontiguousarray(w_t[:, 2 * H :]) if lecture else w_t[:0]
+    # (H, 3H) transposed views; the lecture form splits W_hh into its r, z rows and n rows
+    w_t_main = w_hh[: 2 * H].T if lecture else w_hh.T
+    w_t_n = w_hh[2 * H :].T if lecture else w_hh.T[:0]
     hh = np.empty((B, w_t_main.shape[1]), dtype)  # h(t−1) W_hhᵀ, or its r, z part
     hh_n = np.empty((B, H) if lecture else (0, H), dtype)  # (r ⊙ h(t−1)) W_hnᵀ, lecture form
     loops = fused.time_loops("gru")
-    packed = pack(w_t_main, B) if loops is not None else None
+    packed = pack(w_t_main, B) if loops is not None else None  # packed transposed, no copy
     if packed is not None:
         packed_n = pack(w_t_n, B) if lecture else packed[:0]  # empty: the pytorch form has one
         times = schedule.arrays[0]
@@ -183,6 +183,7 @@ def forward(
                                                   lecture, times, g.sizes, g.start, g.stop),
                  row_groups(schedule, split))
         return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": split}
+    w_t_main, w_t_n = np.ascontiguousarray(w_t_main), np.ascontiguousarray(w_t_n)  # BLAS: faster
     recurrent = StepProduct(S, w_t_main, hh)  # h(t−1) W_hhᵀ, or W_h{r,z}ᵀ
     recurrent_n = StepProduct(HN, w_t_n, hh_n) if lecture else None  # (r ⊙ h) W_hnᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):

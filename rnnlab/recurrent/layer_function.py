@@ -54,12 +54,12 @@ class RecurrentLayer(Function):
         self.split = split
         parallel = split > 0
 
-        xp = matmul(x.reshape(T * B, -1), w_ih.T, split=parallel).reshape(T, B, -1)
+        bias = None
         if self.has_bias:
-            bias = b_ih + b_hh  # one pass over xp; the GRU keeps b_hn apart
+            bias = b_ih + b_hh  # added to xp by one pass; the GRU keeps b_hn apart
             if mode.startswith("gru"):
                 bias[2 * H :] = b_ih[2 * H :]
-            xp += bias
+        xp = matmul(x.reshape(T * B, -1), w_ih.T, bias=bias, split=parallel).reshape(T, B, -1)
         c_n = None
         if mode == "lstm":
             S, C, self.cache = lstm_cell.forward(xp, w_hh, h0, c0, schedule, split)

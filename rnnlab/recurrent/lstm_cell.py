@@ -111,14 +111,14 @@ def forward(
     C = np.empty((K + 1, B, H), xp.dtype)
     S[0], C[0] = h0, c0
     hh = np.empty((B, 4 * H), xp.dtype)
-    w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
     loops = fused.time_loops("lstm")
-    w_packed = pack(w_hh_t, B) if loops is not None else None
+    w_packed = pack(w_hh.T, B) if loops is not None else None  # packed transposed, no copy
     if w_packed is not None:
         times = schedule.arrays[0]
         run_each(lambda g: loops.forward_sequence(xp, w_packed, S, C, hh, times, g.sizes,
                                                   g.start, g.stop), row_groups(schedule, split))
         return S, C, {"S": S, "C": C, "gates": xp, "split": split}
+    w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
     recurrent = StepProduct(S, w_hh_t, hh)  # hh[:n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         recurrent(k, n)

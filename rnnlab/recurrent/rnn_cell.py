@@ -85,14 +85,14 @@ def forward(
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     S = np.empty((K + 1, B, H), dtype=xp.dtype)
     S[0] = h0
-    w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
     loops = fused.time_loops("rnn")
-    w_packed = pack(w_hh_t, B) if loops is not None else None
+    w_packed = pack(w_hh.T, B) if loops is not None else None  # packed transposed, no copy
     if w_packed is not None:
         times = schedule.arrays[0]
         run_each(lambda g: loops.forward_sequence(xp, w_packed, S, activation, times, g.sizes,
                                                   g.start, g.stop), row_groups(schedule, split))
         return S, {"S": S, "xp": xp, "activation": activation, "split": split}
+    w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
     recurrent = StepProduct(S, w_hh_t, S)  # S[k+1, :n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         recurrent(k, n, k + 1)

@@ -32,7 +32,7 @@ DISABLE_ENV = "RNNLAB_DISABLE_MKL"
 LIBRARY_ENV = "RNNLAB_MKL_LIB"
 MIN_MACS = 1 << 19  # products smaller than this (n·K·N multiply-adds) stay with NumPy
 
-_ROW_MAJOR, _NO_TRANS, _PACKED, _B_MATRIX, _SEQUENTIAL = 101, 111, 151, 162, 1
+_ROW_MAJOR, _NO_TRANS, _TRANS, _PACKED, _B_MATRIX, _SEQUENTIAL = 101, 111, 112, 151, 162, 1
 _library: ctypes.CDLL | None | bool = False  # False: not looked for yet
 _library_path: str | None = None
 
@@ -81,19 +81,23 @@ _ROUTINES = {np.dtype(np.float32): ("s", ctypes.c_float),
 def pack(right: np.ndarray, rows: int) -> np.ndarray | None:
     """``right`` (K, N) in MKL's packed layout for products with up to ``rows`` rows on the
     left (``cblas_?gemm_pack``, α = 1), or ``None`` when MKL is unavailable or disabled or
-    the dtype is neither float32 nor float64."""
+    the dtype is neither float32 nor float64. ``right`` may be the transpose of a C array
+    (``w_hh.T``): MKL then packs it transposed, without a copy."""
     routines = _ROUTINES.get(right.dtype)
     lib = mkl_library()
     if lib is None or routines is None:
         return None
     prefix, scalar = routines
-    right = np.ascontiguousarray(right)
     k, n_cols = right.shape
+    if right.T.flags.c_contiguous and not right.flags.c_contiguous:
+        source, transpose, leading = right.T, _TRANS, k
+    else:
+        source, transpose, leading = np.ascontiguousarray(right), _NO_TRANS, n_cols
     size = getattr(lib, f"cblas_{prefix}gemm_pack_get_size")(_B_MATRIX, rows, n_cols, k)
     packed = np.empty(size // right.itemsize + 1, right.dtype)
     getattr(lib, f"cblas_{prefix}gemm_pack")(
-        _ROW_MAJOR, _B_MATRIX, _NO_TRANS, rows, n_cols, k, scalar(1.0),
-        ctypes.c_void_p(right.ctypes.data), n_cols, ctypes.c_void_p(packed.ctypes.data))
+        _ROW_MAJOR, _B_MATRIX, transpose, rows, n_cols, k, scalar(1.0),
+        ctypes.c_void_p(source.ctypes.data), leading, ctypes.c_void_p(packed.ctypes.data))
     return packed
 
 
