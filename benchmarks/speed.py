@@ -8,21 +8,28 @@
 Both libraries run float32 on 2 threads (``torch.set_num_threads(2)``; threadpoolctl limits
 NumPy's BLAS) with the same weights and inputs, in the same process. Each case times a
 forward pass under no_grad and a training step (forward, scalar loss = sum of the output,
-backward to the gradients of every parameter and of the input). After warm-up, rounds
-alternate which library goes first; a round's ratio is ours/torch, and the table gives the
-median time of each and the median of the per-round ratios. ``floor`` is the time NumPy
-needs for the matrix products alone (speed_floor.py); ``×floor`` is our training step as a
-multiple of it. Variable-length cases draw lengths uniformly in [T/2, T]; torch runs them
-through ``pack_padded_sequence``. Peak memory: speed_memory.py, one subprocess per library.
+backward to the gradients of every parameter and of the input). After warm-up, each round
+runs a block of ``--block`` calls (3) of each library, the two blocks in alternating
+order, and times all but the first call of a block; a round's ratio is the median of our
+timed calls over the median of torch's, and the table gives the median time of each and
+the median of the per-round ratios. ``2-core yield`` (:func:`core_yield`, measured after
+each case) says how much of a second core the process got at the time: 2.0 a whole one,
+1.0 none. ``floor`` is the time NumPy needs for the matrix products alone
+(speed_floor.py); ``×floor`` is our training step as a multiple of it. Variable-length
+cases draw lengths uniformly in [T/2, T]; torch runs them through ``pack_padded_sequence``.
+Peak memory: speed_memory.py, one subprocess per library.
 
-Calls follow each other without a pause by default. Both choices distort in their own
-way, measured here (RESULTS.md, "2 threads"): torch's OpenMP workers (GNU libgomp)
-busy-wait after each parallel region — 2.7–3.9 ms of CPU after each torch LSTM call
-(``benchmarks/torch_spin.py``), a core
-taken from a call that follows at once (rnnlab's second thread); with ``--gap-ms 20`` of
-idle before each call that is gone, but then both libraries start on idle cores and
-sleeping threads, which slows torch's short calls more than ours (its small-shape forward
-took twice as long). The default, no pause, is the one that counts against rnnlab.
+Why blocks with an untimed first call: torch's OpenMP workers (GNU libgomp) busy-wait after
+each parallel region — 2.7–3.9 ms of CPU after each torch LSTM call
+(``benchmarks/torch_spin.py``) — so a call that follows a torch call at once shares both
+cores with two spinning threads for its first milliseconds, and torch's first call after a
+pause waits for its sleeping workers. Neither happens to a user who runs one library; each
+block's first call absorbs the switch, and the timed calls follow their own library's
+calls, as in use. ``--block 1`` times every call, back to back, the two libraries
+alternating (each of our calls then starts beside torch's spinning workers; this was the
+method of the tables before 2026-11-28 05:30 UTC). ``--gap-ms`` adds idle time before
+every call: both libraries then start on idle cores and sleeping threads, which slowed
+torch's short calls more than ours (its small-shape forward took twice as long).
 """
 
 from __future__ import annotations
@@ -45,7 +52,7 @@ from speed_floor import gemm_floor
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import rnnlab
-from rnnlab.recurrent import fused, parallel, step_product
+from rnnlab.recurrent import fused, gemm, parallel, step_product
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -143,6 +150,7 @@ class Pair:
 
 
 GAP_MS = 0.0
+BLOCK = 3
 
 
 def _seconds(fn, before, gap: float) -> float:
@@ -154,21 +162,34 @@ def _seconds(fn, before, gap: float) -> float:
     return time.perf_counter() - start
 
 
-def alternate(ours, theirs, rounds: int, warmup: int, before, gap: float) -> dict:
-    """Median seconds of each and median of the per-round ratios ours/theirs; each call
-    after ``gap`` idle seconds."""
+def alternate(ours, theirs, rounds: int, warmup: int, before, gap: float,
+              block: int = BLOCK) -> dict:
+    """Median seconds of each and median of the per-round ratios ours/theirs.
+
+    A round runs one block of ``block`` calls of each library, the two blocks in
+    alternating order; a block's first call is not timed when ``block`` > 1 (it absorbs the
+    switch from the other library: the other's spinning workers, its own sleeping ones), so
+    each library is timed as it runs when used on its own, calls following each other. A
+    round's ratio is the median of our timed calls over the median of theirs. ``gap``: idle
+    seconds before each call."""
     for _ in range(warmup):
         _seconds(ours, before, gap)
         _seconds(theirs, before, gap)
-    t_ours, t_theirs = [], []
+
+    def run_block(fn) -> list[float]:
+        times = [_seconds(fn, before, gap) for _ in range(block)]
+        return times[1:] if block > 1 else times
+
+    t_ours, t_theirs, ratios = [], [], []
     for r in range(rounds):
         if r % 2 == 0:
-            t_ours.append(_seconds(ours, before, gap))
-            t_theirs.append(_seconds(theirs, before, gap))
+            mine, other = run_block(ours), run_block(theirs)
         else:
-            t_theirs.append(_seconds(theirs, before, gap))
-            t_ours.append(_seconds(ours, before, gap))
-    ratios = np.array(t_ours) / np.array(t_theirs)
+            other = run_block(theirs)
+            mine = run_block(ours)
+        t_ours += mine
+        t_theirs += other
+        ratios.append(np.median(mine) / np.median(other))
     return {
         "ours": float(np.median(t_ours)),
         "torch": float(np.median(t_theirs)),
@@ -177,17 +198,45 @@ def alternate(ours, theirs, rounds: int, warmup: int, before, gap: float) -> dic
     }
 
 
-def run_case(case: Case, rounds: int, warmup: int, gap: float) -> dict:
+def core_yield(rounds: int = 21) -> float:
+    """How much of a second core this process got just now: twice the time of one fixed
+    single-thread product (700×200 · 200×800 float32, rnnlab's GEMM) alone over the time of
+    two such products at once on rnnlab's two threads — 2.0 is a whole second core, 1.0 none.
+    On a shared virtual machine this moves from minute to minute, and every two-thread time
+    in the table moves with it."""
+    rng = np.random.default_rng(0)
+    inputs = [rng.standard_normal((700, 200)).astype(np.float32) for _ in range(2)]
+    weights = rng.standard_normal((200, 800)).astype(np.float32)
+
+    def product(i: int):
+        return gemm.matmul(inputs[i], weights)
+
+    alone, together = [], []
+    for _ in range(3):  # wake both threads
+        parallel.run_pair(lambda: product(0), lambda: product(1))
+    for _ in range(rounds):
+        start = time.perf_counter()
+        product(0)
+        alone.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        parallel.run_pair(lambda: product(0), lambda: product(1))
+        together.append(time.perf_counter() - start)
+    return float(2 * np.median(alone) / np.median(together))
+
+
+def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int) -> dict:
     pair = Pair(case)
     forward = alternate(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None,
-                        gap)
-    train = alternate(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap)
+                        gap, block)
+    train = alternate(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
+                      block)
+    time.sleep(0.05)  # torch's workers stop spinning before the yield probe
     floor_fwd, floor_train = gemm_floor(
         pair.steps_per_time(), case.I, case.H, GATES[case.kind], case.layers,
         2 if case.bidirectional else 1,
     )
     return {"case": case.name, "forward": forward, "train": train,
-            "floor_forward": floor_fwd, "floor_train": floor_train}
+            "floor_forward": floor_fwd, "floor_train": floor_train, "yield": core_yield()}
 
 
 def measure_memory(shape: tuple[int, int, int, int]) -> dict:
@@ -269,24 +318,27 @@ def environment(threads: int) -> dict:
 
 def format_table(results: list[dict]) -> str:
     header = ("| case | fwd ours ms | fwd torch ms | fwd ratio | train ours ms | "
-              "train torch ms | train ratio (IQR) | floor ms | ×floor |")
-    lines = [header, "|" + "---|" * 9]
+              "train torch ms | train ratio (IQR) | floor ms | ×floor | 2-core yield |")
+    lines = [header, "|" + "---|" * 10]
     for r in results:
         f, t = r["forward"], r["train"]
         lines.append(
             f"| {r['case']} | {f['ours'] * 1e3:.2f} | {f['torch'] * 1e3:.2f} | "
             f"{f['ratio']:.2f} | {t['ours'] * 1e3:.2f} | {t['torch'] * 1e3:.2f} | "
             f"{t['ratio']:.2f} ({t['ratio_iqr'][0]:.2f}–{t['ratio_iqr'][1]:.2f}) | "
-            f"{r['floor_train'] * 1e3:.2f} | {t['ours'] / r['floor_train']:.2f} |"
+            f"{r['floor_train'] * 1e3:.2f} | {t['ours'] / r['floor_train']:.2f} | "
+            f"{r['yield']:.2f} |"
         )
     return "\n".join(lines)
 
 
 def format_report(env: dict, table: str, memory: dict | None, compile_time: dict | None,
-                  command: str, rounds: int, gap_ms: float) -> str:
+                  command: str, rounds: int, gap_ms: float, block: int) -> str:
     lines = [f"- {key}: {value}" for key, value in env.items()]
-    lines += [f"- rounds: {rounds} alternating per case and mode (after warm-up), "
-              f"{gap_ms:g} ms idle before each timed call",
+    timed = f"{block} calls each, the first untimed" if block > 1 else "1 call each"
+    lines += [f"- rounds: {rounds} per case and mode (after warm-up), each a block of "
+              f"{timed}, the libraries' order alternating; {gap_ms:g} ms idle before each "
+              "call",
               f"- command: `{command}`", "", table]
     if memory:
         shape = "T={}, B={}, I={}, H={}".format(*MEMORY_SHAPE)
@@ -359,6 +411,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the T=1000 memory run")
     parser.add_argument("--gap-ms", type=float, default=GAP_MS,
                         help="idle milliseconds before each timed call (0; see the docstring)")
+    parser.add_argument("--block", type=int, default=BLOCK,
+                        help=f"calls per library per round, the first untimed ({BLOCK}; "
+                             "1: one timed call each, back to back)")
     parser.add_argument("--write-results", action="store_true",
                         help="put the table into the '## Speed' section of RESULTS.md")
     args = parser.parse_args(argv)
@@ -373,7 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         env = environment(args.threads)
         results = []
         for case in cases:
-            results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3))
+            results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3, args.block))
             r = results[-1]
             print(f"{r['case']}: forward {r['forward']['ratio']:.2f}, "
                   f"train {r['train']['ratio']:.2f}", file=sys.stderr, flush=True)
@@ -382,7 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     compile_time = measure_compile_time() if full_run else None
     command = "python benchmarks/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
     report = format_report(env, format_table(results), memory, compile_time, command.strip(),
-                           rounds, args.gap_ms)
+                           rounds, args.gap_ms, args.block)
     print(report)
     if args.write_results:
         write_results(report, args.threads)
