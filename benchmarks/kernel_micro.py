@@ -1,8 +1,8 @@
 """CPU time of the small pieces whose figures the docstrings cite: MKL's GEMM against
-NumPy's for a whole-sequence product (``rnnlab/recurrent/gemm.py``), and the embedding
+NumPy's for a whole-sequence product (``rnnlab/recurrent/gemm.py``), the embedding
 gradient — ``np.add.at`` against the compiled row scatter, ``np.zeros`` against
-``np.empty`` + ``fill(0)`` (``rnnlab/engine/ops.py``, ``fused/scatter.py``). One thread,
-medians of 15.
+``np.empty`` + ``fill(0)`` (``rnnlab/engine/ops.py``, ``fused/scatter.py``) — and the
+compiled LSTM step kernels per call (``fused/lstm_steps.py``). One thread, medians of 15.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/kernel_micro.py
 """
@@ -55,6 +55,52 @@ def main() -> None:
     print(f"embedding gradient, 1216 lookups into 17000×300: zeros + add.at "
           f"{_ms(zeros_add_at):.2f} ms, zeros + scatter {_ms(zeros_scatter):.2f} ms, "
           f"empty+fill + scatter {_ms(filled_scatter):.2f} ms")
+    lstm_steps(rng)
+
+
+def lstm_steps(rng: np.random.Generator) -> None:
+    """µs per call of the compiled LSTM forward and backward step (called from Python, so
+    Numba's dispatch is included), float32, on values in their usual ranges."""
+    steps = fused.kernels("lstm")
+    if steps is None:
+        print("LSTM step kernels: Numba is not in use")
+        return
+    for B, H in ((32, 256), (8, 64)):
+        forward, backward = _lstm_step_micro(steps, rng, B, H)
+        print(f"LSTM step kernels at (B, H) = ({B}, {H}), per call: forward {forward:.1f} µs, "
+              f"backward {backward:.1f} µs (resetting their inputs timed apart)")
+
+
+def _lstm_step_micro(steps, rng: np.random.Generator, B: int, H: int,
+                     calls: int = 2000) -> tuple[float, float]:
+    pre = (0.5 * rng.standard_normal((B, 4 * H))).astype(np.float32)
+    hh = (0.5 * rng.standard_normal((B, 4 * H))).astype(np.float32)
+    c_prev, c, h, dh, d_out = ((0.5 * rng.standard_normal((B, H))).astype(np.float32)
+                               for _ in range(5))
+    gates, dc = pre.copy(), np.zeros((B, H), np.float32)
+    steps.forward_step(gates, hh, c_prev, c, h)
+    activated = gates.copy()
+
+    def reset_pre() -> None:
+        gates[...] = pre
+
+    def reset_activated() -> None:
+        gates[...] = activated
+        dc[...] = 0.1
+
+    def forward() -> None:
+        reset_pre()
+        steps.forward_step(gates, hh, c_prev, c, h)
+
+    def backward() -> None:
+        reset_activated()
+        steps.backward_step(gates, c_prev, c, dh, d_out, dc)
+
+    def per_call(fn) -> float:
+        return _ms(lambda: [fn() for _ in range(calls)]) * 1e3 / calls
+
+    return (per_call(forward) - per_call(reset_pre),
+            per_call(backward) - per_call(reset_activated))
 
 
 if __name__ == "__main__":

@@ -13,9 +13,9 @@ runs a block of ``--block`` calls (3) of each library, the two blocks in alterna
 order, and times all but the first call of a block; a round's ratio is the median of our
 timed calls over the median of torch's, and the table gives the median time of each and
 the median of the per-round ratios. ``2-core yield`` (:func:`core_yield`, measured after
-each case) says how much of a second core the process got at the time: 2.0 a whole one,
-1.0 none. ``floor`` is the time NumPy needs for the matrix products alone
-(speed_floor.py); ``×floor`` is our training step as a multiple of it. Variable-length
+each case on two or more threads) says how much of a second core the process got at the
+time: 2.0 a whole one, 1.0 none. ``floor`` is the time NumPy needs for the matrix products
+alone (speed_floor.py); ``×floor`` is our training step as a multiple of it. Variable-length
 cases draw lengths uniformly in [T/2, T]; torch runs them through ``pack_padded_sequence``.
 Peak memory: speed_memory.py, one subprocess per library.
 
@@ -224,19 +224,25 @@ def core_yield(rounds: int = 21) -> float:
     return float(2 * np.median(alone) / np.median(together))
 
 
-def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int) -> dict:
+def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int,
+             threads: int) -> dict:
     pair = Pair(case)
     forward = alternate(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None,
                         gap, block)
     train = alternate(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
                       block)
-    time.sleep(0.05)  # torch's workers stop spinning before the yield probe
     floor_fwd, floor_train = gemm_floor(
         pair.steps_per_time(), case.I, case.H, GATES[case.kind], case.layers,
         2 if case.bidirectional else 1,
     )
     return {"case": case.name, "forward": forward, "train": train,
-            "floor_forward": floor_fwd, "floor_train": floor_train, "yield": core_yield()}
+            "floor_forward": floor_fwd, "floor_train": floor_train,
+            "yield": _yield_after_torch() if threads > 1 else None}
+
+
+def _yield_after_torch() -> float:
+    time.sleep(0.05)  # torch's workers stop spinning first
+    return core_yield()
 
 
 def measure_memory(shape: tuple[int, int, int, int]) -> dict:
@@ -317,17 +323,19 @@ def environment(threads: int) -> dict:
 
 
 def format_table(results: list[dict]) -> str:
+    with_yield = any(r["yield"] is not None for r in results)
     header = ("| case | fwd ours ms | fwd torch ms | fwd ratio | train ours ms | "
-              "train torch ms | train ratio (IQR) | floor ms | ×floor | 2-core yield |")
-    lines = [header, "|" + "---|" * 10]
+              "train torch ms | train ratio (IQR) | floor ms | ×floor |"
+              + (" 2-core yield |" if with_yield else ""))
+    lines = [header, "|" + "---|" * (10 if with_yield else 9)]
     for r in results:
         f, t = r["forward"], r["train"]
         lines.append(
             f"| {r['case']} | {f['ours'] * 1e3:.2f} | {f['torch'] * 1e3:.2f} | "
             f"{f['ratio']:.2f} | {t['ours'] * 1e3:.2f} | {t['torch'] * 1e3:.2f} | "
             f"{t['ratio']:.2f} ({t['ratio_iqr'][0]:.2f}–{t['ratio_iqr'][1]:.2f}) | "
-            f"{r['floor_train'] * 1e3:.2f} | {t['ours'] / r['floor_train']:.2f} | "
-            f"{r['yield']:.2f} |"
+            f"{r['floor_train'] * 1e3:.2f} | {t['ours'] / r['floor_train']:.2f} |"
+            + (f" {r['yield']:.2f} |" if with_yield else "")
         )
     return "\n".join(lines)
 
@@ -428,7 +436,8 @@ def main(argv: list[str] | None = None) -> int:
         env = environment(args.threads)
         results = []
         for case in cases:
-            results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3, args.block))
+            results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3, args.block,
+                                    args.threads))
             r = results[-1]
             print(f"{r['case']}: forward {r['forward']['ratio']:.2f}, "
                   f"train {r['train']['ratio']:.2f}", file=sys.stderr, flush=True)

@@ -2,12 +2,12 @@
 ``lstm_cell.backward_step`` — same arguments, same arithmetic, one loop over the running
 rows instead of one NumPy call per operation.
 
-The loops run over one row's 1-D views, each from index 0, with few arrays per loop: the
-compiler vectorises those. Measured per step at (B, H) = (32, 256) / (8, 64), float32:
-splitting the forward step into a σ loop over [i, f], a tanh loop over g, a σ loop over o
-and a c/h loop took 49 → 37 / 5.3 → 2.2 µs against one loop over all four gates; the
-backward step split in two, 26 → 18 / 2.9 → 1.1 µs. (A loop ``for j in range(2H, 3H)``
-instead of a view from 0 was 3× slower: Numba cannot prove the index non-negative.)
+The loops run over one row's 1-D views, each from index 0, with few arrays per loop — a σ
+loop over [i, f], a tanh loop over g, a σ loop over o and a c/h loop forward; two loops
+backward — which the compiler vectorises. (An index loop such as ``for j in range(2H, 3H)``
+instead of a view from 0 vectorises worse: Numba cannot prove the index non-negative.)
+Per call from Python, float32, at (B, H) = (32, 256) / (8, 64): forward 35–53 / 3.3–5.6 µs,
+backward 14–23 / 2.3–3.6 µs (``benchmarks/kernel_micro.py``, three runs, 2026-11-28).
 """
 
 from __future__ import annotations
