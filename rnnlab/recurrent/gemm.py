@@ -76,15 +76,18 @@ def _mkl_can_run(a: np.ndarray, b: np.ndarray) -> bool:
 def _product_into(a: np.ndarray, b: np.ndarray, out: np.ndarray,
                   bias: np.ndarray | None = None) -> np.ndarray:
     """out[...] = a @ b (+ bias) by MKL (:func:`_mkl_can_run`); ``out``: a C array or a row
-    slice of one."""
+    slice of one. A bias is written into ``out`` first and the product added to it (β = 1),
+    which saves the pass over ``out`` that adding it afterwards would take."""
     lib = mkl_library()
     prefix, c_scalar = _SCALARS[a.dtype]
     op_a, op_b = _operand(a), _operand(b)
     (m, k), n = a.shape, b.shape[1]
+    beta = 0.0
+    if bias is not None:
+        out[...] = bias
+        beta = 1.0
     getattr(lib, f"cblas_{prefix}gemm")(
         _ROW_MAJOR, op_a[0], op_b[0], m, n, k, c_scalar(1.0),
         ctypes.c_void_p(a.ctypes.data), op_a[1], ctypes.c_void_p(b.ctypes.data), op_b[1],
-        c_scalar(0.0), ctypes.c_void_p(out.ctypes.data), n)
-    if bias is not None:
-        out += bias
+        c_scalar(beta), ctypes.c_void_p(out.ctypes.data), n)
     return out

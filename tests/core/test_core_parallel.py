@@ -127,6 +127,10 @@ def test_split_product_equals_the_whole_and_uses_two_threads(restore_threads, mo
     assert len(set(threads)) == 2
     tolerance = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(product, a.T @ b, rtol=tolerance, atol=tolerance)
+    bias = rng.standard_normal(7).astype(dtype)
+    for split in (True, False):
+        np.testing.assert_allclose(gemm.matmul(a.T, b, bias=bias, split=split), a.T @ b + bias,
+                                   rtol=tolerance, atol=tolerance)
     threads.clear()
     gemm.matmul(a.T[: 2 * gemm.MIN_SPLIT_ROWS - 1], b, split=True)  # too few rows to split
     assert len(threads) == 1
