@@ -56,7 +56,7 @@ class RecurrentLayer(Function):
 
         bias = None
         if self.has_bias:
-            bias = b_ih + b_hh  # added to xp by one pass; the GRU keeps b_hn apart
+            bias = b_ih + b_hh  # written into xp before the product; the GRU keeps b_hn apart
             if mode.startswith("gru"):
                 bias[2 * H :] = b_ih[2 * H :]
         xp = matmul(x.reshape(T * B, -1), w_ih.T, bias=bias, split=parallel).reshape(T, B, -1)
