@@ -1,5 +1,6 @@
-"""``rnnlab train seq2seq`` → ``rnnlab translate`` → ``rnnlab eval seq2seq`` on a tiny
-German–English fixture, including resume, stdin/stdout and the attention heatmap."""
+"""``rnnlab train seq2seq`` → ``rnnlab translate`` → ``rnnlab eval seq2seq`` on 48 short
+German–English pairs of Multi30k (40 to train on, 8 to validate), including resume,
+stdin/stdout and the attention heatmap."""
 
 import io
 import json
@@ -7,19 +8,34 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import multi30k_pairs
 
 from rnnlab.cli import main
 from rnnlab.io.serialization import load_arrays
 from rnnlab.models.seq2seq import Seq2Seq
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "seq2seq"
+TRAIN_PAIRS, VALID_PAIRS = 40, 8
 
 
-def _train(out, *extra):
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    """train.{de,en} and valid.{de,en}: the first 48 Multi30k training pairs with at most
+    five German words."""
+    folder = tmp_path_factory.mktemp("multi30k")
+    german, english = multi30k_pairs(TRAIN_PAIRS + VALID_PAIRS)
+    for lang, lines in (("de", german), ("en", english)):
+        (folder / f"train.{lang}").write_text("\n".join(lines[:TRAIN_PAIRS]) + "\n",
+                                              encoding="utf-8")
+        (folder / f"valid.{lang}").write_text("\n".join(lines[TRAIN_PAIRS:]) + "\n",
+                                              encoding="utf-8")
+    return folder
+
+
+def _train(data, out, *extra):
     return main([
         "train", "seq2seq",
-        "--src-train", str(FIXTURES / "train.de"), "--tgt-train", str(FIXTURES / "train.en"),
-        "--src-valid", str(FIXTURES / "valid.de"), "--tgt-valid", str(FIXTURES / "valid.en"),
+        "--src-train", str(data / "train.de"), "--tgt-train", str(data / "train.en"),
+        "--src-valid", str(data / "valid.de"), "--tgt-valid", str(data / "valid.en"),
         "--out", str(out), "--embedding-size", "24", "--hidden", "24", "--min-freq", "1",
         "--batch-size", "8", "--lr", "0.01", "--dropout", "0.0", "--lr-schedule", "none",
         "--no-progress", "--seed", "3", *extra,
@@ -27,9 +43,9 @@ def _train(out, *extra):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(data, tmp_path_factory):
     out = tmp_path_factory.mktemp("seq2seq") / "run"
-    assert _train(out, "--epochs", "8") == 0
+    assert _train(data, out, "--epochs", "30") == 0
     return out
 
 
@@ -39,13 +55,13 @@ def test_training_writes_a_pickle_free_model_and_logs(trained):
         "config.json", "source_vocab.json", "target_vocab.json", "weights.safetensors",
     ]
     rows = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
-    assert len(rows) == 8
+    assert len(rows) == 30
     assert {"dev_loss", "dev_bleu", "dev_bleu_lc"} <= set(rows[0])
     assert rows[-1]["train_loss"] < rows[0]["train_loss"] / 4
 
 
-def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
-    assert _train(tmp_path / "straight", "--epochs", "2", "--monitor", "loss") == 0
+def test_an_interrupted_run_resumes_to_the_same_weights(data, tmp_path, monkeypatch):
+    assert _train(data, tmp_path / "straight", "--epochs", "2", "--monitor", "loss") == 0
     calls, loss = [], Seq2Seq.loss
 
     def interrupted_at_epoch_2_step_2(self, batch):  # 5 steps + 1 dev batch per epoch
@@ -55,9 +71,10 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
         return loss(self, batch)
 
     monkeypatch.setattr(Seq2Seq, "loss", interrupted_at_epoch_2_step_2)
-    assert _train(tmp_path / "resumed", "--epochs", "2", "--monitor", "loss") == 130
+    assert _train(data, tmp_path / "resumed", "--epochs", "2", "--monitor", "loss") == 130
     monkeypatch.undo()
-    assert _train(tmp_path / "resumed", "--epochs", "2", "--monitor", "loss", "--resume") == 0
+    assert _train(data, tmp_path / "resumed", "--epochs", "2", "--monitor", "loss",
+                  "--resume") == 0
     straight = load_arrays(tmp_path / "straight" / "checkpoint" / "model.safetensors")
     resumed = load_arrays(tmp_path / "resumed" / "checkpoint" / "model.safetensors")
     assert straight.keys() == resumed.keys()
@@ -65,39 +82,42 @@ def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path, monkeypatch):
         np.testing.assert_array_equal(straight[name], resumed[name], err_msg=name)
 
 
-def test_eval_reports_cased_and_lowercased_bleu_as_json(trained, capsys, tmp_path):
+def test_eval_reports_cased_and_lowercased_bleu_as_json(data, trained, capsys, tmp_path):
     hypotheses = tmp_path / "hyp.en"
-    args = ["eval", "seq2seq", "--model", str(trained), "--src", str(FIXTURES / "valid.de"),
-            "--ref", str(FIXTURES / "valid.en"), "--beam", "3", "--json",
+    args = ["eval", "seq2seq", "--model", str(trained), "--src", str(data / "train.de"),
+            "--ref", str(data / "train.en"), "--beam", "3", "--json",
             "--output", str(hypotheses)]
     assert main(args) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["sentences"] == 8 and result["beam"] == 3 and result["attention"] is True
-    assert result["bleu_lc"] >= result["bleu"] > 60.0  # the toy grammar is easy to learn
-    assert len(hypotheses.read_text(encoding="utf-8").splitlines()) == 8
+    assert result["sentences"] == TRAIN_PAIRS and result["beam"] == 3
+    assert result["attention"] is True
+    assert result["bleu_lc"] >= result["bleu"] > 60.0  # it has learnt its 40 training pairs
+    assert len(hypotheses.read_text(encoding="utf-8").splitlines()) == TRAIN_PAIRS
 
 
-def test_translate_reads_stdin_or_a_file_and_draws_attention(trained, capsys, monkeypatch,
-                                                             tmp_path):
-    monkeypatch.setattr("sys.stdin", io.StringIO("Ein Hund schläft am Strand.\nEin Kind spielt.\n"))
+def test_translate_reads_stdin_or_a_file_and_draws_attention(data, trained, capsys,
+                                                             monkeypatch, tmp_path):
+    german = (data / "train.de").read_text(encoding="utf-8").splitlines()[:2]
+    english = (data / "train.en").read_text(encoding="utf-8").splitlines()[:2]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(german) + "\n"))
     picture = tmp_path / "attention.png"
     assert main(["translate", "--model", str(trained / "model"), "--beam", "1",
                  "--show-attention", str(picture)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines == ["A dog sleeps on the beach.", "A child plays."]
+    assert lines == english  # two training pairs, learnt
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     output = tmp_path / "out.en"
-    assert main(["translate", "--model", str(trained), "--input", str(FIXTURES / "valid.de"),
+    assert main(["translate", "--model", str(trained), "--input", str(data / "valid.de"),
                  "--output", str(output)]) == 0
-    assert len(output.read_text(encoding="utf-8").splitlines()) == 8
+    assert len(output.read_text(encoding="utf-8").splitlines()) == VALID_PAIRS
 
 
-def test_misaligned_parallel_files_are_reported(tmp_path, capsys):
+def test_misaligned_parallel_files_are_reported(data, tmp_path, capsys):
     (tmp_path / "short.en").write_text("A man.\n", encoding="utf-8")
-    code = main(["train", "seq2seq", "--src-train", str(FIXTURES / "train.de"),
+    code = main(["train", "seq2seq", "--src-train", str(data / "train.de"),
                  "--tgt-train", str(tmp_path / "short.en"),
-                 "--src-valid", str(FIXTURES / "valid.de"),
-                 "--tgt-valid", str(FIXTURES / "valid.en"), "--out", str(tmp_path / "run")])
+                 "--src-valid", str(data / "valid.de"),
+                 "--tgt-valid", str(data / "valid.en"), "--out", str(tmp_path / "run")])
     assert code == 1
     assert "line-aligned" in capsys.readouterr().err

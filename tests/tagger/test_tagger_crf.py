@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import tagger_corpus
 
 from rnnlab.data.conllu_io import read_conllu
 from rnnlab.engine.tensor import Tensor
@@ -16,8 +16,6 @@ from rnnlab.models.tagger_metrics import accuracy
 from rnnlab.models.tagger_training import TaggerTrainingData, train_tagger
 from rnnlab.nn.crf import CRFNegLogLikelihood, LinearChainCRF, viterbi_decode
 from rnnlab.training.trainer import TrainerConfig
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tagger"
 
 
 def random_case(seed: int, steps: int = 4, batch: int = 3, tags: int = 3):
@@ -87,17 +85,17 @@ def test_rejects_bad_lengths():
 
 
 def test_crf_tagger_fits_the_tiny_corpus(tmp_path):
-    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
+    sentences = read_conllu(tagger_corpus(tmp_path / "tiny.conllu"))
     model = train_tagger(
         TaggerTrainingData(train=sentences * 8, dev=sentences),
-        tmp_path,
+        tmp_path / "run",
         TaggerConfig(word_dim=16, char_dim=8, char_hidden=16, hidden=32, dropout=0.0,
                      word_dropout=0.0, min_word_freq=1, crf=True),
         TrainerConfig(epochs=6, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
                       checkpoint_every=0, progress=False),
         batch_size=4,
     )
-    model.load_state_dict(load_arrays(tmp_path / "checkpoint" / "model.safetensors"))
+    model.load_state_dict(load_arrays(tmp_path / "run" / "checkpoint" / "model.safetensors"))
     upos, _ = model.predict([s.words for s in sentences])
     assert accuracy([s.upos for s in sentences], upos) == 1.0
     assert model.crf is not None and "crf.transitions" in model.state_dict()

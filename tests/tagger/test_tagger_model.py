@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import ambiguous_positions, tagger_corpus
 
 import rnnlab
 from rnnlab.data.conllu_io import read_conllu
@@ -17,14 +18,18 @@ from rnnlab.models.tagger_metrics import accuracy
 from rnnlab.models.tagger_training import TaggerTrainingData, train_tagger
 from rnnlab.training.trainer import TrainerConfig
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tagger"
 TINY = dict(word_dim=16, char_dim=8, char_hidden=16, hidden=32, layers=2, dropout=0.0,
             word_dropout=0.0, min_word_freq=1)
 
 
-def train_tiny(out_dir: Path, crf: bool = False, epochs: int = 6) -> tuple[Tagger, list]:
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> list:
+    return read_conllu(tagger_corpus(tmp_path_factory.mktemp("corpus") / "tiny.conllu"))
+
+
+def train_tiny(out_dir: Path, sentences: list, crf: bool = False,
+               epochs: int = 6) -> tuple[Tagger, list]:
     """Train on the tiny corpus, repeated 8 times per epoch (fewer epochs, less overhead)."""
-    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
     data = TaggerTrainingData(train=sentences * 8, dev=sentences)
     model = train_tagger(
         data, out_dir, TaggerConfig(**TINY, crf=crf),
@@ -35,25 +40,26 @@ def train_tiny(out_dir: Path, crf: bool = False, epochs: int = 6) -> tuple[Tagge
     return model, sentences
 
 
-def test_fits_the_tiny_corpus_perfectly(tmp_path):
+def test_fits_the_tiny_corpus_perfectly(tmp_path, corpus):
     started = time.process_time()  # CPU seconds: wall time depends on the machine's load
-    model, sentences = train_tiny(tmp_path)
+    model, sentences = train_tiny(tmp_path, corpus)
     seconds = time.process_time() - started
     # the final weights (the best-UPOS model may predate a perfect XPOS fit)
     model.load_state_dict(load_arrays(tmp_path / "checkpoint" / "model.safetensors"))
     upos, xpos = model.predict([s.words for s in sentences])
     assert accuracy([s.upos for s in sentences], upos) == 1.0
     assert accuracy([s.xpos for s in sentences], xpos) == 1.0
-    # "run" and "bark" are NOUN or VERB depending on the context: the BiLSTM must see it
-    assert upos[2][1] == "NOUN" and upos[3][1] == "VERB"
-    assert upos[5][1] == "VERB" and upos[7][1] == "NOUN"
+    # "That" is PRON in one sentence and SCONJ in another: the BiLSTM must see the context
+    ambiguous = ambiguous_positions(sentences)
+    assert {sentences[i].upos[j] for i, j in ambiguous} == {"PRON", "SCONJ"}
+    assert all(upos[i][j] == sentences[i].upos[j] for i, j in ambiguous)
     assert seconds < 30, f"tiny training took {seconds:.1f} CPU seconds"
     metrics = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert len(metrics) == 6 and (tmp_path / "learning_curves.png").is_file()
 
 
-def test_save_load_round_trip_gives_identical_predictions(tmp_path):
-    model, sentences = train_tiny(tmp_path / "run", epochs=1)
+def test_save_load_round_trip_gives_identical_predictions(tmp_path, corpus):
+    model, sentences = train_tiny(tmp_path / "run", corpus, epochs=1)
     model.save(tmp_path / "copy")
     again = Tagger.load(tmp_path / "copy")
     words = [s.words for s in sentences] + [["Unseen", "zebras", "jumped", "!"]]
@@ -62,59 +68,56 @@ def test_save_load_round_trip_gives_identical_predictions(tmp_path):
     b, _ = again.scores(batch)
     np.testing.assert_array_equal(a.data, b.data)
     assert model.predict(words) == again.predict(words)
-    assert again.train_forms == model.train_forms and "cats" in again.train_forms
+    assert again.train_forms == model.train_forms
+    assert {word for s in sentences for word in s.words} <= again.train_forms
 
 
-def test_float16_storage_keeps_predictions(tmp_path):
-    model, sentences = train_tiny(tmp_path / "run", epochs=3)
+def test_float16_storage_keeps_predictions(tmp_path, corpus):
+    model, sentences = train_tiny(tmp_path / "run", corpus, epochs=3)
     model.save(tmp_path / "half", weight_dtype=np.float16)
     half = Tagger.load(tmp_path / "half")
     assert half.dtype == np.float32
     assert half.predict([s.words for s in sentences]) == model.predict([s.words for s in sentences])
 
 
-def test_python_api_tag_and_tag_many(tmp_path):
-    model, _ = train_tiny(tmp_path)
-    tagged = model.tag(["The", "cats", "were", "full", "."])
-    assert tagged == [
-        TaggedWord("The", "DET", "DT"), TaggedWord("cats", "NOUN", "NNS"),
-        TaggedWord("were", "AUX", "VBD"), TaggedWord("full", "ADJ", "JJ"),
-        TaggedWord(".", "PUNCT", "."),
-    ]
-    many = model.tag_many([["Dogs", "bark", "."], [], ["The", "cat", "was", "full", "."]],
-                          batch_size=1)
-    assert [len(s) for s in many] == [3, 0, 5]
-    assert many[2] == model.tag(["The", "cat", "was", "full", "."])
+def test_python_api_tag_and_tag_many(tmp_path, corpus):
+    model, sentences = train_tiny(tmp_path, corpus)
+    model.load_state_dict(load_arrays(tmp_path / "checkpoint" / "model.safetensors"))
+    first = sentences[0]
+    assert model.tag(first.words) == [  # the fitted weights tag a training sentence right
+        TaggedWord(*tags) for tags in zip(first.words, first.upos, first.xpos, strict=True)]
+    many = model.tag_many([sentences[1].words, [], sentences[2].words], batch_size=1)
+    assert [len(s) for s in many] == [len(sentences[1]), 0, len(sentences[2])]
+    assert many[2] == model.tag(sentences[2].words)
     with pytest.raises(ValueError, match="non-empty strings"):
         model.tag(["The", ""])
 
 
-def test_batching_does_not_change_predictions(tmp_path):
-    model, sentences = train_tiny(tmp_path, epochs=1)
+def test_batching_does_not_change_predictions(tmp_path, corpus):
+    model, sentences = train_tiny(tmp_path, corpus, epochs=1)
     words = [s.words for s in sentences]
     assert model.predict(words, batch_size=1) == model.predict(words, batch_size=64)
 
 
-def test_encode_pads_and_maps_unknown_words():
-    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
+def test_encode_pads_and_maps_unknown_words(corpus):
     rnnlab.seed(0)
-    model = Tagger.build(sentences, TaggerConfig(**{**TINY, "min_word_freq": 2}))
-    batch = model.encode([["The", "cats", "purr"], ["Cats"]], upos=[["DET", "NOUN", "VERB"],
-                                                                      ["NOUN"]])
+    model = Tagger.build(corpus, TaggerConfig(**{**TINY, "min_word_freq": 2}))
+    # "By" starts two of the sentences, so its key "by" has the 2 occurrences a word needs
+    batch = model.encode([["That", "by", "zqxv"], ["By"]], upos=[["PRON", "ADP", "NOUN"],
+                                                                   ["ADP"]])
     assert batch.word_ids.shape == (3, 2) and batch.lengths.tolist() == [3, 1]
     unk, pad = model.words.unk_id, model.words.pad_id
     assert batch.word_ids[2, 0] == unk and batch.word_ids[1:, 1].tolist() == [pad, pad]
-    # "cats" and "Cats" share a word id (lower-cased key) but are distinct character inputs
-    assert batch.word_ids[1, 0] == batch.word_ids[0, 1]
-    assert batch.chars.char_ids.shape[1] == 4  # The, cats, purr, Cats
+    # "by" and "By" share a known word id (lower-cased key) but are distinct character inputs
+    assert batch.word_ids[1, 0] == batch.word_ids[0, 1] != unk
+    assert batch.chars.char_ids.shape[1] == 4  # That, by, zqxv, By
     assert batch.chars.form_index[:, 0].tolist() == [0, 1, 2] and batch.chars.form_index[0, 1] == 3
     assert batch.upos[1:, 1].tolist() == [IGNORE, IGNORE]
     assert word_key("Year-2024") == "year-0000"
 
 
-def test_xpos_head_only_when_the_data_has_xpos(tmp_path):
-    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
-    without = [s.with_tags(xpos=["_"] * len(s)) for s in sentences]
+def test_xpos_head_only_when_the_data_has_xpos(tmp_path, corpus):
+    without = [s.with_tags(xpos=["_"] * len(s)) for s in corpus]
     model = Tagger.build(without, TaggerConfig(**TINY))
     assert model.xpos_head is None
     upos, xpos = model.predict([s.words for s in without])
@@ -123,8 +126,8 @@ def test_xpos_head_only_when_the_data_has_xpos(tmp_path):
     assert Tagger.load(tmp_path / "m").tag(["Dogs"])[0].xpos is None
 
 
-def test_word_dropout_only_in_training():
-    sentences = read_conllu(FIXTURES / "tiny_train.conllu")
+def test_word_dropout_only_in_training(corpus):
+    sentences = corpus
     rnnlab.seed(0)
     model = Tagger.build(sentences, TaggerConfig(**{**TINY, "word_dropout": 0.5,
                                                     "dropout": 0.0}))
