@@ -1,10 +1,13 @@
-"""CPU cost of the batch split (``rnnlab/recurrent/parallel.py``) for LSTM forward passes.
+"""CPU cost of the batch split as two layers (``BatchSplitLayer``) for LSTM forward passes.
 
-A one-direction layer on two threads runs two :class:`RecurrentLayer` calls, one per group
-of rows. This times, with each thread's own CPU clock, the one-thread layer call and the
-two group calls of the two-thread layer, on the speed benchmark's small shapes: their sum
-over the one-thread time is the extra CPU the split costs (smaller GEMMs, two packings,
-the copies of the groups' inputs); its wall time can be at best the larger group's::
+The split this measures runs two :class:`RecurrentLayer` calls, one per group of rows, on
+copies of their rows: the path of layers whose time loops are not compiled, and of every
+one-direction layer before the shared-array split (``RecurrentLayer(split=…)``; compare the
+two with ``benchmarks/split_paths.py``). It is forced here for every layer. This times, with
+each thread's own CPU clock, the one-thread layer call and the two group calls of the
+two-thread layer, on the speed benchmark's small shapes: their sum over the one-thread time
+is the extra CPU the split costs (smaller GEMMs, two packings, the copies of the groups'
+inputs); its wall time can be at best the larger group's::
 
     .venv/bin/python benchmarks/split_cost.py
 """
@@ -20,7 +23,7 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import rnnlab  # noqa: E402
-from rnnlab.recurrent import layer_function, parallel  # noqa: E402
+from rnnlab.recurrent import layer_function, layers, parallel  # noqa: E402
 
 SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (50, 16, 128, 128), (200, 8, 64, 64)]
 
@@ -36,6 +39,7 @@ def main(calls: int = 60) -> None:
         return result
 
     layer_function.RecurrentLayer.forward = timed
+    layers.can_split_rows = lambda mode: False  # always the two-layer split on copies
     for T, B, I, H in SHAPES:
         lstm = rnnlab.LSTM(I, H)
         x = rnnlab.Tensor(np.random.default_rng(0).standard_normal((T, B, I)).astype(np.float32))
