@@ -44,21 +44,28 @@ def _operand(m: np.ndarray) -> tuple[int, int] | None:
 
 
 def matmul(a: np.ndarray, b: np.ndarray, *, bias: np.ndarray | None = None,
-           split: bool = False) -> np.ndarray:
+           split: bool = False, out: np.ndarray | None = None) -> np.ndarray:
     """``a @ b`` (``+ bias``, a row added to every row) for 2-D ``a`` (M × K) and ``b``
     (K × N), either possibly a transposed view (``w.T``): MKL's GEMM when it is in use,
-    NumPy's otherwise. Returns a new C array.
+    NumPy's otherwise. Returns a new C array, or ``out`` (M × N, C-contiguous, a's dtype)
+    filled with the result — a buffer reused across calls saves the kernel's zeroing of
+    fresh pages, which for a 39 MB result measured about 6 ms here.
 
     With ``split``, the rows of the result are computed in two halves on two threads
     (:func:`rnnlab.recurrent.parallel.run_pair`) when MKL is in use and more than one
     thread is allowed: each half is one sequential MKL call (and its bias add), so a
     one-direction layer keeps both cores busy on its whole-sequence products too."""
+    if out is not None and (out.shape != (a.shape[0], b.shape[1]) or out.dtype != a.dtype
+                            or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous {a.dtype} array of shape "
+                         f"{(a.shape[0], b.shape[1])}, got {out.dtype} {out.shape}")
     if not _mkl_can_run(a, b):
-        out = a @ b
+        out = np.matmul(a, b, out=out)
         if bias is not None:
             out += bias
         return out
-    out = np.empty((a.shape[0], b.shape[1]), a.dtype)
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), a.dtype)
     if not split or a.shape[0] < 2 * MIN_SPLIT_ROWS:
         return _product_into(a, b, out, bias)
     half = a.shape[0] // 2

@@ -45,3 +45,21 @@ def test_matmul_falls_back_to_numpy(monkeypatch):
     np.testing.assert_allclose(gemm.matmul(strided, b), strided @ b, rtol=1e-12)
     monkeypatch.setenv(step_product.DISABLE_ENV, "1")
     np.testing.assert_allclose(gemm.matmul(a, b), a @ b, rtol=1e-12)
+
+
+@pytest.mark.parametrize("disable_mkl", ["0", "1"])
+@pytest.mark.parametrize("split", [False, True])
+def test_matmul_writes_into_out(monkeypatch, disable_mkl, split):
+    monkeypatch.setenv(step_product.DISABLE_ENV, disable_mkl)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((2 * gemm.MIN_SPLIT_ROWS + 3, 7)).astype(np.float32)
+    w = rng.standard_normal((5, 7)).astype(np.float32)
+    bias = rng.standard_normal(5).astype(np.float32)
+    out = np.full((a.shape[0], 5), np.nan, np.float32)  # stale contents must not leak
+    result = gemm.matmul(a, w.T, bias=bias, split=split, out=out)
+    assert result is out
+    np.testing.assert_allclose(out, a @ w.T + bias, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="out must be a C-contiguous float32 array"):
+        gemm.matmul(a, w.T, out=np.empty((a.shape[0], 4), np.float32))
+    with pytest.raises(ValueError, match="out must be"):
+        gemm.matmul(a, w.T, out=np.empty((5, a.shape[0]), np.float32).T)

@@ -1,0 +1,192 @@
+"""How low can ours/torch go? The training step's matrix products alone, at their best.
+
+    .venv/bin/python benchmarks/gemm_bound.py                  # GRU, RNN, LSTM at (100,64,512,512)
+    .venv/bin/python benchmarks/gemm_bound.py --cells gru --shape 50 32 256 256
+    .venv/bin/python benchmarks/gemm_bound.py --checks         # what the bound rests on
+
+A training step of one recurrent layer with G gates (RNN 1, GRU 3, LSTM 4) must do six
+products, three of 2·T·B·I·GH floating-point operations and three of 2·T·B·H·GH::
+
+    X · W_ihᵀ          H_prev · W_hhᵀ  (T steps)     forward
+    δZ · W_hh (T steps)   δZᵀ · H_prev   δZ · W_ih   δZᵀ · X     backward
+
+The *bound* runs exactly these six as whole-sequence products — the T per-step ones too, as
+one (T·B)-row product each — through the same MKL GEMM rnnlab uses, each split in two
+halves on two threads (``gemm.matmul(split=True)``), into result buffers kept from call to
+call, with no elementwise work at all: the products alone, at the rate MKL's GEMM gives
+them on this machine at that moment. A step built on that GEMM takes at least this long, so
+bound/torch is the smallest ours/torch ratio within reach. ``--checks`` measures the two
+choices this rests on, one thread: one (T·B)-row product against T packed products of B
+rows (as rnnlab's time loops do them), and a kept result buffer against a fresh one (whose
+pages the kernel must zero). ``gemm_peak.py`` gives the more optimistic bound of two whole
+cores at the best one-thread rate; on this virtual machine two threads seldom get that.
+
+Rounds alternate the three — rnnlab's training step, torch's, the bound — in blocks of 3
+calls, the first untimed (as speed.py), the order rotating; each ratio is the median of the
+per-round ratios. Float32, 2 threads each (``torch.set_num_threads``, threadpoolctl).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+from speed import Case, Pair, environment
+from threadpoolctl import threadpool_limits
+
+import rnnlab
+from rnnlab.recurrent import gemm, parallel
+
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+BLOCK = 3
+
+
+class Products:
+    """The six products of one training step (docstring), on fresh float32 operands."""
+
+    def __init__(self, T: int, B: int, I: int, H: int, gates: int) -> None:  # noqa: E741
+        rng = np.random.default_rng(0)
+        GH = gates * H
+
+        def rand(*shape):
+            return rng.standard_normal(shape).astype(np.float32)
+
+        x, h_prev, d_z = rand(T * B, I), rand(T * B, H), rand(T * B, GH)
+        w_ih, w_hh = rand(GH, I), rand(GH, H)
+        self.products = [
+            (x, w_ih.T),  # input projection
+            (h_prev, w_hh.T),  # the recurrent products, as one
+            (d_z, w_hh),  # δh(t−1), as one
+            (d_z.T, h_prev),  # ∂L/∂W_hh
+            (d_z, w_ih),  # ∂L/∂x
+            (d_z.T, x),  # ∂L/∂W_ih
+        ]
+        # results go to buffers reused from call to call: no fresh pages to zero
+        self.outputs = [np.empty((a.shape[0], b.shape[1]), np.float32) for a, b in self.products]
+        self.flops = 2 * T * B * GH * 3 * (I + H)
+
+    def __call__(self) -> None:
+        for (a, b), out in zip(self.products, self.outputs, strict=True):
+            gemm.matmul(a, b, split=True, out=out)
+
+
+def _timed(fn, before) -> float:
+    before()
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def measure(cell: str, shape: tuple[int, int, int, int], rounds: int, warmup: int) -> dict:
+    """Median times and per-round ratios of rnnlab, torch and the bound for one case."""
+    pair = Pair(Case(cell.upper(), *shape))
+    bound = Products(*shape, GATES[cell])
+    sides = {"ours": pair.train_ours, "torch": pair.train_theirs, "bound": bound}
+    names = list(sides)
+    for _ in range(warmup):
+        for name in names:
+            _timed(sides[name], pair.clear_grads)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    ratios: dict[str, list[float]] = {"ours/torch": [], "bound/torch": [], "ours/bound": []}
+    for r in range(rounds):
+        median = {}
+        for name in names[r % 3:] + names[: r % 3]:  # the order rotates
+            block = [_timed(sides[name], pair.clear_grads) for _ in range(BLOCK)][1:]
+            times[name] += block
+            median[name] = np.median(block)
+        for key in ratios:
+            a, b = key.split("/")
+            ratios[key].append(median[a] / median[b])
+    result = {f"{name} ms": 1e3 * float(np.median(t)) for name, t in times.items()}
+    result.update({key: float(np.median(v)) for key, v in ratios.items()})
+    result["bound GFLOP/s"] = bound.flops / 1e9 / (result["bound ms"] / 1e3)
+    result["torch GFLOP/s"] = bound.flops / 1e9 / (result["torch ms"] / 1e3)
+    return result
+
+
+def checks(shape: tuple[int, int, int, int], rounds: int = 21) -> None:
+    """One thread, the recurrent product of a GRU-sized layer (H × 3H): (a) one (T·B)-row
+    product into a kept buffer against T packed products of B rows, compiled as rnnlab's
+    time loops run them; (b) a fresh result buffer against a kept one. Medians of
+    per-round ratios, the two sides alternating."""
+    import numba
+
+    from rnnlab.recurrent.fused import time_loops
+    from rnnlab.recurrent.fused.packed_gemm import packed_product
+    from rnnlab.recurrent.step_product import pack
+
+    if time_loops("gru") is None:
+        print("--checks needs MKL and Numba (the compiled time loops)")
+        return
+
+    @numba.njit(nogil=True)
+    def per_step(states, packed, out):
+        for t in range(states.shape[0]):
+            packed_product(states[t], packed, out[t], states.shape[1])
+
+    T, B, _, H = shape
+    rng = np.random.default_rng(0)
+    states = rng.standard_normal((T, B, H)).astype(np.float32)
+    w_hh = rng.standard_normal((3 * H, H)).astype(np.float32)
+    kept = np.zeros((T, B, 3 * H), np.float32)
+    packed = pack(w_hh.T, B)
+    flat = states.reshape(T * B, H)
+    sides = {
+        "one product, kept buffer": lambda: gemm.matmul(flat, w_hh.T, out=kept.reshape(T * B, -1)),
+        "T packed products": lambda: per_step(states, packed, kept),
+        "one product, fresh buffer": lambda: gemm.matmul(flat, w_hh.T),
+    }
+    times = {name: [] for name in sides}
+    for _ in range(2):
+        for fn in sides.values():
+            fn()
+    for _ in range(rounds):
+        for name, fn in sides.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    base = np.array(times["one product, kept buffer"])
+    print(f"one thread, ({T * B} × {H}) · ({H} × {3 * H}), {rounds} rounds:")
+    for name, t in times.items():
+        print(f"  {name}: {1e3 * np.median(t):.1f} ms, ratio to one product into a kept "
+              f"buffer {np.median(np.array(t) / base):.3f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cells", nargs="+", default=["gru", "rnn", "lstm"], choices=GATES)
+    parser.add_argument("--shape", nargs=4, type=int, default=[100, 64, 512, 512],
+                        metavar=("T", "B", "I", "H"))
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--checks", action="store_true",
+                        help="time what the bound rests on (one thread) and stop")
+    args = parser.parse_args(argv)
+    if args.checks:
+        checks(tuple(args.shape))
+        return 0
+    threads = 2
+    torch.set_num_threads(threads)
+    parallel.set_num_threads(threads)
+    shape = tuple(args.shape)
+    with threadpool_limits(threads):
+        for key, value in environment(threads).items():
+            print(f"- {key}: {value}")
+    print(f"- started: {time.strftime('%H:%M UTC', time.gmtime())}; rnnlab {rnnlab.__version__}; "
+          f"shape (T, B, I, H) = {shape}; {args.rounds} rounds of blocks of {BLOCK}")
+    print("| cell | ours ms | torch ms | bound ms | ours/torch | bound/torch | ours/bound "
+          "| bound GFLOP/s | torch GFLOP/s |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    with threadpool_limits(threads):
+        for cell in args.cells:
+            r = measure(cell, shape, args.rounds, args.warmup)
+            print(f"| {cell} | {r['ours ms']:.1f} | {r['torch ms']:.1f} | {r['bound ms']:.1f} "
+                  f"| {r['ours/torch']:.2f} | {r['bound/torch']:.2f} | {r['ours/bound']:.2f} "
+                  f"| {r['bound GFLOP/s']:.0f} | {r['torch GFLOP/s']:.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
