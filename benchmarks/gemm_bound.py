@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/gemm_bound.py                  # GRU, RNN, LSTM at (100,64,512,512)
     .venv/bin/python benchmarks/gemm_bound.py --cells gru --shape 50 32 256 256
     .venv/bin/python benchmarks/gemm_bound.py --checks         # what the bound rests on
+    .venv/bin/python benchmarks/gemm_bound.py --phases         # where a GRU step exceeds it
 
 A training step of one recurrent layer with G gates (RNN 1, GRU 3, LSTM 4) must do six
 products, three of 2·T·B·I·GH floating-point operations and three of 2·T·B·H·GH::
@@ -154,6 +155,93 @@ def checks(shape: tuple[int, int, int, int], rounds: int = 21) -> None:
               f"buffer {np.median(np.array(t) / base):.3f}")
 
 
+def phases(shape: tuple[int, int, int, int], rounds: int = 13) -> None:
+    """One thread, a GRU training step phase by phase, each beside its products alone (into
+    kept buffers): input projection; forward time loop (against T packed recurrent
+    products); BPTT with ∂L/∂W_hh (against T packed products and the ∂L/∂W_hh product);
+    ∂L/∂x; ∂L/∂W_ih with ∂L/∂b. What each phase costs beyond its products is the rest of
+    rnnlab's step: gate arithmetic, fresh result pages, bias sums."""
+    import numba
+
+    from rnnlab.recurrent import gru_cell
+    from rnnlab.recurrent.fused import time_loops
+    from rnnlab.recurrent.fused.packed_gemm import packed_product
+    from rnnlab.recurrent.schedule import make_schedule
+    from rnnlab.recurrent.step_product import pack
+
+    if time_loops("gru") is None:
+        print("--phases needs MKL and Numba (the compiled time loops)")
+        return
+
+    @numba.njit(nogil=True)
+    def per_step(states, packed, out):
+        for t in range(states.shape[0]):
+            packed_product(states[t], packed, out[t], states.shape[1])
+
+    parallel.set_num_threads(1)
+    T, B, I, H = shape
+    GH = 3 * H
+    rng = np.random.default_rng(0)
+
+    def rand(*dims, scale=1.0):
+        return (scale * rng.standard_normal(dims)).astype(np.float32)
+
+    x, d_out = rand(T * B, I), rand(T, B, H)
+    w_ih, w_hh = rand(GH, I, scale=0.05), rand(GH, H, scale=0.05)
+    bias, b_hn, h0 = np.zeros(GH, np.float32), np.zeros(H, np.float32), np.zeros((B, H),
+                                                                                  np.float32)
+    schedule = make_schedule(np.full(T, B), B, False)
+    states, d_z = rand(T, B, H), rand(T, B, GH)
+    kept = {"xp": np.empty((T * B, GH), np.float32), "hh": np.empty((T, B, GH), np.float32),
+            "dh": np.empty((T, B, H), np.float32), "dx": np.empty((T * B, I), np.float32),
+            "dw_ih": np.empty((GH, I), np.float32), "dw_hh": np.empty((GH, H), np.float32)}
+    forward_packed, backward_packed = pack(w_hh.T, B), pack(w_hh, B)
+    names = ["input projection", "forward time loop", "BPTT and ∂L/∂W_hh", "∂L/∂x",
+             "∂L/∂W_ih and ∂L/∂b"]
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
+    clock: list[float] = []
+    tick = clock.append
+    for r in range(rounds + 2):
+        clock.clear()
+        tick(time.perf_counter())
+        xp = gemm.matmul(x, w_ih.T, bias=bias).reshape(T, B, GH)
+        tick(time.perf_counter())
+        gemm.matmul(x, w_ih.T, out=kept["xp"])
+        tick(time.perf_counter())
+        _, cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, "pytorch", 0)
+        tick(time.perf_counter())
+        per_step(states, forward_packed, kept["hh"])
+        tick(time.perf_counter())
+        d_xp, *_ = gru_cell.backward(cache, d_out, np.zeros((B, H), np.float32), w_hh, schedule)
+        tick(time.perf_counter())
+        per_step(d_z, backward_packed, kept["dh"])
+        gemm.matmul(d_z.reshape(T * B, GH).T, states.reshape(T * B, H), out=kept["dw_hh"])
+        tick(time.perf_counter())
+        flat = d_xp.reshape(T * B, GH)
+        gemm.matmul(flat, w_ih)
+        tick(time.perf_counter())
+        gemm.matmul(flat, w_ih, out=kept["dx"])
+        tick(time.perf_counter())
+        gemm.matmul(flat.T, x)
+        flat.sum(axis=0)
+        tick(time.perf_counter())
+        gemm.matmul(flat.T, x, out=kept["dw_ih"])
+        tick(time.perf_counter())
+        if r >= 2:  # warm-up
+            spans = np.diff(clock)
+            for k, name in enumerate(names):
+                times[name].append((spans[2 * k], spans[2 * k + 1]))
+    print(f"one thread, GRU (T, B, I, H) = {shape}, {rounds} rounds, median ms:")
+    total_ours = total_products = 0.0
+    for name, pairs in times.items():
+        ours, products = (float(np.median([p[i] for p in pairs])) * 1e3 for i in (0, 1))
+        total_ours, total_products = total_ours + ours, total_products + products
+        print(f"  {name}: rnnlab {ours:.1f}, products alone {products:.1f}, "
+              f"ratio {np.median([a / b for a, b in pairs]):.3f}")
+    print(f"  whole step: rnnlab {total_ours:.1f}, products alone {total_products:.1f}, "
+          f"ratio {total_ours / total_products:.3f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cells", nargs="+", default=["gru", "rnn", "lstm"], choices=GATES)
@@ -163,7 +251,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--checks", action="store_true",
                         help="time what the bound rests on (one thread) and stop")
+    parser.add_argument("--phases", action="store_true",
+                        help="a one-thread GRU step phase by phase beside its products, and stop")
     args = parser.parse_args(argv)
+    if args.phases:
+        phases(tuple(args.shape))
+        return 0
     if args.checks:
         checks(tuple(args.shape))
         return 0
