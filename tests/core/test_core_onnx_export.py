@@ -1,0 +1,221 @@
+"""ONNX export: onnxruntime runs the exported graph and gets rnnlab's own numbers — every
+cell (both GRU forms, the three RNN nonlinearities), deep and bidirectional, padded batches
+in any order, batch_first, given initial states, no bias; a language model's logits and
+states carried from call to call; a classifier's probabilities under each pooling; and
+``rnnlab export`` writing, verifying and refusing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+
+import rnnlab
+from rnnlab.cli import main
+from rnnlab.data.batching import pad_sequences
+from rnnlab.data.vocab import Vocab
+from rnnlab.io import onnx_export
+from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
+from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
+from rnnlab.nn import Linear
+
+LAYERS = [
+    ("lstm", {}),
+    ("gru", {}),
+    ("gru", {"form": "lecture"}),
+    ("rnn", {"nonlinearity": "tanh"}),
+    ("rnn", {"nonlinearity": "sigmoid"}),
+    ("rnn", {"nonlinearity": "relu"}),
+]
+CLASSES = {"lstm": rnnlab.LSTM, "gru": rnnlab.GRU, "rnn": rnnlab.RNN}
+
+
+def _run(model, feeds: dict) -> list[np.ndarray]:
+    session = onnxruntime.InferenceSession(model.SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+def _ours(layer, x, lengths, state):
+    with rnnlab.no_grad():
+        output, final = layer(x, hx=state, lengths=lengths)
+    finals = final if isinstance(final, tuple) else (final,)
+    return [output.data, *(f.data for f in finals)]
+
+
+@pytest.mark.parametrize("cell, options", LAYERS)
+@pytest.mark.parametrize("num_layers, bidirectional", [(1, False), (2, True), (2, False)])
+def test_onnxruntime_gives_the_layers_numbers(cell, options, num_layers, bidirectional):
+    rng = np.random.default_rng(0)
+    T, B, I, H = 7, 4, 5, 6
+    layer = CLASSES[cell](I, H, num_layers=num_layers, bidirectional=bidirectional, rng=rng,
+                          **options)
+    layer.eval()
+    x = rng.standard_normal((T, B, I)).astype(np.float32)
+    lengths = np.array([3, 7, 1, 5])  # padded, in no particular order
+    model = onnx_export.recurrent_to_onnx(layer)
+    got = _run(model, {"input": x, "lengths": lengths})
+    want = _ours(layer, x, lengths, None)
+    assert len(got) == len(want) == (3 if cell == "lstm" else 2)
+    for g, w in zip(got, want, strict=True):
+        assert g.shape == w.shape and g.dtype == w.dtype
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(got[0][3:, 0], 0)  # past a sequence's end: zero
+
+
+@pytest.mark.parametrize("cell, options", [("lstm", {}), ("gru", {"form": "lecture"}),
+                                           ("rnn", {})])
+def test_batch_first_initial_state_and_no_bias(cell, options):
+    rng = np.random.default_rng(1)
+    T, B, I, H, L = 5, 3, 4, 3, 2
+    layer = CLASSES[cell](I, H, num_layers=L, bidirectional=True, batch_first=True, bias=False,
+                          rng=rng, **options)
+    x = rng.standard_normal((B, T, I)).astype(np.float32)
+    lengths = np.array([5, 2, 4])
+    states = [rng.standard_normal((2 * L, B, H)).astype(np.float32)
+              for _ in range(2 if cell == "lstm" else 1)]
+    model = onnx_export.recurrent_to_onnx(layer, initial_state=True)
+    feeds = {"input": x, "lengths": lengths, "h0": states[0]}
+    if cell == "lstm":
+        feeds["c0"] = states[1]
+    got = _run(model, feeds)
+    want = _ours(layer, x, lengths, tuple(states) if cell == "lstm" else states[0])
+    for g, w in zip(got, want, strict=True):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-5)
+
+
+def test_time_and_batch_are_dynamic_and_the_file_loads(tmp_path):
+    rng = np.random.default_rng(2)
+    layer = rnnlab.GRU(3, 4, rng=rng)
+    path = onnx_export.export_onnx(layer, tmp_path / "gru.onnx")
+    model = onnx.load(path)  # a plain ONNX file, no rnnlab needed to read it
+    for T, B in [(2, 1), (9, 5)]:
+        x = rng.standard_normal((T, B, 3)).astype(np.float32)
+        got = _run(model, {"input": x, "lengths": np.full(B, T)})
+        np.testing.assert_allclose(got[0], _ours(layer, x, None, None)[0], rtol=1e-5, atol=1e-5)
+    assert [p.name for p in tmp_path.iterdir()] == ["gru.onnx"]  # no temporary file left
+
+
+def test_the_lecture_form_is_not_exported_as_the_pytorch_form():
+    """The two GRU forms give different numbers, and each export gives its own."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 2, 3)).astype(np.float32)
+    lengths = np.array([6, 6])
+    results = {}
+    for form in ("pytorch", "lecture"):
+        layer = rnnlab.GRU(3, 4, form=form, rng=np.random.default_rng(4))
+        results[form] = _run(onnx_export.recurrent_to_onnx(layer),
+                             {"input": x, "lengths": lengths})[0]
+        np.testing.assert_allclose(results[form], _ours(layer, x, lengths, None)[0],
+                                   rtol=1e-5, atol=1e-5)
+    assert np.abs(results["pytorch"] - results["lecture"]).max() > 1e-2
+
+
+def test_clear_errors(monkeypatch):
+    with pytest.raises(TypeError, match="can export rnnlab.RNN, LSTM or GRU, not Linear"):
+        onnx_export.recurrent_to_onnx(Linear(2, 3))
+    with pytest.raises(TypeError, match=r"float32 copy \(layer.astype\(np.float32\)\)"):
+        onnx_export.recurrent_to_onnx(rnnlab.GRU(2, 3, dtype=np.float64))
+    monkeypatch.setitem(__import__("sys").modules, "onnx", None)
+    with pytest.raises(ImportError, match=r"pip install 'rnnlab\[onnx\]'"):
+        onnx_export.recurrent_to_onnx(rnnlab.LSTM(2, 3))
+
+
+STREAM = "the cat sat on the mat . the cats were on the mats . a dog was here ."
+SENTENCES = ["a good film", "a bad film", "not good at all , bad", "good"]
+
+
+def _language_model(cell: str = "lstm", tie: bool = False) -> LanguageModel:
+    rnnlab.seed(0)
+    vocab = build_vocab(STREAM.split(), "word")
+    config = LanguageModelConfig(vocab_size=len(vocab), cell=cell, embedding_dim=6,
+                                 hidden_size=6, num_layers=2, dropout=0.3, tie_weights=tie)
+    model = LanguageModel(config, vocab)
+    model.eval()
+    return model
+
+
+def _classifier(**options) -> SentenceClassifier:
+    rnnlab.seed(1)
+    sentences = [s.split() for s in SENTENCES]
+    vocab = Vocab.build(sentences)
+    config = ClassifierConfig(vocab_size=len(vocab), num_classes=3, embed_dim=5,
+                              hidden_size=4, attention_dim=3, **options)
+    chars = SentenceClassifier.char_vocab(sentences) if config.char_dim else None
+    return SentenceClassifier(config, vocab, ["neg", "neutral", "pos"], chars=chars)
+
+
+@pytest.mark.parametrize("cell, tie", [("lstm", False), ("gru", True), ("rnn", False)])
+def test_language_model_export_carries_state_from_call_to_call(cell, tie):
+    model = _language_model(cell, tie)
+    vocab = model.vocab
+    rng = np.random.default_rng(5)
+    ids = rng.integers(0, len(vocab), (8, 3))
+    onnx_model = onnx_export.language_model_to_onnx(model)
+    session = onnxruntime.InferenceSession(onnx_model.SerializeToString(),
+                                           providers=["CPUExecutionProvider"])
+    per_layer = 2 if cell == "lstm" else 1
+    zeros = {i.name: np.zeros((1, 3, 6), np.float32) for i in session.get_inputs()
+             if i.name != "ids"}
+    assert len(zeros) == 2 * per_layer
+    whole = session.run(None, {"ids": ids, **zeros})
+    with rnnlab.no_grad():
+        logits, state = model(ids)
+    np.testing.assert_allclose(whole[0], logits.data, rtol=1e-5, atol=1e-5)
+    flat_state = [t.data for s in state for t in (s if isinstance(s, tuple) else (s,))]
+    for got, want in zip(whole[1:], flat_state, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    # the same stream in two calls, the state of the first fed to the second
+    names = [o.name for o in session.get_outputs()]
+    first = dict(zip(names, session.run(None, {"ids": ids[:5], **zeros}), strict=True))
+    carried = {name: first[name.replace("0_l", "_n_l")] for name in zeros}
+    second = session.run(None, {"ids": ids[5:], **carried})
+    np.testing.assert_allclose(second[0], whole[0][5:], rtol=1e-5, atol=1e-5)
+    metadata = {p.key: p.value for p in onnx_model.metadata_props}
+    assert metadata["rnnlab.kind"] == "language_model"
+    assert json.loads(metadata["rnnlab.vocab"]) == vocab.to_dict()
+
+
+@pytest.mark.parametrize("pooling", ["last", "max", "mean", "attention"])
+@pytest.mark.parametrize("cell, bidirectional, layers", [("lstm", True, 2), ("gru", False, 1),
+                                                         ("rnn", True, 1)])
+def test_classifier_export_gives_its_probabilities(pooling, cell, bidirectional, layers):
+    model = _classifier(pooling=pooling, cell=cell, bidirectional=bidirectional,
+                        num_layers=layers)
+    vocab = model.vocab
+    sentences = [s.split() for s in SENTENCES]
+    ids, lengths = pad_sequences([vocab.encode(s) for s in sentences], vocab.pad_id)
+    want = model.predict_proba_ids([vocab.encode(s) for s in sentences])
+    onnx_model = onnx_export.classifier_to_onnx(model)
+    (got,) = _run(onnx_model, {"ids": np.asarray(ids), "lengths": np.asarray(lengths)})
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    metadata = {p.key: p.value for p in onnx_model.metadata_props}
+    assert json.loads(metadata["rnnlab.labels"]) == ["neg", "neutral", "pos"]
+    read = {name for node in onnx_model.graph.node for name in node.input}
+    assert all(constant.name in read for constant in onnx_model.graph.initializer)
+
+
+@pytest.mark.parametrize("build", [_language_model, lambda: _classifier(pooling="attention")])
+def test_cli_export_writes_and_verifies(tmp_path, capsys, build):
+    model = build()
+    model.save(tmp_path / "model")
+    out = tmp_path / "model.onnx"
+    assert main(["export", str(tmp_path), "--out", str(out), "--verify"]) == 0  # finds model/
+    printed = capsys.readouterr().out
+    assert f"wrote {out}" in printed
+    assert "verified with onnxruntime" in printed
+    difference = float(printed.rsplit("from rnnlab ", 1)[1].split()[0])
+    assert difference < 1e-5
+    onnx.checker.check_model(onnx.load(out))
+
+
+def test_cli_export_refuses_what_it_cannot_export(tmp_path, capsys):
+    _classifier(char_dim=4, char_hidden=3).save(tmp_path / "chars")
+    assert main(["export", str(tmp_path / "chars"), "--out", str(tmp_path / "c.onnx")]) == 1
+    assert "reads characters (char_dim > 0)" in capsys.readouterr().err
+    assert main(["export", str(tmp_path / "nothing"), "--out", str(tmp_path / "n.onnx")]) == 1
+    assert "no rnnlab model" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.onnx"))
