@@ -1,0 +1,70 @@
+"""The examples of docs/onnx.md run as written (only the file names changed) against models
+exported here, and give rnnlab's numbers: a classifier's probabilities, and a language
+model's logits after the prime and 20 sampled tokens fed back one at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rnnlab
+from rnnlab.data.vocab import Vocab
+from rnnlab.io import onnx_export
+from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
+from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "onnx.md"
+STREAM = "the company said it would sell the unit . the company did not say ."
+PRIME = "the company said"  # as in the example
+
+
+def _examples() -> list[str]:
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 2, "docs/onnx.md should hold the classify and generate examples"
+    return blocks
+
+
+def _run(code: str) -> tuple[dict, str]:
+    namespace: dict = {}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(code, str(DOC), "exec"), namespace)  # the project's own docs
+    return namespace, printed.getvalue()
+
+
+def test_the_classify_example(tmp_path):
+    rnnlab.seed(0)
+    train = [["a", "gripping", "film", "."], ["not", "good", "."], ["beautiful", "film"]]
+    vocab = Vocab.build(train)
+    config = ClassifierConfig(vocab_size=len(vocab), num_classes=2, embed_dim=4, hidden_size=3,
+                              pooling="max")
+    model = SentenceClassifier(config, vocab, ["negative", "positive"])
+    onnx_export.save(onnx_export.classifier_to_onnx(model), tmp_path / "c.onnx")
+    namespace, printed = _run(_examples()[0].replace("sst2.onnx", str(tmp_path / "c.onnx")))
+    want = model.predict_proba(namespace["sentences"])  # "," and "it" are unknown words here
+    np.testing.assert_allclose(namespace["probabilities"], want, rtol=1e-5, atol=1e-6)
+    assert len(printed.splitlines()) == 2 and "gripping" in printed
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_the_generate_example(tmp_path, cell):
+    rnnlab.seed(0)
+    vocab = build_vocab(STREAM.split(), "word")
+    config = LanguageModelConfig(vocab_size=len(vocab), cell=cell, embedding_dim=5,
+                                 hidden_size=5, num_layers=2)
+    model = LanguageModel(config, vocab)
+    model.eval()
+    onnx_export.save(onnx_export.language_model_to_onnx(model), tmp_path / "lm.onnx")
+    namespace, printed = _run(_examples()[1].replace("lm.onnx", str(tmp_path / "lm.onnx")))
+    generated = namespace["generated"]
+    assert len(generated) == 20 and set(generated) <= set(vocab.to_dict()["tokens"])
+    assert printed.startswith("the company said ")
+    stream = [*PRIME.split(), *generated]  # all fed, one call at a time
+    with rnnlab.no_grad():
+        logits, _ = model(np.array(vocab.encode(stream))[:, None])
+    np.testing.assert_allclose(namespace["logits"], logits.data[-1, 0], rtol=1e-4, atol=1e-5)
