@@ -1,5 +1,6 @@
-"""``rnnlab export``: a trained language model or sentence classifier as an ONNX file, to
-run with onnxruntime (or any ONNX runtime) without rnnlab (:mod:`rnnlab.io.onnx_export`)."""
+"""``rnnlab export``: a trained language model, sentence classifier or part-of-speech tagger
+as an ONNX file, to run with onnxruntime (or any ONNX runtime) without rnnlab
+(:mod:`rnnlab.io.onnx_export`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,12 @@ from rnnlab.io import onnx_export
 from rnnlab.models.classifier import SentenceClassifier
 from rnnlab.models.language_model import LanguageModel
 from rnnlab.models.loading import load_model
+from rnnlab.models.tagger import Tagger
 
 VERIFY_BATCH, VERIFY_STEPS = 4, 12
+VERIFY_SENTENCES = [["The", "cats", ",", "which", "already", "ate", "a", "bunch", "of", "food",
+                     ",", "were", "full", "."], ["Colorless", "green", "ideas", "sleep"],
+                    ["Supercalifragilisticexpialidocious", "!"]]
 
 
 def register(groups) -> None:
@@ -36,8 +41,10 @@ def _export(model, opset: int):
         return onnx_export.language_model_to_onnx(model, opset=opset)
     if isinstance(model, SentenceClassifier):
         return onnx_export.classifier_to_onnx(model, opset=opset)
-    raise ValueError(f"ONNX export covers language models and word-level sentence classifiers, "
-                     f"not a {type(model).__name__}")
+    if isinstance(model, Tagger):
+        return onnx_export.tagger_to_onnx(model, opset=opset)
+    raise ValueError(f"ONNX export covers language models, word-level sentence classifiers "
+                     f"and taggers, not a {type(model).__name__}")
 
 
 def _describe(values) -> str:
@@ -48,16 +55,28 @@ def _describe(values) -> str:
     return ", ".join(f"{v.name} [{dims(v)}]" for v in values)
 
 
-def largest_difference(onnx_model, model) -> float:
+def largest_difference(onnx_model, model) -> tuple[float, str]:
     """Run ``onnx_model`` with onnxruntime and ``model`` with rnnlab on the same random batch
-    (seed 0; lengths from 1 to the longest for a classifier); the largest |difference|."""
+    (seed 0; lengths from 1 to the longest for a classifier) — for a tagger, on three fixed
+    sentences, its UPOS scores; the largest |difference|, and what was compared."""
     import onnxruntime
 
     session = onnxruntime.InferenceSession(onnx_model.SerializeToString(),
                                            providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
-    vocab_size = len(model.vocab)
     model.eval()
+    if isinstance(model, Tagger):
+        from rnnlab.engine import no_grad
+
+        batch = model.encode(VERIFY_SENTENCES)
+        got = session.run(["upos_scores"], {
+            "word_ids": batch.word_ids, "lengths": batch.lengths,
+            "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
+            "form_index": batch.chars.form_index})[0]
+        with no_grad():
+            want = model.scores(batch)[0].data
+        return float(np.abs(got - want).max()), f"{len(VERIFY_SENTENCES)} fixed sentences"
+    vocab_size = len(model.vocab)
     if isinstance(model, LanguageModel):
         ids = rng.integers(0, vocab_size, (VERIFY_STEPS, VERIFY_BATCH))
         feeds = {i.name: np.zeros((1, VERIFY_BATCH, model.config.hidden_size), np.float32)
@@ -74,7 +93,7 @@ def largest_difference(onnx_model, model) -> float:
         got = session.run(None, {"ids": ids, "lengths": lengths})[0]
         want = model.predict_proba_ids([row[:n].tolist() for row, n in zip(ids, lengths,
                                                                             strict=True)])
-    return float(np.abs(got - want).max())
+    return float(np.abs(got - want).max()), "a random batch (seed 0)"
 
 
 def run_export(args: argparse.Namespace) -> int:
@@ -92,13 +111,13 @@ def run_export(args: argparse.Namespace) -> int:
     print("  metadata: " + ", ".join(p.key for p in onnx_model.metadata_props))
     if args.verify:
         try:
-            difference = largest_difference(onnx_model, model)
+            difference, inputs = largest_difference(onnx_model, model)
         except ImportError:
             print("rnnlab: error: --verify needs onnxruntime (pip install onnxruntime)",
                   file=sys.stderr)
             return 1
-        print(f"  verified with onnxruntime on a random batch (seed 0): largest difference "
-              f"from rnnlab {difference:.2e}")
+        print(f"  verified with onnxruntime on {inputs}: largest difference from rnnlab "
+              f"{difference:.2e}")
         if difference > 1e-4:
             print("rnnlab: error: the exported model disagrees with rnnlab", file=sys.stderr)
             return 1

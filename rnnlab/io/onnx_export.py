@@ -16,7 +16,7 @@ holding both its directions; its output (T, D, B, H) is laid out as (T, B, D·H)
   lecture's z is ONNX's 1 − z, and σ(−a) = 1 − σ(a), so the z rows of the weights and biases
   are exported negated — exactly the same function.
 
-Three exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
+Four exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
 
 * :func:`recurrent_to_onnx` — an ``RNN``/``LSTM``/``GRU`` module. Inputs ``input`` ((T, B, I),
   or (B, T, I) for a ``batch_first`` layer), ``lengths`` (B,) int64 — each sequence's true
@@ -28,11 +28,18 @@ Three exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
 * :func:`classifier_to_onnx` — a :class:`SentenceClassifier` without a character encoder:
   ``ids`` (B, T) int64 and ``lengths`` (B,) → ``probabilities`` (B, C), through the model's
   pooling (last, max, mean or attention).
+* :func:`tagger_to_onnx` — a :class:`Tagger` without a CRF: the arrays of its ``encode``
+  batch — ``word_ids`` (T, B) of each word's key (lower-cased, digits → 0), ``lengths``,
+  the batch's distinct forms spelt as ``char_ids`` (L, U) with ``char_lengths`` (U,), and
+  ``form_index`` (T, B), each token's row among them — → ``upos`` (T, B) tag ids and
+  ``upos_scores`` (and ``xpos``, ``xpos_scores`` when the model has that head).
 
-Time and batch are dynamic; graphs are float32 (onnxruntime's LSTM runs nothing else);
-dropout is a training-time operation and is not exported. The models' vocabularies and
-label names travel in the file's metadata (``rnnlab.vocab``, ``rnnlab.labels``, JSON), so the
-file alone maps text to ids. Needs the ``onnx`` package (``pip install 'rnnlab[onnx]'``).
+Time, batch (and a tagger's forms and characters) are dynamic; graphs are float32
+(onnxruntime's LSTM runs nothing else); dropout is a training-time operation and is not
+exported. The models' vocabularies and
+label names travel in the file's metadata (``rnnlab.vocab``, ``rnnlab.labels``,
+``rnnlab.words``, ``rnnlab.chars``, ``rnnlab.upos``, …, JSON), so the file alone maps text
+to ids and ids to tags. Needs the ``onnx`` package (``pip install 'rnnlab[onnx]'``).
 """
 
 from __future__ import annotations
@@ -286,6 +293,54 @@ def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
                   "rnnlab.config": json.dumps(asdict(model.config))}
     return g.model("rnnlab_classifier", "rnnlab sentence classifier: ids → probabilities",
                    opset)
+
+
+def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
+    """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` without a CRF (module
+    docstring): the arrays of its ``encode`` batch → UPOS (and XPOS) ids and scores."""
+    from rnnlab.models.tagger import Tagger
+
+    if not isinstance(model, Tagger):
+        raise TypeError(f"expected a Tagger, got {type(model).__name__}")
+    if model.crf is not None:
+        raise ValueError("this tagger decodes with a CRF (Viterbi), which ONNX export does "
+                         "not cover; taggers trained without --crf export")
+    _check_layer(model.lstm)
+    _check_layer(model.char_encoder.lstm)
+    g = _Graph()
+    g.inputs = [g.value("word_ids", ["time", "batch"], integer=True),
+                g.value("lengths", ["batch"], integer=True),
+                g.value("char_ids", ["chars", "forms"], integer=True),
+                g.value("char_lengths", ["forms"], integer=True),
+                g.value("form_index", ["time", "batch"], integer=True)]
+    int32 = g.onnx.TensorProto.INT32
+    # r(w) = [→h_n ; ←h_1] of a BiLSTM over each distinct form's characters, (forms, 2h)
+    chars = g.op("Gather", g.constant(model.char_encoder.embedding.weight.data, "chars"),
+                 "char_ids")
+    _, (h_n, _) = _recurrent_stack(g, model.char_encoder.lstm, chars,
+                                   g.op("Cast", "char_lengths", to=int32), None)
+    per_form = g.op("Reshape", g.op("Transpose", h_n, perm=[1, 0, 2]),
+                    g.constant(np.array([0, model.char_encoder.output_size])))
+    char_vectors = g.op("Gather", per_form, "form_index")  # (T, B, 2h)
+    words = g.op("Gather", g.constant(model.word_embedding.weight.data, "words"), "word_ids")
+    x = g.op("Concat", words, char_vectors, axis=2)
+    states, _ = _recurrent_stack(g, model.lstm, x, g.op("Cast", "lengths", to=int32), None)
+    heads = [("upos", model.upos_head, model.upos_vocab),
+             ("xpos", model.xpos_head, model.xpos_vocab)]
+    for name, head, vocab in heads:
+        if head is None:
+            continue
+        g.node("Add", [g.op("MatMul", states, g.constant(head.weight.data.T)),
+                       g.constant(head.bias.data)], [f"{name}_scores"])
+        g.node("ArgMax", [f"{name}_scores"], [name], axis=2, keepdims=0)
+        g.outputs += [g.value(name, ["time", "batch"], integer=True),
+                      g.value(f"{name}_scores", ["time", "batch", len(vocab)])]
+        g.metadata[f"rnnlab.{name}"] = json.dumps(vocab.to_dict(), ensure_ascii=False)
+    g.metadata.update({"rnnlab.kind": "pos_tagger",
+                       "rnnlab.words": json.dumps(model.words.to_dict(), ensure_ascii=False),
+                       "rnnlab.chars": json.dumps(model.chars.to_dict(), ensure_ascii=False),
+                       "rnnlab.config": json.dumps(asdict(model.config))})
+    return g.model("rnnlab_tagger", "rnnlab part-of-speech tagger: ids → tags", opset)
 
 
 def _pool(g: _Graph, pooling: Any, states: str, lengths: str, features: int) -> str:

@@ -1,6 +1,7 @@
 """The examples of docs/onnx.md run as written (only the file names changed) against models
-exported here, and give rnnlab's numbers: a classifier's probabilities, and a language
-model's logits after the prime and 20 sampled tokens fed back one at a time."""
+exported here, and give rnnlab's numbers: a classifier's probabilities, a language model's
+logits after the prime and 20 sampled tokens fed back one at a time, and the shipped
+tagger's tags."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ PRIME = "the company said"  # as in the example
 
 def _examples() -> list[str]:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 2, "docs/onnx.md should hold the classify and generate examples"
+    assert len(blocks) == 3, "docs/onnx.md should hold the classify, generate and tag examples"
     return blocks
 
 
@@ -68,3 +69,16 @@ def test_the_generate_example(tmp_path, cell):
     with rnnlab.no_grad():
         logits, _ = model(np.array(vocab.encode(stream))[:, None])
     np.testing.assert_allclose(namespace["logits"], logits.data[-1, 0], rtol=1e-4, atol=1e-5)
+
+
+def test_the_tag_example(tmp_path):
+    from rnnlab.models.tagger import Tagger
+
+    model = Tagger.load()  # the shipped English tagger
+    onnx_export.save(onnx_export.tagger_to_onnx(model), tmp_path / "t.onnx")
+    namespace, printed = _run(_examples()[2].replace("tagger.onnx", str(tmp_path / "t.onnx")))
+    sentences = namespace["sentences"]
+    upos, _ = model.predict(sentences)
+    want = [" ".join(f"{w}/{tag}" for w, tag in zip(s, tags, strict=True))
+            for s, tags in zip(sentences, upos, strict=True)]
+    assert printed.splitlines() == want

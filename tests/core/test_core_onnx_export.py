@@ -7,6 +7,7 @@ states carried from call to call; a classifier's probabilities under each poolin
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import onnx
@@ -20,6 +21,7 @@ from rnnlab.data.vocab import Vocab
 from rnnlab.io import onnx_export
 from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
+from rnnlab.models.tagger import Tagger, TaggerConfig
 from rnnlab.nn import Linear
 
 LAYERS = [
@@ -148,6 +150,20 @@ def _classifier(**options) -> SentenceClassifier:
     return SentenceClassifier(config, vocab, ["neg", "neutral", "pos"], chars=chars)
 
 
+def _tagger(crf: bool = False, xpos: bool = True) -> Tagger:
+    rnnlab.seed(2)
+    rows = [("The cats sat on 3 mats .", "DET NOUN VERB ADP NUM NOUN PUNCT",
+             "DT NNS VBD IN CD NNS ."),
+            ("A dog barked loudly", "DET NOUN VERB ADV", "DT NN VBD RB"),
+            ("Extraordinarily-long-hyphenated words happen", "ADJ NOUN VERB", "JJ NNS VBP")]
+    sentences = [SimpleNamespace(words=w.split(), upos=u.split(),
+                                 xpos=x.split() if xpos else ["_"] * len(w.split()))
+                 for w, u, x in rows]
+    config = TaggerConfig(word_dim=5, char_dim=4, char_hidden=3, hidden=4, layers=2,
+                          min_word_freq=1, max_word_chars=8, crf=crf)
+    return Tagger.build(sentences, config)
+
+
 @pytest.mark.parametrize("cell, tie", [("lstm", False), ("gru", True), ("rnn", False)])
 def test_language_model_export_carries_state_from_call_to_call(cell, tie):
     model = _language_model(cell, tie)
@@ -198,7 +214,8 @@ def test_classifier_export_gives_its_probabilities(pooling, cell, bidirectional,
     assert all(constant.name in read for constant in onnx_model.graph.initializer)
 
 
-@pytest.mark.parametrize("build", [_language_model, lambda: _classifier(pooling="attention")])
+@pytest.mark.parametrize("build", [_language_model, lambda: _classifier(pooling="attention"),
+                                   _tagger])
 def test_cli_export_writes_and_verifies(tmp_path, capsys, build):
     model = build()
     model.save(tmp_path / "model")
@@ -216,6 +233,43 @@ def test_cli_export_refuses_what_it_cannot_export(tmp_path, capsys):
     _classifier(char_dim=4, char_hidden=3).save(tmp_path / "chars")
     assert main(["export", str(tmp_path / "chars"), "--out", str(tmp_path / "c.onnx")]) == 1
     assert "reads characters (char_dim > 0)" in capsys.readouterr().err
+    _tagger(crf=True).save(tmp_path / "crf")
+    assert main(["export", str(tmp_path / "crf"), "--out", str(tmp_path / "t.onnx")]) == 1
+    assert "decodes with a CRF" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "nothing"), "--out", str(tmp_path / "n.onnx")]) == 1
     assert "no rnnlab model" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.onnx"))
+
+
+@pytest.mark.parametrize("xpos", [True, False])
+def test_tagger_export_gives_its_scores_and_tags(xpos):
+    model = _tagger(xpos=xpos)
+    model.eval()
+    sentences = [["The", "dog", "sat", "."], ["Unseen", "words", "like", "Zorblax", "42"],
+                 ["Extraordinarily-long-hyphenated"]]  # clipped to 8 characters
+    batch = model.encode(sentences)
+    feeds = {"word_ids": batch.word_ids, "lengths": batch.lengths,
+             "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
+             "form_index": batch.chars.form_index}
+    onnx_model = onnx_export.tagger_to_onnx(model)
+    names = [o.name for o in onnx_model.graph.output]
+    assert names == (["upos", "upos_scores", "xpos", "xpos_scores"] if xpos
+                     else ["upos", "upos_scores"])
+    got = dict(zip(names, _run(onnx_model, feeds), strict=True))
+    with rnnlab.no_grad():
+        upos_scores, xpos_scores = model.scores(batch)
+    np.testing.assert_allclose(got["upos_scores"], upos_scores.data, rtol=1e-5, atol=1e-5)
+    upos, xpos_tags = model.predict(sentences)
+    for row, tags in enumerate(upos):
+        assert model.upos_vocab.decode(got["upos"][: len(tags), row]) == tags
+    if xpos:
+        np.testing.assert_allclose(got["xpos_scores"], xpos_scores.data, rtol=1e-5, atol=1e-5)
+        for row, tags in enumerate(xpos_tags):
+            assert model.xpos_vocab.decode(got["xpos"][: len(tags), row]) == tags
+    metadata = {p.key: p.value for p in onnx_model.metadata_props}
+    assert json.loads(metadata["rnnlab.words"]) == model.words.to_dict()
+
+
+def test_tagger_with_a_crf_is_refused():
+    with pytest.raises(ValueError, match="decodes with a CRF"):
+        onnx_export.tagger_to_onnx(_tagger(crf=True))
