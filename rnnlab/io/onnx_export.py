@@ -36,10 +36,10 @@ Four exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
 
 Time, batch (and a tagger's forms and characters) are dynamic; graphs are float32
 (onnxruntime's LSTM runs nothing else); dropout is a training-time operation and is not
-exported. The models' vocabularies and
-label names travel in the file's metadata (``rnnlab.vocab``, ``rnnlab.labels``,
-``rnnlab.words``, ``rnnlab.chars``, ``rnnlab.upos``, …, JSON), so the file alone maps text
-to ids and ids to tags. Needs the ``onnx`` package (``pip install 'rnnlab[onnx]'``).
+exported. The models' vocabularies and label names travel in the file's metadata
+(``rnnlab.vocab``, ``rnnlab.labels``, ``rnnlab.words``, ``rnnlab.chars``, ``rnnlab.upos``, …,
+JSON), so the file alone maps text to ids and ids to tags. Needs the ``onnx`` package
+(``pip install 'rnnlab[onnx]'``).
 """
 
 from __future__ import annotations
