@@ -24,15 +24,18 @@ VERIFY_SENTENCES = [["The", "cats", ",", "which", "already", "ate", "a", "bunch"
 def register(groups) -> None:
     parser = groups.top.add_parser(
         "export", help="write a trained model as an ONNX file",
-        description="Write a trained language model or word-level sentence classifier as an "
-                    "ONNX file; its vocabulary and labels travel in the file's metadata.")
-    parser.add_argument("model", help="model directory (a training run's --out works too)")
+        description="Write a trained language model, word-level sentence classifier or "
+                    "part-of-speech tagger (without CRF) as an ONNX file; its vocabularies "
+                    "and labels travel in the file's metadata (docs/onnx.md).")
+    parser.add_argument("model", help="model directory (a training run's --out works too; "
+                                      "the shipped tagger: rnnlab/pretrained/en_ewt_tagger)")
     parser.add_argument("--out", required=True, help="the .onnx file to write")
     parser.add_argument("--opset", type=int, default=onnx_export.OPSET,
                         help=f"ONNX opset (default {onnx_export.OPSET})")
     parser.add_argument("--verify", action="store_true",
-                        help="run the file with onnxruntime on a random batch and compare "
-                             "with rnnlab (needs onnxruntime)")
+                        help="run the file with onnxruntime on a random batch (a tagger: "
+                             "on three fixed sentences) and compare with rnnlab (needs "
+                             "onnxruntime)")
     parser.set_defaults(handler=run_export)
 
 
