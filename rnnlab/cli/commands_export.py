@@ -28,7 +28,7 @@ def register(groups) -> None:
                     "part-of-speech tagger (without CRF) as an ONNX file; its vocabularies "
                     "and labels travel in the file's metadata (docs/onnx.md).")
     parser.add_argument("model", help="model directory (a training run's --out works too; "
-                                      "the shipped tagger: rnnlab/pretrained/en_ewt_tagger)")
+                                      "`rnnlab info` shows where the shipped tagger is)")
     parser.add_argument("--out", required=True, help="the .onnx file to write")
     parser.add_argument("--opset", type=int, default=onnx_export.OPSET,
                         help=f"ONNX opset (default {onnx_export.OPSET})")
