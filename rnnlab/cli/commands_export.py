@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 
+from rnnlab.data.batching import pad_sequences
 from rnnlab.io import onnx_export
 from rnnlab.models.classifier import SentenceClassifier
 from rnnlab.models.language_model import LanguageModel
@@ -24,7 +25,7 @@ VERIFY_SENTENCES = [["The", "cats", ",", "which", "already", "ate", "a", "bunch"
 def register(groups) -> None:
     parser = groups.top.add_parser(
         "export", help="write a trained model as an ONNX file",
-        description="Write a trained language model, word-level sentence classifier or "
+        description="Write a trained language model, sentence classifier or "
                     "part-of-speech tagger (without CRF) as an ONNX file; its vocabularies "
                     "and labels travel in the file's metadata (docs/onnx.md).")
     parser.add_argument("model", help="model directory (a training run's --out works too; "
@@ -33,9 +34,9 @@ def register(groups) -> None:
     parser.add_argument("--opset", type=int, default=onnx_export.OPSET,
                         help=f"ONNX opset (default {onnx_export.OPSET})")
     parser.add_argument("--verify", action="store_true",
-                        help="run the file with onnxruntime on a random batch (a tagger: "
-                             "on three fixed sentences) and compare with rnnlab (needs "
-                             "onnxruntime)")
+                        help="run the file with onnxruntime on a random batch (where "
+                             "characters are read: three fixed sentences) and compare with "
+                             "rnnlab (needs onnxruntime)")
     parser.set_defaults(handler=run_export)
 
 
@@ -46,8 +47,8 @@ def _export(model, opset: int):
         return onnx_export.classifier_to_onnx(model, opset=opset)
     if isinstance(model, Tagger):
         return onnx_export.tagger_to_onnx(model, opset=opset)
-    raise ValueError(f"ONNX export covers language models, word-level sentence classifiers "
-                     f"and taggers, not a {type(model).__name__}")
+    raise ValueError(f"ONNX export covers language models, sentence classifiers and taggers, "
+                     f"not a {type(model).__name__}")
 
 
 def _describe(values) -> str:
@@ -68,6 +69,15 @@ def largest_difference(onnx_model, model) -> tuple[float, str]:
                                            providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     model.eval()
+    fixed = f"{len(VERIFY_SENTENCES)} fixed sentences"
+    if isinstance(model, SentenceClassifier) and model.char_encoder is not None:
+        forms = [model.normalise(tokens) for tokens in VERIFY_SENTENCES]
+        ids, lengths = pad_sequences([model.vocab.encode(f) for f in forms], model.vocab.pad_id)
+        chars = model.characters(forms)
+        got = session.run(None, {"ids": ids, "lengths": lengths, "char_ids": chars.char_ids,
+                                 "char_lengths": chars.char_lengths,
+                                 "form_index": chars.form_index.T.copy()})[0]
+        return float(np.abs(got - model.predict_proba(VERIFY_SENTENCES)).max()), fixed
     if isinstance(model, Tagger):
         from rnnlab.engine import no_grad
 
@@ -78,7 +88,7 @@ def largest_difference(onnx_model, model) -> tuple[float, str]:
             "form_index": batch.chars.form_index})[0]
         with no_grad():
             want = model.scores(batch)[0].data
-        return float(np.abs(got - want).max()), f"{len(VERIFY_SENTENCES)} fixed sentences"
+        return float(np.abs(got - want).max()), fixed
     vocab_size = len(model.vocab)
     if isinstance(model, LanguageModel):
         ids = rng.integers(0, vocab_size, (VERIFY_STEPS, VERIFY_BATCH))

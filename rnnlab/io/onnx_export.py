@@ -25,9 +25,10 @@ Four exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
 * :func:`language_model_to_onnx` — a :class:`LanguageModel`: ``ids`` (T, B) int64 and each
   layer's state in (``h0_l{i}``, ``c0_l{i}``; zeros to start) → ``logits`` (T, B, V) and each
   layer's state out, so that a generation loop can feed one token at a time.
-* :func:`classifier_to_onnx` — a :class:`SentenceClassifier` without a character encoder:
-  ``ids`` (B, T) int64 and ``lengths`` (B,) → ``probabilities`` (B, C), through the model's
-  pooling (last, max, mean or attention).
+* :func:`classifier_to_onnx` — a :class:`SentenceClassifier`: ``ids`` (B, T) int64 and
+  ``lengths`` (B,) → ``probabilities`` (B, C), through the model's pooling (last, max, mean
+  or attention); with character features also ``char_ids``, ``char_lengths`` and
+  ``form_index`` (B, T), as for a tagger below.
 * :func:`tagger_to_onnx` — a :class:`Tagger` without a CRF: the arrays of its ``encode``
   batch — ``word_ids`` (T, B) of each word's key (lower-cased, digits → 0), ``lengths``,
   the batch's distinct forms spelt as ``char_ids`` (L, U) with ``char_lengths`` (U,), and
@@ -207,6 +208,26 @@ def _recurrent_stack(g: _Graph, layer: RecurrentBase, x: str, sequence_lens: str
     return x, final
 
 
+def _char_inputs(g: _Graph, form_index_dims: list[str]) -> list[Any]:
+    """The graph inputs that spell a batch's distinct forms (:class:`CharBatch`)."""
+    return [g.value("char_ids", ["chars", "forms"], integer=True),
+            g.value("char_lengths", ["forms"], integer=True),
+            g.value("form_index", form_index_dims, integer=True)]
+
+
+def _char_vectors(g: _Graph, encoder: Any, form_index: str) -> str:
+    """r(w) = [→h_n ; ←h_1] of a :class:`CharEncoder`'s BiLSTM over each distinct form's
+    characters (``char_ids`` (L, U), ``char_lengths`` (U,)), gathered by ``form_index``."""
+    _check_layer(encoder.lstm)
+    chars = g.op("Gather", g.constant(encoder.embedding.weight.data, "chars"), "char_ids")
+    _, (h_n, _) = _recurrent_stack(g, encoder.lstm, chars,
+                                   g.op("Cast", "char_lengths", to=g.onnx.TensorProto.INT32),
+                                   None)
+    per_form = g.op("Reshape", g.op("Transpose", h_n, perm=[1, 0, 2]),
+                    g.constant(np.array([0, encoder.output_size])))  # (U, 2h)
+    return g.op("Gather", per_form, form_index)
+
+
 def recurrent_to_onnx(layer: RecurrentBase, *, initial_state: bool = False,
                       opset: int = OPSET) -> Any:
     """The ONNX model of ``layer``'s forward pass in evaluation mode (module docstring)."""
@@ -264,21 +285,24 @@ def language_model_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
 
 
 def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
-    """The ONNX model of a :class:`rnnlab.models.classifier.SentenceClassifier` without a
-    character encoder (module docstring): ids (B, T), lengths (B,) → probabilities (B, C)."""
+    """The ONNX model of a :class:`rnnlab.models.classifier.SentenceClassifier` (module
+    docstring): ids (B, T), lengths (B,) — and, with a character encoder, the characters of
+    the batch's distinct normalised forms, ``form_index`` (B, T) — → probabilities (B, C)."""
     from rnnlab.models.classifier import SentenceClassifier
 
     if not isinstance(model, SentenceClassifier):
         raise TypeError(f"expected a SentenceClassifier, got {type(model).__name__}")
-    if model.char_encoder is not None:
-        raise ValueError("this classifier reads characters (char_dim > 0); ONNX export "
-                         "covers word-level classifiers only")
     _check_layer(model.encoder)
     g = _Graph()
     g.inputs = [g.value("ids", ["batch", "time"], integer=True),
                 g.value("lengths", ["batch"], integer=True)]
     embedded = g.op("Gather", g.constant(model.embedding.weight.data, "embedding"), "ids")
     x = g.op("Transpose", embedded, perm=[1, 0, 2])  # (T, B, E)
+    if model.char_encoder is not None:  # [e(w) ; r(w)], the characters of each token's form
+        g.inputs += _char_inputs(g, ["batch", "time"])
+        form_index = g.op("Transpose", "form_index", perm=[1, 0])
+        x = g.op("Concat", x, _char_vectors(g, model.char_encoder, form_index), axis=2)
+        g.metadata["rnnlab.chars"] = json.dumps(model.chars.to_dict(), ensure_ascii=False)
     sequence_lens = g.op("Cast", "lengths", to=g.onnx.TensorProto.INT32)
     states, _ = _recurrent_stack(g, model.encoder, x, sequence_lens, None)
     features = model.encoder.num_directions * model.encoder.hidden_size
@@ -287,7 +311,7 @@ def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
                   g.constant(model.output.bias.data))
     g.node("Softmax", [logits], ["probabilities"], axis=-1)
     g.outputs = [g.value("probabilities", ["batch", model.config.num_classes])]
-    g.metadata = {"rnnlab.kind": "classifier",
+    g.metadata |= {"rnnlab.kind": "classifier",
                   "rnnlab.vocab": json.dumps(model.vocab.to_dict(), ensure_ascii=False),
                   "rnnlab.labels": json.dumps(model.labels, ensure_ascii=False),
                   "rnnlab.config": json.dumps(asdict(model.config))}
@@ -306,22 +330,12 @@ def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
         raise ValueError("this tagger decodes with a CRF (Viterbi), which ONNX export does "
                          "not cover; taggers trained without --crf export")
     _check_layer(model.lstm)
-    _check_layer(model.char_encoder.lstm)
     g = _Graph()
     g.inputs = [g.value("word_ids", ["time", "batch"], integer=True),
                 g.value("lengths", ["batch"], integer=True),
-                g.value("char_ids", ["chars", "forms"], integer=True),
-                g.value("char_lengths", ["forms"], integer=True),
-                g.value("form_index", ["time", "batch"], integer=True)]
+                *_char_inputs(g, ["time", "batch"])]
     int32 = g.onnx.TensorProto.INT32
-    # r(w) = [→h_n ; ←h_1] of a BiLSTM over each distinct form's characters, (forms, 2h)
-    chars = g.op("Gather", g.constant(model.char_encoder.embedding.weight.data, "chars"),
-                 "char_ids")
-    _, (h_n, _) = _recurrent_stack(g, model.char_encoder.lstm, chars,
-                                   g.op("Cast", "char_lengths", to=int32), None)
-    per_form = g.op("Reshape", g.op("Transpose", h_n, perm=[1, 0, 2]),
-                    g.constant(np.array([0, model.char_encoder.output_size])))
-    char_vectors = g.op("Gather", per_form, "form_index")  # (T, B, 2h)
+    char_vectors = _char_vectors(g, model.char_encoder, "form_index")  # (T, B, 2h)
     words = g.op("Gather", g.constant(model.word_embedding.weight.data, "words"), "word_ids")
     x = g.op("Concat", words, char_vectors, axis=2)
     states, _ = _recurrent_stack(g, model.lstm, x, g.op("Cast", "lengths", to=int32), None)

@@ -215,7 +215,7 @@ def test_classifier_export_gives_its_probabilities(pooling, cell, bidirectional,
 
 
 @pytest.mark.parametrize("build", [_language_model, lambda: _classifier(pooling="attention"),
-                                   _tagger])
+                                   lambda: _classifier(char_dim=4, char_hidden=3), _tagger])
 def test_cli_export_writes_and_verifies(tmp_path, capsys, build):
     model = build()
     model.save(tmp_path / "model")
@@ -230,9 +230,6 @@ def test_cli_export_writes_and_verifies(tmp_path, capsys, build):
 
 
 def test_cli_export_refuses_what_it_cannot_export(tmp_path, capsys):
-    _classifier(char_dim=4, char_hidden=3).save(tmp_path / "chars")
-    assert main(["export", str(tmp_path / "chars"), "--out", str(tmp_path / "c.onnx")]) == 1
-    assert "reads characters (char_dim > 0)" in capsys.readouterr().err
     _tagger(crf=True).save(tmp_path / "crf")
     assert main(["export", str(tmp_path / "crf"), "--out", str(tmp_path / "t.onnx")]) == 1
     assert "decodes with a CRF" in capsys.readouterr().err
@@ -273,3 +270,19 @@ def test_tagger_export_gives_its_scores_and_tags(xpos):
 def test_tagger_with_a_crf_is_refused():
     with pytest.raises(ValueError, match="decodes with a CRF"):
         onnx_export.tagger_to_onnx(_tagger(crf=True))
+
+
+@pytest.mark.parametrize("pooling", ["last", "attention"])
+def test_classifier_with_characters_export(pooling):
+    model = _classifier(pooling=pooling, char_dim=4, char_hidden=3, max_word_chars=4)
+    sentences = [["A", "GOOD", "film"], ["unseen", "wordings", "here", ",", "bad"], ["good"]]
+    forms = [model.normalise(tokens) for tokens in sentences]  # lower-cased
+    ids, lengths = pad_sequences([model.vocab.encode(f) for f in forms], model.vocab.pad_id)
+    chars = model.characters(forms)
+    onnx_model = onnx_export.classifier_to_onnx(model)
+    (got,) = _run(onnx_model, {"ids": np.asarray(ids), "lengths": np.asarray(lengths),
+                               "char_ids": chars.char_ids, "char_lengths": chars.char_lengths,
+                               "form_index": chars.form_index.T.copy()})
+    np.testing.assert_allclose(got, model.predict_proba(sentences), rtol=1e-5, atol=1e-6)
+    metadata = {p.key: p.value for p in onnx_model.metadata_props}
+    assert json.loads(metadata["rnnlab.chars"]) == model.chars.to_dict()
