@@ -1,7 +1,7 @@
 """The examples of docs/onnx.md run as written (only the file names changed) against models
 exported here, and give rnnlab's numbers: a classifier's probabilities, a language model's
-logits after the prime and 20 sampled tokens fed back one at a time, and the shipped
-tagger's tags."""
+logits after the prime and 20 sampled tokens fed back one at a time, the shipped tagger's
+tags, and a translator's greedy search."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import rnnlab
+from rnnlab.data.batching import pad_sequences
 from rnnlab.data.vocab import Vocab
 from rnnlab.io import onnx_export
 from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
@@ -26,7 +27,7 @@ PRIME = "the company said"  # as in the example
 
 def _examples() -> list[str]:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 3, "docs/onnx.md should hold the classify, generate and tag examples"
+    assert len(blocks) == 4, "docs/onnx.md: the classify, generate, tag and translate examples"
     return blocks
 
 
@@ -82,3 +83,33 @@ def test_the_tag_example(tmp_path):
     want = [" ".join(f"{w}/{tag}" for w, tag in zip(s, tags, strict=True))
             for s, tags in zip(sentences, upos, strict=True)]
     assert printed.splitlines() == want
+
+
+@pytest.mark.parametrize("cell, attention", [("lstm", True), ("gru", False)])
+def test_the_translate_example(tmp_path, cell, attention):
+    from rnnlab.decoding.base import max_output_lengths
+    from rnnlab.decoding.greedy import greedy_search
+    from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_vocabularies
+
+    rnnlab.seed(4)
+    pairs = [("ein hund läuft im park .", "a dog runs in the park ."),
+             ("zwei männer spielen .", "two men play .")]
+    source_vocab, target_vocab = build_vocabularies(pairs, "source", min_freq=1)
+    config = Seq2SeqConfig(len(source_vocab), len(target_vocab), embedding_size=4,
+                           hidden_size=3, cell=cell, attention=attention)
+    model = Seq2Seq(config, source_vocab, target_vocab)
+    model.eval()
+    encoder, decoder = onnx_export.seq2seq_to_onnx(model)
+    onnx_export.save(encoder, tmp_path / "e.onnx")
+    onnx_export.save(decoder, tmp_path / "d.onnx")
+    code = _examples()[3].replace("de-en.encoder.onnx", str(tmp_path / "e.onnx"))
+    namespace, printed = _run(code.replace("de-en.decoder.onnx", str(tmp_path / "d.onnx")))
+    sentences = namespace["sentences"]
+    ids = [source_vocab.encode([w.lower() for w in s]) for s in sentences]
+    source, lengths = pad_sequences(ids, source_vocab.pad_id)
+    with rnnlab.no_grad():
+        state = model.start_decoding(source, lengths)
+        hypotheses = greedy_search(model, state, max_output_lengths(lengths))
+    want = [target_vocab.decode(h.tokens) for h in hypotheses]
+    assert namespace["translations"] == want
+    assert printed.splitlines() == [" ".join(words) for words in want]

@@ -21,6 +21,7 @@ from rnnlab.data.vocab import Vocab
 from rnnlab.io import onnx_export
 from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
+from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_vocabularies
 from rnnlab.models.tagger import Tagger, TaggerConfig
 from rnnlab.nn import Linear
 
@@ -229,6 +230,17 @@ def test_cli_export_writes_and_verifies(tmp_path, capsys, build):
     onnx.checker.check_model(onnx.load(out))
 
 
+def test_cli_export_writes_a_translator_as_two_files(tmp_path, capsys):
+    _seq2seq("gru").save(tmp_path / "model")
+    assert main(["export", str(tmp_path / "model"), "--out", str(tmp_path / "de-en.onnx"),
+                 "--verify"]) == 0
+    printed = capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.glob("*.onnx")) == ["de-en.decoder.onnx",
+                                                               "de-en.encoder.onnx"]
+    assert "5 greedy steps: largest difference from rnnlab" in printed
+    assert float(printed.rsplit("from rnnlab ", 1)[1].split()[0]) < 1e-5
+
+
 def test_cli_export_refuses_what_it_cannot_export(tmp_path, capsys):
     _tagger(crf=True).save(tmp_path / "crf")
     assert main(["export", str(tmp_path / "crf"), "--out", str(tmp_path / "t.onnx")]) == 1
@@ -286,3 +298,62 @@ def test_classifier_with_characters_export(pooling):
     np.testing.assert_allclose(got, model.predict_proba(sentences), rtol=1e-5, atol=1e-6)
     metadata = {p.key: p.value for p in onnx_model.metadata_props}
     assert json.loads(metadata["rnnlab.chars"]) == model.chars.to_dict()
+
+
+def _seq2seq(cell: str = "lstm", attention: bool = True, layers: int = 1) -> Seq2Seq:
+    rnnlab.seed(3)
+    pairs = [("ein hund läuft", "a dog runs"), ("eine katze schläft", "a cat sleeps"),
+             ("zwei hunde laufen im park", "two dogs run in the park")]
+    source, target = build_vocabularies(pairs, "source", min_freq=1)
+    config = Seq2SeqConfig(len(source), len(target), embedding_size=4, hidden_size=3,
+                           num_layers=layers, cell=cell, attention=attention)
+    model = Seq2Seq(config, source, target)
+    model.eval()
+    return model
+
+
+@pytest.mark.parametrize("cell, attention, layers", [("lstm", True, 2), ("gru", True, 1),
+                                                     ("lstm", False, 1), ("rnn", True, 1)])
+def test_seq2seq_export_encodes_and_steps_as_rnnlab(cell, attention, layers):
+    model = _seq2seq(cell, attention, layers)
+    encoder, decoder = onnx_export.seq2seq_to_onnx(model)
+    source = np.array([[4, 5, 6, 7, 0], [5, 4, 0, 0, 0], [6, 1, 7, 0, 0]])  # padded with 0
+    lengths = np.array([4, 2, 3])
+    state = model.start_decoding(source, lengths)
+    encoded = dict(zip([o.name for o in encoder.graph.output],
+                       _run(encoder, {"source": source, "source_lengths": lengths}), strict=True))
+    np.testing.assert_allclose(encoded["memory"], state.memory, rtol=1e-5, atol=1e-6)
+    if attention:
+        np.testing.assert_allclose(encoded["keys"], state.keys, rtol=1e-5, atol=1e-6)
+    names = ["h", "c"] if cell == "lstm" else ["h"]
+    for name, hidden in zip(names, state.hidden, strict=True):
+        np.testing.assert_allclose(encoded[f"{name}0"], hidden, rtol=1e-5, atol=1e-6)
+    tokens = np.full(3, model.bos_id)
+    for _ in range(3):  # three steps, each fed the state of the one before
+        feeds = {"tokens": tokens, **{n: h for n, h in zip(names, state.hidden, strict=True)}}
+        if attention:
+            feeds |= {"memory": state.memory, "keys": state.keys, "source_lengths": lengths}
+        got = dict(zip([o.name for o in decoder.graph.output], _run(decoder, feeds), strict=True))
+        log_probs, state, weights = model.decode_step(tokens, state)
+        np.testing.assert_allclose(got["log_probs"], log_probs, rtol=1e-5, atol=1e-5)
+        for name, hidden in zip(names, state.hidden, strict=True):
+            np.testing.assert_allclose(got[f"{name}_n"], hidden, rtol=1e-5, atol=1e-6)
+        if attention:
+            np.testing.assert_allclose(got["attention"], weights, rtol=1e-5, atol=1e-6)
+            assert np.all(got["attention"][1, 2:] == 0)  # past the source's end
+        assert np.isneginf(got["log_probs"][:, model.blocked_ids]).all()
+        tokens = got["log_probs"].argmax(axis=1)
+
+
+def test_cli_verify_fails_loudly(tmp_path, capsys, monkeypatch):
+    from rnnlab.cli import commands_export
+
+    _classifier().save(tmp_path / "model")
+    command = ["export", str(tmp_path / "model"), "--out", str(tmp_path / "c.onnx"), "--verify"]
+    monkeypatch.setattr(commands_export, "largest_difference", lambda *_: (3e-3, "a batch"))
+    assert main(command) == 1
+    assert "the exported model disagrees with rnnlab" in capsys.readouterr().err
+    monkeypatch.undo()
+    monkeypatch.setitem(__import__("sys").modules, "onnxruntime", None)
+    assert main(command) == 1
+    assert "--verify needs onnxruntime" in capsys.readouterr().err

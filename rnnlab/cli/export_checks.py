@@ -1,0 +1,123 @@
+"""``rnnlab export --verify``: run the written ONNX files in onnxruntime beside rnnlab on the
+same inputs and report the largest difference (:func:`largest_difference`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from rnnlab.data.batching import pad_sequences
+from rnnlab.engine import no_grad
+from rnnlab.models.classifier import SentenceClassifier
+from rnnlab.models.language_model import LanguageModel
+from rnnlab.models.seq2seq import Seq2Seq
+from rnnlab.models.tagger import Tagger
+
+BATCH, STEPS, DECODER_STEPS = 4, 12, 5
+SENTENCES = [["The", "cats", ",", "which", "already", "ate", "a", "bunch", "of", "food", ",",
+              "were", "full", "."], ["Colorless", "green", "ideas", "sleep"],
+             ["Supercalifragilisticexpialidocious", "!"]]
+RANDOM = f"a random batch (seed 0, {BATCH} sequences of up to {STEPS} tokens)"
+FIXED = f"{len(SENTENCES)} fixed sentences"
+
+
+def largest_difference(files: dict[str, Any], model: Any) -> tuple[float, str]:
+    """The largest |onnxruntime − rnnlab| over the outputs compared, and on what inputs.
+    ``files`` maps a part's name ("model", or "encoder" and "decoder") to its ONNX model."""
+    import onnxruntime
+
+    sessions = {name: onnxruntime.InferenceSession(proto.SerializeToString(),
+                                                   providers=["CPUExecutionProvider"])
+                for name, proto in files.items()}
+    model.eval()
+    with no_grad():
+        if isinstance(model, Seq2Seq):
+            return _seq2seq(sessions, model), RANDOM + f", {DECODER_STEPS} greedy steps"
+        session = sessions["model"]
+        if isinstance(model, Tagger):
+            return _tagger(session, model), FIXED
+        if isinstance(model, SentenceClassifier) and model.char_encoder is not None:
+            return _classifier_with_characters(session, model), FIXED
+        if isinstance(model, SentenceClassifier):
+            return _classifier(session, model), RANDOM
+        return _language_model(session, model), RANDOM
+
+
+def _difference(got: np.ndarray, want: np.ndarray) -> float:
+    """max |got − want| where both are finite; infinite entries must agree exactly."""
+    finite = np.isfinite(want)
+    if not np.array_equal(finite, np.isfinite(got)) or not np.array_equal(got[~finite],
+                                                                          want[~finite]):
+        return float("inf")
+    return float(np.abs(got[finite] - want[finite]).max(initial=0.0))
+
+
+def _random_ids(vocab_size: int, low: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(B, T) ids in [low, vocab_size) and lengths 1 … T."""
+    rng = np.random.default_rng(0)
+    lengths = np.linspace(1, STEPS, BATCH).astype(np.int64)
+    return rng.integers(low, vocab_size, (BATCH, STEPS)), lengths
+
+
+def _language_model(session: Any, model: LanguageModel) -> float:
+    ids, _ = _random_ids(len(model.vocab))
+    ids = ids.T.copy()  # (T, B): one stream per column
+    zeros = {i.name: np.zeros((1, BATCH, model.config.hidden_size), np.float32)
+             for i in session.get_inputs() if i.name != "ids"}
+    got = session.run(["logits"], {"ids": ids, **zeros})[0]
+    return _difference(got, model(ids)[0].data)
+
+
+def _classifier(session: Any, model: SentenceClassifier) -> float:
+    ids, lengths = _random_ids(len(model.vocab))
+    ids[np.arange(STEPS)[None, :] >= lengths[:, None]] = model.vocab.pad_id
+    got = session.run(None, {"ids": ids, "lengths": lengths})[0]
+    want = model.predict_proba_ids([row[:n].tolist() for row, n in zip(ids, lengths,
+                                                                        strict=True)])
+    return _difference(got, want)
+
+
+def _classifier_with_characters(session: Any, model: SentenceClassifier) -> float:
+    forms = [model.normalise(tokens) for tokens in SENTENCES]
+    ids, lengths = pad_sequences([model.vocab.encode(f) for f in forms], model.vocab.pad_id)
+    chars = model.characters(forms)
+    got = session.run(None, {"ids": ids, "lengths": lengths, "char_ids": chars.char_ids,
+                             "char_lengths": chars.char_lengths,
+                             "form_index": chars.form_index.T.copy()})[0]
+    return _difference(got, model.predict_proba(SENTENCES))
+
+
+def _tagger(session: Any, model: Tagger) -> float:
+    batch = model.encode(SENTENCES)
+    got = session.run(["upos_scores"], {
+        "word_ids": batch.word_ids, "lengths": batch.lengths,
+        "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
+        "form_index": batch.chars.form_index})[0]
+    return _difference(got, model.scores(batch)[0].data)
+
+
+def _seq2seq(sessions: dict[str, Any], model: Seq2Seq) -> float:
+    """The encoder's outputs, then greedy steps fed the same tokens on both sides."""
+    source, lengths = _random_ids(len(model.source_vocab), low=2)  # no <pad>, no <unk>
+    source[np.arange(STEPS)[None, :] >= lengths[:, None]] = model.source_vocab.pad_id
+    encoder, decoder = sessions["encoder"], sessions["decoder"]
+    names = [o.name for o in encoder.get_outputs()]
+    encoded = dict(zip(names, encoder.run(None, {"source": source, "source_lengths": lengths}),
+                       strict=True))
+    state = model.start_decoding(source, lengths)
+    worst = _difference(encoded["memory"], state.memory)
+    states = [name[:-1] for name in names if name in ("h0", "c0")]  # h (and c)
+    feeds = {name: encoded[f"{name}0"] for name in states}
+    if model.config.attention:
+        feeds |= {"memory": encoded["memory"], "keys": encoded["keys"],
+                  "source_lengths": lengths}
+    tokens = np.full(BATCH, model.bos_id)
+    step_names = [o.name for o in decoder.get_outputs()]
+    for _ in range(DECODER_STEPS):
+        got = dict(zip(step_names, decoder.run(None, {"tokens": tokens, **feeds}), strict=True))
+        log_probs, state, _ = model.decode_step(tokens, state)
+        worst = max(worst, _difference(got["log_probs"], log_probs))
+        feeds |= {name: got[f"{name}_n"] for name in states}
+        tokens = log_probs.argmax(axis=1)
+    return worst
