@@ -1,0 +1,96 @@
+"""Building one ONNX graph: nodes, constants, typed inputs and outputs, metadata; pruning
+what nothing reads; checking and writing the model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnlab.io.atomic import atomic_path
+
+OPSET = 17
+
+
+def load_onnx() -> Any:
+    try:
+        import onnx
+    except ImportError:
+        raise ImportError(
+            "exporting to ONNX needs the onnx package: pip install 'rnnlab[onnx]'"
+        ) from None
+    return onnx
+
+
+class Graph:
+    """Nodes, initializers, inputs and outputs of one ONNX graph being built."""
+
+    def __init__(self) -> None:
+        self.onnx = load_onnx()
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+        self.inputs: list[Any] = []
+        self.outputs: list[Any] = []
+        self.metadata: dict[str, str] = {}
+        self._names = 0
+
+    def name(self, hint: str) -> str:
+        """A fresh tensor name."""
+        self._names += 1
+        return f"{hint}_{self._names}"
+
+    def constant(self, value: Any, hint: str = "const") -> str:
+        name = self.name(hint)
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.asarray(value), name))
+        return name
+
+    def node(self, op_type: str, inputs: list[str], outputs: int | list[str] = 1,
+             **attributes: Any) -> list[str]:
+        """Add a node; ``outputs``: names, or how many fresh ones to make. Returns them."""
+        if isinstance(outputs, int):
+            outputs = [self.name(op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, outputs, **attributes))
+        return outputs
+
+    def op(self, op_type: str, *inputs: str, **attributes: Any) -> str:
+        """Add a one-output node and return that output."""
+        return self.node(op_type, list(inputs), 1, **attributes)[0]
+
+    def value(self, name: str, dims: list, integer: bool = False) -> Any:
+        tensor = self.onnx.TensorProto
+        return self.onnx.helper.make_tensor_value_info(
+            name, tensor.INT64 if integer else tensor.FLOAT, dims)
+
+    def prune(self) -> None:
+        """Drop nodes and constants nothing reads (the graph outputs read their sources)."""
+        while True:
+            used = {name for n in self.nodes for name in n.input}
+            used |= {value.name for value in self.outputs}
+            kept = [n for n in self.nodes if any(name in used for name in n.output)]
+            if len(kept) == len(self.nodes):
+                break
+            self.nodes = kept
+        self.initializers = [i for i in self.initializers if i.name in used]
+
+    def model(self, name: str, doc: str, opset: int) -> Any:
+        self.prune()
+        helper = self.onnx.helper
+        graph = helper.make_graph(self.nodes, name, self.inputs, self.outputs,
+                                  self.initializers)
+        opsets = [helper.make_opsetid("", opset)]
+        # the oldest file format that has the opset, so that older runtimes read the file too
+        model = helper.make_model(graph, producer_name="rnnlab", opset_imports=opsets,
+                                  ir_version=helper.find_min_ir_version_for(opsets))
+        model.doc_string = doc
+        helper.set_model_props(model, self.metadata)
+        self.onnx.checker.check_model(model, full_check=True)
+        return model
+
+
+def save(model: Any, path: str | Path) -> Path:
+    """Write an ONNX model (from the functions above) to ``path``, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(model.SerializeToString())
+    return path

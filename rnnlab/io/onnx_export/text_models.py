@@ -1,0 +1,180 @@
+"""rnnlab's language model, sentence classifier and tagger as ONNX graphs: embedding
+lookups, character encoders, the recurrent stacks, pooling and output layers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+
+from rnnlab.io.onnx_export.graph import OPSET, Graph
+from rnnlab.io.onnx_export.recurrent import check_layer, recurrent_stack
+from rnnlab.recurrent.layers import LSTM
+
+
+def char_inputs(g: Graph, form_index_dims: list[str]) -> list[Any]:
+    """The graph inputs that spell a batch's distinct forms (:class:`CharBatch`)."""
+    return [g.value("char_ids", ["chars", "forms"], integer=True),
+            g.value("char_lengths", ["forms"], integer=True),
+            g.value("form_index", form_index_dims, integer=True)]
+
+
+def char_vectors(g: Graph, encoder: Any, form_index: str) -> str:
+    """r(w) = [→h_n ; ←h_1] of a :class:`CharEncoder`'s BiLSTM over each distinct form's
+    characters (``char_ids`` (L, U), ``char_lengths`` (U,)), gathered by ``form_index``."""
+    check_layer(encoder.lstm)
+    chars = g.op("Gather", g.constant(encoder.embedding.weight.data, "chars"), "char_ids")
+    _, (h_n, _) = recurrent_stack(g, encoder.lstm, chars,
+                                   g.op("Cast", "char_lengths", to=g.onnx.TensorProto.INT32),
+                                   None)
+    per_form = g.op("Reshape", g.op("Transpose", h_n, perm=[1, 0, 2]),
+                    g.constant(np.array([0, encoder.output_size])))  # (U, 2h)
+    return g.op("Gather", per_form, form_index)
+
+
+def language_model_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
+    """The ONNX model of a :class:`rnnlab.models.language_model.LanguageModel` (module
+    docstring): ids (T, B) and every layer's state → logits (T, B, V) and the new states."""
+    from rnnlab.models.language_model import LanguageModel
+
+    if not isinstance(model, LanguageModel):
+        raise TypeError(f"expected a LanguageModel, got {type(model).__name__}")
+    g = Graph()
+    H, V = model.config.hidden_size, model.config.vocab_size
+    g.inputs = [g.value("ids", ["time", "batch"], integer=True)]
+    x = g.op("Gather", g.constant(model.embedding.weight.data, "embedding"), "ids")
+    for i, layer in enumerate(model.layers):
+        check_layer(layer)
+        names = [f"h0_l{i}", f"c0_l{i}"] if isinstance(layer, LSTM) else [f"h0_l{i}"]
+        g.inputs += [g.value(name, [1, "batch", H]) for name in names]
+        x, final = recurrent_stack(g, layer, x, "", names)  # "": every sequence runs to T
+        for source, name in zip(final, ["h_n", "c_n"], strict=False):
+            g.node("Identity", [source], [f"{name}_l{i}"])
+            g.outputs.append(g.value(f"{name}_l{i}", [1, "batch", H]))
+    weight = g.constant(model.output_weight.data.T, "output_weight")
+    g.node("Add", [g.op("MatMul", x, weight), g.constant(model.output_bias.data, "bias")],
+           ["logits"])
+    g.outputs.insert(0, g.value("logits", ["time", "batch", V]))
+    g.metadata = {"rnnlab.kind": "language_model",
+                  "rnnlab.vocab": json.dumps(model.vocab.to_dict(), ensure_ascii=False),
+                  "rnnlab.config": json.dumps(asdict(model.config))}
+    return g.model("rnnlab_language_model", "rnnlab language model: ids → logits", opset)
+
+
+def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
+    """The ONNX model of a :class:`rnnlab.models.classifier.SentenceClassifier` (module
+    docstring): ids (B, T), lengths (B,) — and, with a character encoder, the characters of
+    the batch's distinct normalised forms, ``form_index`` (B, T) — → probabilities (B, C)."""
+    from rnnlab.models.classifier import SentenceClassifier
+
+    if not isinstance(model, SentenceClassifier):
+        raise TypeError(f"expected a SentenceClassifier, got {type(model).__name__}")
+    check_layer(model.encoder)
+    g = Graph()
+    g.inputs = [g.value("ids", ["batch", "time"], integer=True),
+                g.value("lengths", ["batch"], integer=True)]
+    embedded = g.op("Gather", g.constant(model.embedding.weight.data, "embedding"), "ids")
+    x = g.op("Transpose", embedded, perm=[1, 0, 2])  # (T, B, E)
+    if model.char_encoder is not None:  # [e(w) ; r(w)], the characters of each token's form
+        g.inputs += char_inputs(g, ["batch", "time"])
+        form_index = g.op("Transpose", "form_index", perm=[1, 0])
+        x = g.op("Concat", x, char_vectors(g, model.char_encoder, form_index), axis=2)
+        g.metadata["rnnlab.chars"] = json.dumps(model.chars.to_dict(), ensure_ascii=False)
+    sequence_lens = g.op("Cast", "lengths", to=g.onnx.TensorProto.INT32)
+    states, _ = recurrent_stack(g, model.encoder, x, sequence_lens, None)
+    features = model.encoder.num_directions * model.encoder.hidden_size
+    sentence = _pool(g, model.pooling, states, "lengths", features)
+    logits = g.op("Add", g.op("MatMul", sentence, g.constant(model.output.weight.data.T)),
+                  g.constant(model.output.bias.data))
+    g.node("Softmax", [logits], ["probabilities"], axis=-1)
+    g.outputs = [g.value("probabilities", ["batch", model.config.num_classes])]
+    g.metadata |= {"rnnlab.kind": "classifier",
+                  "rnnlab.vocab": json.dumps(model.vocab.to_dict(), ensure_ascii=False),
+                  "rnnlab.labels": json.dumps(model.labels, ensure_ascii=False),
+                  "rnnlab.config": json.dumps(asdict(model.config))}
+    return g.model("rnnlab_classifier", "rnnlab sentence classifier: ids → probabilities",
+                   opset)
+
+
+def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
+    """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` without a CRF (module
+    docstring): the arrays of its ``encode`` batch → UPOS (and XPOS) ids and scores."""
+    from rnnlab.models.tagger import Tagger
+
+    if not isinstance(model, Tagger):
+        raise TypeError(f"expected a Tagger, got {type(model).__name__}")
+    if model.crf is not None:
+        raise ValueError("this tagger decodes with a CRF (Viterbi), which ONNX export does "
+                         "not cover; taggers trained without --crf export")
+    check_layer(model.lstm)
+    g = Graph()
+    g.inputs = [g.value("word_ids", ["time", "batch"], integer=True),
+                g.value("lengths", ["batch"], integer=True),
+                *char_inputs(g, ["time", "batch"])]
+    int32 = g.onnx.TensorProto.INT32
+    spelt = char_vectors(g, model.char_encoder, "form_index")  # (T, B, 2h)
+    words = g.op("Gather", g.constant(model.word_embedding.weight.data, "words"), "word_ids")
+    x = g.op("Concat", words, spelt, axis=2)
+    states, _ = recurrent_stack(g, model.lstm, x, g.op("Cast", "lengths", to=int32), None)
+    heads = [("upos", model.upos_head, model.upos_vocab),
+             ("xpos", model.xpos_head, model.xpos_vocab)]
+    for name, head, vocab in heads:
+        if head is None:
+            continue
+        g.node("Add", [g.op("MatMul", states, g.constant(head.weight.data.T)),
+                       g.constant(head.bias.data)], [f"{name}_scores"])
+        g.node("ArgMax", [f"{name}_scores"], [name], axis=2, keepdims=0)
+        g.outputs += [g.value(name, ["time", "batch"], integer=True),
+                      g.value(f"{name}_scores", ["time", "batch", len(vocab)])]
+        g.metadata[f"rnnlab.{name}"] = json.dumps(vocab.to_dict(), ensure_ascii=False)
+    g.metadata.update({"rnnlab.kind": "pos_tagger",
+                       "rnnlab.words": json.dumps(model.words.to_dict(), ensure_ascii=False),
+                       "rnnlab.chars": json.dumps(model.chars.to_dict(), ensure_ascii=False),
+                       "rnnlab.config": json.dumps(asdict(model.config))})
+    return g.model("rnnlab_tagger", "rnnlab part-of-speech tagger: ids → tags", opset)
+
+
+def _pool(g: Graph, pooling: Any, states: str, lengths: str, features: int) -> str:
+    """(T, B, F) states → (B, F) sentence vectors, as :mod:`rnnlab.nn.pooling` computes them
+    (padding never counts): valid[t, b] = t < L_b."""
+    steps = g.op("Range", g.constant(np.array(0)),
+                 g.op("Gather", g.op("Shape", states), g.constant(np.array(0))),
+                 g.constant(np.array(1)))
+    valid = g.op("Less", g.op("Unsqueeze", steps, g.constant(np.array([1]))),
+                 g.op("Unsqueeze", lengths, g.constant(np.array([0]))))  # (T, B)
+    valid3 = g.op("Unsqueeze", valid, g.constant(np.array([2])))  # (T, B, 1)
+    mask = g.op("Cast", valid3, to=g.onnx.TensorProto.FLOAT)
+    time_axis = g.constant(np.array([0]))
+    if pooling.method == "max":  # s = max over t < L_b
+        masked = g.op("Where", valid3, states, g.constant(np.array(-np.inf, np.float32)))
+        return g.op("ReduceMax", masked, axes=[0], keepdims=0)  # axes: an attribute until 18
+    if pooling.method == "mean":  # s = Σ_{t < L_b} h_t / L_b
+        total = g.op("ReduceSum", g.op("Mul", states, mask), time_axis, keepdims=0)
+        count = g.op("Cast", g.op("Unsqueeze", lengths, g.constant(np.array([1]))),
+                     to=g.onnx.TensorProto.FLOAT)
+        return g.op("Div", total, count)
+    if pooling.method == "last":  # [→h at L_b − 1 ; ←h at 0]
+        last = g.op("Sub", lengths, g.constant(np.array(1)))
+        at_last = g.op("Cast", g.op("Equal", g.op("Unsqueeze", steps, g.constant(np.array([1]))),
+                                    g.op("Unsqueeze", last, g.constant(np.array([0])))),
+                       to=g.onnx.TensorProto.FLOAT)
+        forward = g.op("ReduceSum", g.op("Mul", states, g.op(
+            "Unsqueeze", at_last, g.constant(np.array([2])))), time_axis, keepdims=0)
+        if pooling.num_directions == 1:
+            return forward
+        first = g.op("Gather", states, g.constant(np.array(0)), axis=0)  # (B, F)
+        half = g.constant(np.array([features // 2]))
+        end = g.constant(np.array([features]))
+        one = g.constant(np.array([1]))
+        return g.op("Concat", g.op("Slice", forward, g.constant(np.array([0])), half, one),
+                    g.op("Slice", first, half, end, one), axis=1)
+    attention = pooling.attention  # e = vᵀ tanh(W h + c), α = softmax over t < L_b, s = Σ α h
+    hidden = g.op("Tanh", g.op("Add", g.op("MatMul", states,
+                                           g.constant(attention.proj.weight.data.T)),
+                               g.constant(attention.proj.bias.data)))
+    scores = g.op("MatMul", hidden, g.constant(attention.score.weight.data.T))  # (T, B, 1)
+    scores = g.op("Where", valid3, scores, g.constant(np.array(-np.inf, np.float32)))
+    alpha = g.op("Softmax", scores, axis=0)
+    return g.op("ReduceSum", g.op("Mul", states, alpha), time_axis, keepdims=0)
