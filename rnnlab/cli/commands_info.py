@@ -53,6 +53,23 @@ def _data_dir() -> str:
         return f"not found (set {ENV_VAR})"
 
 
+def _onnx_export() -> str:
+    """Whether ``rnnlab export`` can write (onnx) and verify (onnxruntime) here."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for package in ("onnx", "onnxruntime"):
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = None
+    if found["onnx"] is None:
+        return "not installed: pip install -e '.[onnx]' (rnnlab export)"
+    verify = (f"onnxruntime {found['onnxruntime']} for --verify" if found["onnxruntime"]
+              else "no onnxruntime: no --verify")
+    return f"onnx {found['onnx']}; {verify}"
+
+
 def collect() -> dict[str, str]:
     from rnnlab.models.tagger import DEFAULT_MODEL_DIR
 
@@ -65,6 +82,7 @@ def collect() -> dict[str, str]:
         "layer threads": (f"{parallel.num_threads()} (directions of a bidirectional layer, or "
                           f"a batch split in two; {parallel.THREADS_ENV})"),
         "data": _data_dir(),
+        "ONNX export": _onnx_export(),
         "shipped tagger": str(DEFAULT_MODEL_DIR) + (
             "" if (Path(DEFAULT_MODEL_DIR) / "weights.safetensors").is_file() else " (missing)"),
     }

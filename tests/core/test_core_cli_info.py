@@ -44,3 +44,18 @@ def test_version_flag(capsys):
         main(["--version"])
     assert stop.value.code == 0
     assert capsys.readouterr().out.strip() == f"rnnlab {rnnlab.__version__}"
+
+
+def test_info_says_whether_onnx_export_can_run(capsys, monkeypatch):
+    assert _info(capsys)["ONNX export"].startswith("onnx 1.")  # the test extras install it
+    from importlib import metadata
+
+    real = metadata.version
+
+    def missing(package):
+        if package in ("onnx", "onnxruntime"):
+            raise metadata.PackageNotFoundError(package)
+        return real(package)
+
+    monkeypatch.setattr(metadata, "version", missing)
+    assert _info(capsys)["ONNX export"].startswith("not installed: pip install")
