@@ -5,7 +5,7 @@ pass and its backpropagation through time written by hand; a small reverse-mode 
 ties layers, losses and optimizers together. See LECTURE.md for the equations.
 """
 
-from rnnlab.engine import Function, Tensor, no_grad, ops
+from rnnlab.engine import Function, GradientCheckError, Tensor, gradcheck, no_grad, ops
 from rnnlab.random import seed
 from rnnlab.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from rnnlab.recurrent.parallel import num_threads, set_num_threads
@@ -13,7 +13,7 @@ from rnnlab.recurrent.parallel import num_threads, set_num_threads
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "Function", "no_grad", "ops", "seed",
+    "Tensor", "Function", "no_grad", "ops", "seed", "gradcheck", "GradientCheckError",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "num_threads", "set_num_threads",
 ]
