@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rnnlab.cli.export_checks import largest_difference
 from rnnlab.io import onnx_export
@@ -16,8 +18,11 @@ from rnnlab.models.loading import load_model
 from rnnlab.models.seq2seq import Seq2Seq
 from rnnlab.models.tagger import Tagger
 
+if TYPE_CHECKING:
+    from rnnlab.cli import CommandGroups
 
-def register(groups) -> None:
+
+def register(groups: CommandGroups) -> None:
     parser = groups.top.add_parser(
         "export", help="write a trained model as an ONNX file",
         description="Write a trained language model, sentence classifier, part-of-speech "
@@ -36,7 +41,7 @@ def register(groups) -> None:
     parser.set_defaults(handler=run_export)
 
 
-def _export(model, opset: int) -> dict:
+def _export(model: Any, opset: int) -> dict[str, Any]:
     """The ONNX model(s) of ``model`` by part: {"model": …}, or a translator's encoder and
     decoder step."""
     if isinstance(model, LanguageModel):
@@ -57,9 +62,9 @@ def _path(out: Path, part: str) -> Path:
     return out if part == "model" else out.with_name(f"{out.stem}.{part}{out.suffix or '.onnx'}")
 
 
-def _describe(values) -> str:
+def _describe(values: Iterable[Any]) -> str:
     """'ids [time, batch], lengths [batch]' for graph inputs or outputs."""
-    def dims(value) -> str:
+    def dims(value: Any) -> str:
         return ", ".join(str(d.dim_param or d.dim_value) for d in value.type.tensor_type.shape.dim)
 
     return ", ".join(f"{v.name} [{dims(v)}]" for v in values)
