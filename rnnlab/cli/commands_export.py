@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from rnnlab.cli.export_checks import largest_difference
 from rnnlab.io import onnx_export
 from rnnlab.models.classifier import SentenceClassifier
+from rnnlab.models.conditional_generator import ConditionalGenerator
 from rnnlab.models.language_model import LanguageModel
 from rnnlab.models.loading import load_model
 from rnnlab.models.seq2seq import Seq2Seq
@@ -25,10 +26,11 @@ if TYPE_CHECKING:
 def register(groups: CommandGroups) -> None:
     parser = groups.top.add_parser(
         "export", help="write a trained model as an ONNX file",
-        description="Write a trained language model, sentence classifier, part-of-speech "
-                    "tagger (without CRF) or translator as ONNX — a translator as two files, "
-                    "NAME.encoder.onnx and NAME.decoder.onnx (one decoder step); vocabularies "
-                    "and labels travel in the files' metadata (docs/onnx.md).")
+        description="Write a trained language model, conditional generator, sentence "
+                    "classifier, part-of-speech tagger (without CRF) or translator as ONNX — "
+                    "a translator as NAME.encoder.onnx and NAME.decoder.onnx (one decoder "
+                    "step), a conditional generator as NAME.start.onnx and NAME.step.onnx; "
+                    "vocabularies and labels travel in the files' metadata (docs/onnx.md).")
     parser.add_argument("model", help="model directory (a training run's --out works too; "
                                       "`rnnlab info` shows where the shipped tagger is)")
     parser.add_argument("--out", required=True, help="the .onnx file to write")
@@ -53,12 +55,17 @@ def _export(model: Any, opset: int) -> dict[str, Any]:
     if isinstance(model, Seq2Seq):
         return dict(zip(("encoder", "decoder"), onnx_export.seq2seq_to_onnx(model, opset=opset),
                         strict=True))
-    raise ValueError(f"ONNX export covers language models, sentence classifiers, taggers and "
-                     f"translators, not a {type(model).__name__}")
+    if isinstance(model, ConditionalGenerator):
+        return dict(zip(("start", "step"),
+                        onnx_export.conditional_generator_to_onnx(model, opset=opset),
+                        strict=True))
+    raise ValueError(f"ONNX export covers language models, conditional generators, sentence "
+                     f"classifiers, taggers and translators, not a {type(model).__name__}")
 
 
 def _path(out: Path, part: str) -> Path:
-    """``out`` itself for a one-file model; ``NAME.encoder.onnx`` / ``NAME.decoder.onnx``."""
+    """``out`` itself for a one-file model; ``NAME.PART.onnx`` for each part of the others
+    (``encoder``/``decoder``, ``start``/``step``)."""
     return out if part == "model" else out.with_name(f"{out.stem}.{part}{out.suffix or '.onnx'}")
 
 

@@ -10,6 +10,7 @@ import numpy as np
 from rnnlab.data.batching import pad_sequences
 from rnnlab.engine import no_grad
 from rnnlab.models.classifier import SentenceClassifier
+from rnnlab.models.conditional_generator import ConditionalGenerator
 from rnnlab.models.language_model import LanguageModel
 from rnnlab.models.seq2seq import Seq2Seq
 from rnnlab.models.tagger import Tagger
@@ -24,7 +25,8 @@ FIXED = f"{len(SENTENCES)} fixed sentences"
 
 def largest_difference(files: dict[str, Any], model: Any) -> tuple[float, str]:
     """The largest |onnxruntime − rnnlab| over the outputs compared, and on what inputs.
-    ``files`` maps a part's name ("model", or "encoder" and "decoder") to its ONNX model."""
+    ``files`` maps a part's name ("model"; "encoder" and "decoder"; "start" and "step") to
+    its ONNX model."""
     import onnxruntime
 
     sessions = {name: onnxruntime.InferenceSession(proto.SerializeToString(),
@@ -34,6 +36,8 @@ def largest_difference(files: dict[str, Any], model: Any) -> tuple[float, str]:
     with no_grad():
         if isinstance(model, Seq2Seq):
             return _seq2seq(sessions, model), RANDOM + f", {DECODER_STEPS} greedy steps"
+        if isinstance(model, ConditionalGenerator):
+            return _conditional_generator(sessions, model), RANDOM
         session = sessions["model"]
         if isinstance(model, Tagger):
             return _tagger(session, model), FIXED
@@ -121,3 +125,27 @@ def _seq2seq(sessions: dict[str, Any], model: Seq2Seq) -> float:
         feeds |= {name: got[f"{name}_n"] for name in states}
         tokens = log_probs.argmax(axis=1)
     return worst
+
+
+def _conditional_generator(sessions: dict[str, Any], model: ConditionalGenerator) -> float:
+    """The start state from random condition vectors, then the logits of a random batch."""
+    ids, _ = _random_ids(len(model.vocab))
+    ids = ids.T.copy()  # (T, B)
+    conditions = np.random.default_rng(1).random((BATCH, model.config.condition_dim),
+                                                 np.float32)
+    start = sessions["start"].run(None, {"conditions": conditions})
+    initial = model.initial_state(conditions)
+    if initial is None:
+        worst = max(float(np.abs(s).max()) for s in start)  # zeros on both sides
+    else:
+        wanted = initial if isinstance(initial, tuple) else (initial,)
+        worst = max(_difference(s, w.data) for s, w in zip(start, wanted, strict=True))
+    step = sessions["step"]
+    names = [i.name for i in step.get_inputs()]
+    feeds = {"ids": ids, **dict(zip([n for n in names if n in ("h", "c")], start,
+                                    strict=True))}
+    if "conditions" in names:
+        feeds["conditions"] = conditions
+    got = step.run(["logits"], feeds)[0]
+    output, _ = model.rnn(model._step_inputs(ids, conditions), initial)
+    return max(worst, _difference(got, model.output(output).data))

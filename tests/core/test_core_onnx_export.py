@@ -6,6 +6,7 @@ states carried from call to call; a classifier's probabilities under each poolin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -230,14 +231,32 @@ def test_cli_export_writes_and_verifies(tmp_path, capsys, build):
     onnx.checker.check_model(onnx.load(out))
 
 
-def test_cli_export_writes_a_translator_as_two_files(tmp_path, capsys):
-    _seq2seq("gru").save(tmp_path / "model")
-    assert main(["export", str(tmp_path / "model"), "--out", str(tmp_path / "de-en.onnx"),
+def _generator(mode: str = "init+input"):
+    from rnnlab.models.conditional_generator import (
+        ConditionalGenerator,
+        ConditionalGeneratorConfig,
+        generator_vocab,
+    )
+
+    rnnlab.seed(5)
+    vocab = generator_vocab([list("anna"), list("bob"), list("carla")])
+    config = ConditionalGeneratorConfig(vocab_size=len(vocab), condition_dim=3, embedding_dim=4,
+                                        hidden_size=5, condition_mode=mode,
+                                        labels=["de", "en", "fr"])
+    return ConditionalGenerator(config, vocab)
+
+
+@pytest.mark.parametrize("build, parts, inputs", [
+    (lambda: _seq2seq("gru"), ["decoder", "encoder"], "5 greedy steps"),
+    (_generator, ["start", "step"], "a random batch"),
+])
+def test_cli_export_writes_two_part_models_as_two_files(tmp_path, capsys, build, parts, inputs):
+    build().save(tmp_path / "model")
+    assert main(["export", str(tmp_path / "model"), "--out", str(tmp_path / "m.onnx"),
                  "--verify"]) == 0
     printed = capsys.readouterr().out
-    assert sorted(p.name for p in tmp_path.glob("*.onnx")) == ["de-en.decoder.onnx",
-                                                               "de-en.encoder.onnx"]
-    assert "5 greedy steps: largest difference from rnnlab" in printed
+    assert sorted(p.name for p in tmp_path.glob("*.onnx")) == [f"m.{p}.onnx" for p in parts]
+    assert inputs in printed
     assert float(printed.rsplit("from rnnlab ", 1)[1].split()[0]) < 1e-5
 
 
@@ -357,3 +376,38 @@ def test_cli_verify_fails_loudly(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "onnxruntime", None)
     assert main(command) == 1
     assert "--verify needs onnxruntime" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("cell, mode, layers", [("lstm", "init+input", 2), ("gru", "init", 1),
+                                                ("rnn", "none", 2), ("lstm", "init", 1)])
+def test_conditional_generator_export(cell, mode, layers):
+    from rnnlab.models.conditional_generator import ConditionalGenerator
+
+    rnnlab.seed(5)
+    base = _generator(mode)
+    config = dataclasses.replace(base.config, cell=cell, num_layers=layers)
+    model = ConditionalGenerator(config, base.vocab)
+    vocab = model.vocab
+    model.eval()
+    start, step = onnx_export.conditional_generator_to_onnx(model)
+    conditions = np.eye(3, dtype=np.float32)[[0, 2]]  # two rows: "de", "fr"
+    names = ["h", "c"] if cell == "lstm" else ["h"]
+    got_start = _run(start, {"conditions": conditions})
+    with rnnlab.no_grad():
+        initial = model.initial_state(conditions)
+    want_start = (np.zeros((layers, 2, 5), np.float32),) * len(names) if initial is None else (
+        tuple(t.data for t in initial) if isinstance(initial, tuple) else (initial.data,))
+    for got, want in zip(got_start, want_start, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    ids = np.array([[vocab.bos_id] * 2, [3, 4], [5, 3]])  # (T, B)
+    feeds = {"ids": ids, **dict(zip(names, got_start, strict=True))}
+    if mode == "init+input":
+        feeds["conditions"] = conditions
+    got = _run(step, feeds)
+    with rnnlab.no_grad():
+        logits, final = model.rnn(model._step_inputs(ids, conditions), initial)
+        logits = model.output(logits)
+    np.testing.assert_allclose(got[0], logits.data, rtol=1e-5, atol=1e-5)
+    finals = final if isinstance(final, tuple) else (final,)
+    for g, w in zip(got[1:], finals, strict=True):
+        np.testing.assert_allclose(g, w.data, rtol=1e-5, atol=1e-6)

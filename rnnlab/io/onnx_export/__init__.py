@@ -16,7 +16,7 @@ holding both its directions; its output (T, D, B, H) is laid out as (T, B, D·H)
   lecture's z is ONNX's 1 − z, and σ(−a) = 1 − σ(a), so the z rows of the weights and biases
   are exported negated — exactly the same function.
 
-Five exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
+Six exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
 
 * :func:`recurrent_to_onnx` — an ``RNN``/``LSTM``/``GRU`` module. Inputs ``input`` ((T, B, I),
   or (B, T, I) for a ``batch_first`` layer), ``lengths`` (B,) int64 — each sequence's true
@@ -25,6 +25,10 @@ Five exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
 * :func:`language_model_to_onnx` — a :class:`LanguageModel`: ``ids`` (T, B) int64 and each
   layer's state in (``h0_l{i}``, ``c0_l{i}``; zeros to start) → ``logits`` (T, B, V) and each
   layer's state out, so that a generation loop can feed one token at a time.
+* :func:`conditional_generator_to_onnx` — a :class:`ConditionalGenerator` (one vector to a
+  sequence) as two models: ``start`` (``conditions`` (B, D) → ``h0``/``c0``) and ``step``
+  (``ids`` (T, B), the state, and ``conditions`` when they join every input → ``logits``,
+  ``h_n``/``c_n``).
 * :func:`classifier_to_onnx` — a :class:`SentenceClassifier`: ``ids`` (B, T) int64 and
   ``lengths`` (B,) → ``probabilities`` (B, C), through the model's pooling (last, max, mean
   or attention); with character features also ``char_ids``, ``char_lengths`` and
@@ -55,9 +59,11 @@ from rnnlab.io.onnx_export.recurrent import export_onnx, recurrent_to_onnx
 from rnnlab.io.onnx_export.seq2seq import seq2seq_to_onnx
 from rnnlab.io.onnx_export.text_models import (
     classifier_to_onnx,
+    conditional_generator_to_onnx,
     language_model_to_onnx,
     tagger_to_onnx,
 )
 
 __all__ = ["OPSET", "save", "recurrent_to_onnx", "export_onnx", "language_model_to_onnx",
-           "classifier_to_onnx", "tagger_to_onnx", "seq2seq_to_onnx"]
+           "classifier_to_onnx", "tagger_to_onnx", "seq2seq_to_onnx",
+           "conditional_generator_to_onnx"]

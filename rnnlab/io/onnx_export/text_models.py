@@ -178,3 +178,69 @@ def _pool(g: Graph, pooling: Any, states: str, lengths: str, features: int) -> s
     scores = g.op("Where", valid3, scores, g.constant(np.array(-np.inf, np.float32)))
     alpha = g.op("Softmax", scores, axis=0)
     return g.op("ReduceSum", g.op("Mul", states, alpha), time_axis, keepdims=0)
+
+
+def conditional_generator_to_onnx(model: Any, *, opset: int = OPSET) -> tuple[Any, Any]:
+    """The ONNX models of a :class:`rnnlab.models.conditional_generator.ConditionalGenerator`
+    (one vector to a sequence, LECTURE §3.2): ``start`` maps the condition vectors to the
+    initial state, [h(0); c(0)] = tanh(W_v v + b_v) (zeros without conditioning); ``step``
+    runs ids (T, B) from a state — with the condition joining every input in the
+    "init+input" mode — to logits (T, B, V) and the new state."""
+    from rnnlab.models.conditional_generator import ConditionalGenerator
+
+    if not isinstance(model, ConditionalGenerator):
+        raise TypeError(f"expected a ConditionalGenerator, got {type(model).__name__}")
+    check_layer(model.rnn)
+    c = model.config
+    L, H = c.num_layers, c.hidden_size
+    names = ["h", "c"][: model.states_per_layer]
+    metadata = {"rnnlab.kind": "conditional_generator",
+                "rnnlab.vocab": json.dumps(model.vocab.to_dict(), ensure_ascii=False),
+                "rnnlab.config": json.dumps(asdict(c))}
+
+    start = Graph()
+    start.metadata = dict(metadata)
+    start.inputs = [start.value("conditions", ["batch", c.condition_dim])]
+    if c.condition_mode == "none":
+        batch = start.op("Gather", start.op("Shape", "conditions"), start.constant(np.array([0])))
+        shape = start.op("Concat", start.constant(np.array([L])), batch,
+                         start.constant(np.array([H])), axis=0)
+        zeros = start.op("ConstantOfShape", shape,
+                         value=start.onnx.numpy_helper.from_array(np.zeros(1, np.float32)))
+        for name in names:
+            start.node("Identity", [zeros], [f"{name}0"])
+    else:  # tanh(W_v v + b_v) → (B, S·L, H) → (S·L, B, H), split into h0 (and c0)
+        z = start.op("Tanh", start.op("Add", start.op(
+            "MatMul", "conditions", start.constant(model.condition_to_state.weight.data.T)),
+            start.constant(model.condition_to_state.bias.data)))
+        z = start.op("Transpose", start.op("Reshape", z, start.constant(
+            np.array([0, model.states_per_layer * L, H]))), perm=[1, 0, 2])
+        if len(names) == 1:
+            start.node("Identity", [z], ["h0"])
+        else:
+            start.node("Split", [z, start.constant(np.array([L, L]))], ["h0", "c0"], axis=0)
+    start.outputs = [start.value(f"{name}0", [L, "batch", H]) for name in names]
+
+    step = Graph()
+    step.metadata = dict(metadata)
+    step.inputs = [step.value("ids", ["time", "batch"], integer=True),
+                   step.value("conditions", ["batch", c.condition_dim]),
+                   *(step.value(name, [L, "batch", H]) for name in names)]
+    x = step.op("Gather", step.constant(model.embedding.weight.data, "embedding"), "ids")
+    if c.condition_mode == "init+input":  # x(t) = [E[y_{t−1}]; v]
+        steps = step.op("Gather", step.op("Shape", "ids"), step.constant(np.array([0])))
+        one = step.constant(np.array([1]))
+        repeated = step.op("Tile", step.op("Unsqueeze", "conditions", step.constant(
+            np.array([0]))), step.op("Concat", steps, one, one, axis=0))
+        x = step.op("Concat", x, repeated, axis=2)
+    output, finals = recurrent_stack(step, model.rnn, x, "", names)
+    step.node("Add", [step.op("MatMul", output, step.constant(model.output.weight.data.T)),
+                      step.constant(model.output.bias.data)], ["logits"])
+    for final, name in zip(finals, names, strict=True):
+        step.node("Identity", [final], [f"{name}_n"])
+    step.outputs = [step.value("logits", ["time", "batch", c.vocab_size]),
+                    *(step.value(f"{name}_n", [L, "batch", H]) for name in names)]
+    if c.condition_mode != "init+input":  # the step does not read the conditions
+        step.inputs = [v for v in step.inputs if v.name != "conditions"]
+    return (start.model("rnnlab_generator_start", "rnnlab generator: condition → state", opset),
+            step.model("rnnlab_generator_step", "rnnlab generator: ids, state → logits", opset))
