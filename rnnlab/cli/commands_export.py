@@ -27,7 +27,7 @@ def register(groups: CommandGroups) -> None:
     parser = groups.top.add_parser(
         "export", help="write a trained model as an ONNX file",
         description="Write a trained language model, conditional generator, sentence "
-                    "classifier, part-of-speech tagger (without CRF) or translator as ONNX — "
+                    "classifier, part-of-speech tagger or translator as ONNX — "
                     "a translator as NAME.encoder.onnx and NAME.decoder.onnx (one decoder "
                     "step), a conditional generator as NAME.start.onnx and NAME.step.onnx; "
                     "vocabularies and labels travel in the files' metadata (docs/onnx.md).")

@@ -93,12 +93,17 @@ def _classifier_with_characters(session: Any, model: SentenceClassifier) -> floa
 
 
 def _tagger(session: Any, model: Tagger) -> float:
+    """The UPOS scores; and the tags (a CRF's Viterbi path) must be rnnlab's, else ∞."""
     batch = model.encode(SENTENCES)
-    got = session.run(["upos_scores"], {
+    tags, scores = session.run(["upos", "upos_scores"], {
         "word_ids": batch.word_ids, "lengths": batch.lengths,
         "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
-        "form_index": batch.chars.form_index})[0]
-    return _difference(got, model.scores(batch)[0].data)
+        "form_index": batch.chars.form_index})
+    upos, _ = model.predict(SENTENCES)
+    if any(model.upos_vocab.decode(tags[: len(want), row]) != want
+           for row, want in enumerate(upos)):
+        return float("inf")
+    return _difference(scores, model.scores(batch)[0].data)
 
 
 def _seq2seq(sessions: dict[str, Any], model: Seq2Seq) -> float:

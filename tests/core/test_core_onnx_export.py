@@ -217,7 +217,8 @@ def test_classifier_export_gives_its_probabilities(pooling, cell, bidirectional,
 
 
 @pytest.mark.parametrize("build", [_language_model, lambda: _classifier(pooling="attention"),
-                                   lambda: _classifier(char_dim=4, char_hidden=3), _tagger])
+                                   lambda: _classifier(char_dim=4, char_hidden=3), _tagger,
+                                   lambda: _tagger(crf=True)])
 def test_cli_export_writes_and_verifies(tmp_path, capsys, build):
     model = build()
     model.save(tmp_path / "model")
@@ -261,9 +262,6 @@ def test_cli_export_writes_two_part_models_as_two_files(tmp_path, capsys, build,
 
 
 def test_cli_export_refuses_what_it_cannot_export(tmp_path, capsys):
-    _tagger(crf=True).save(tmp_path / "crf")
-    assert main(["export", str(tmp_path / "crf"), "--out", str(tmp_path / "t.onnx")]) == 1
-    assert "decodes with a CRF" in capsys.readouterr().err
     assert main(["export", str(tmp_path / "nothing"), "--out", str(tmp_path / "n.onnx")]) == 1
     assert "no rnnlab model" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.onnx"))
@@ -298,9 +296,29 @@ def test_tagger_export_gives_its_scores_and_tags(xpos):
     assert json.loads(metadata["rnnlab.words"]) == model.words.to_dict()
 
 
-def test_tagger_with_a_crf_is_refused():
-    with pytest.raises(ValueError, match="decodes with a CRF"):
-        onnx_export.tagger_to_onnx(_tagger(crf=True))
+@pytest.mark.parametrize("sentences", [
+    [["The", "dog", "sat", "."], ["Unseen", "words", "like", "Zorblax", "42"], ["A"]],
+    [["Dogs"], ["bark"]],  # T = 1: the Viterbi scans run zero times
+    [["a", "cat"] * 6, ["the", "dogs", "sat", "on", "3", "mats"]],
+])
+def test_a_crf_taggers_export_decodes_with_viterbi(sentences):
+    model = _tagger(crf=True)
+    K = model.crf.transitions.data.shape[0]
+    model.crf.transitions.data[...] = np.random.default_rng(6).normal(0, 2, (K, K))  # strong
+    model.eval()
+    batch = model.encode(sentences)
+    feeds = {"word_ids": batch.word_ids, "lengths": batch.lengths,
+             "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
+             "form_index": batch.chars.form_index}
+    onnx_model = onnx_export.tagger_to_onnx(model)
+    got = dict(zip([o.name for o in onnx_model.graph.output], _run(onnx_model, feeds),
+                   strict=True))
+    upos, _ = model.predict(sentences)  # rnnlab's Viterbi
+    for row, tags in enumerate(upos):
+        assert model.upos_vocab.decode(got["upos"][: len(tags), row]) == tags
+    greedy = got["upos_scores"].argmax(axis=2)
+    assert any((greedy[: len(t), r] != got["upos"][: len(t), r]).any()
+               for r, t in enumerate(upos)) or len(sentences[0]) == 1  # the CRF mattered
 
 
 @pytest.mark.parametrize("pooling", ["last", "attention"])

@@ -33,18 +33,20 @@ Six exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
   ``lengths`` (B,) → ``probabilities`` (B, C), through the model's pooling (last, max, mean
   or attention); with character features also ``char_ids``, ``char_lengths`` and
   ``form_index`` (B, T), as for a tagger below.
-* :func:`tagger_to_onnx` — a :class:`Tagger` without a CRF: the arrays of its ``encode``
+* :func:`tagger_to_onnx` — a :class:`Tagger`: the arrays of its ``encode``
   batch — ``word_ids`` (T, B) of each word's key (lower-cased, digits → 0), ``lengths``,
   the batch's distinct forms spelt as ``char_ids`` (L, U) with ``char_lengths`` (U,), and
   ``form_index`` (T, B), each token's row among them — → ``upos`` (T, B) tag ids and
-  ``upos_scores`` (and ``xpos``, ``xpos_scores`` when the model has that head).
+  ``upos_scores`` (and ``xpos``, ``xpos_scores`` when the model has that head); a CRF
+  tagger's ``upos`` is its Viterbi path, decoded in the graph (:mod:`.crf`).
 * :func:`seq2seq_to_onnx` — a :class:`Seq2Seq` translator as two models: the encoder
   (``source``, ``source_lengths`` → ``memory``, ``keys``, the decoder's initial ``h0``/``c0``)
   and one decoder step (``tokens``, ``h``/``c``, ``memory``, ``keys``, ``source_lengths`` →
   ``log_probs``, ``h_n``/``c_n``, ``attention``), called by a search loop.
 
 The package: :mod:`.graph` builds and checks one graph, :mod:`.recurrent` maps the
-recurrent modules, :mod:`.text_models` and :mod:`.seq2seq` the models around them.
+recurrent modules, :mod:`.text_models` and :mod:`.seq2seq` the models around them,
+:mod:`.crf` a CRF's Viterbi decoding.
 
 Time, batch (and a tagger's forms and characters) are dynamic; graphs are float32
 (onnxruntime's LSTM runs nothing else); dropout is a training-time operation and is not

@@ -26,8 +26,11 @@ def load_onnx() -> Any:
 class Graph:
     """Nodes, initializers, inputs and outputs of one ONNX graph being built."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "") -> None:
+        """``prefix`` starts every generated name: a loop body's names must not repeat the
+        enclosing graph's."""
         self.onnx = load_onnx()
+        self.prefix = prefix
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.inputs: list[Any] = []
@@ -38,7 +41,7 @@ class Graph:
     def name(self, hint: str) -> str:
         """A fresh tensor name."""
         self._names += 1
-        return f"{hint}_{self._names}"
+        return f"{self.prefix}{hint}_{self._names}"
 
     def constant(self, value: Any, hint: str = "const") -> str:
         name = self.name(hint)
@@ -57,10 +60,16 @@ class Graph:
         """Add a one-output node and return that output."""
         return self.node(op_type, list(inputs), 1, **attributes)[0]
 
-    def value(self, name: str, dims: list, integer: bool = False) -> Any:
+    def body(self, name: str) -> Any:
+        """This graph as a ``GraphProto``, the body of a ``Scan`` or ``Loop`` node."""
+        self.prune()
+        return self.onnx.helper.make_graph(self.nodes, name, self.inputs, self.outputs,
+                                           self.initializers)
+
+    def value(self, name: str, dims: list, integer: bool = False, boolean: bool = False) -> Any:
         tensor = self.onnx.TensorProto
-        return self.onnx.helper.make_tensor_value_info(
-            name, tensor.INT64 if integer else tensor.FLOAT, dims)
+        kind = tensor.BOOL if boolean else tensor.INT64 if integer else tensor.FLOAT
+        return self.onnx.helper.make_tensor_value_info(name, kind, dims)
 
     def prune(self) -> None:
         """Drop nodes and constants nothing reads (the graph outputs read their sources)."""

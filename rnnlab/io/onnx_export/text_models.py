@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnlab.io.onnx_export.crf import viterbi
 from rnnlab.io.onnx_export.graph import OPSET, Graph
 from rnnlab.io.onnx_export.recurrent import check_layer, recurrent_stack
 from rnnlab.recurrent.layers import LSTM
@@ -99,15 +100,13 @@ def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
 
 
 def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
-    """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` without a CRF (module
-    docstring): the arrays of its ``encode`` batch → UPOS (and XPOS) ids and scores."""
+    """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` (module docstring): the
+    arrays of its ``encode`` batch → UPOS (and XPOS) ids and scores; with a CRF, the UPOS
+    ids are its Viterbi path (:mod:`.crf`)."""
     from rnnlab.models.tagger import Tagger
 
     if not isinstance(model, Tagger):
         raise TypeError(f"expected a Tagger, got {type(model).__name__}")
-    if model.crf is not None:
-        raise ValueError("this tagger decodes with a CRF (Viterbi), which ONNX export does "
-                         "not cover; taggers trained without --crf export")
     check_layer(model.lstm)
     g = Graph()
     g.inputs = [g.value("word_ids", ["time", "batch"], integer=True),
@@ -125,7 +124,10 @@ def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
             continue
         g.node("Add", [g.op("MatMul", states, g.constant(head.weight.data.T)),
                        g.constant(head.bias.data)], [f"{name}_scores"])
-        g.node("ArgMax", [f"{name}_scores"], [name], axis=2, keepdims=0)
+        if name == "upos" and model.crf is not None:  # the best sequence, not the best tags
+            g.node("Identity", [viterbi(g, "upos_scores", "lengths", model.crf)], [name])
+        else:
+            g.node("ArgMax", [f"{name}_scores"], [name], axis=2, keepdims=0)
         g.outputs += [g.value(name, ["time", "batch"], integer=True),
                       g.value(f"{name}_scores", ["time", "batch", len(vocab)])]
         g.metadata[f"rnnlab.{name}"] = json.dumps(vocab.to_dict(), ensure_ascii=False)
