@@ -22,8 +22,11 @@ rows (as rnnlab's time loops do them), and a kept result buffer against a fresh 
 pages the kernel must zero). ``gemm_peak.py`` gives the more optimistic bound of two whole
 cores at the best one-thread rate; on this virtual machine two threads seldom get that.
 
-Rounds alternate the three — rnnlab's training step, torch's, the bound — in blocks of 3
-calls, the first untimed (as speed.py), the order rotating; each ratio is the median of the
+The same six products through NumPy's own BLAS (OpenBLAS, two threads) are timed beside
+them ("OpenBLAS bound"), in case another GEMM does them faster than MKL's two halves.
+
+Rounds alternate the four — rnnlab's training step, torch's, and the two bounds — in blocks
+of 3 calls, the first untimed (as speed.py), the order rotating; each ratio is the median of the
 per-round ratios. Float32, 2 threads each (``torch.set_num_threads``, threadpoolctl).
 """
 
@@ -47,7 +50,9 @@ BLOCK = 3
 class Products:
     """The six products of one training step (docstring), on fresh float32 operands."""
 
-    def __init__(self, T: int, B: int, I: int, H: int, gates: int) -> None:  # noqa: E741
+    def __init__(self, T: int, B: int, I: int, H: int, gates: int,  # noqa: E741
+                 library: str = "mkl") -> None:
+        self.library = library  # "mkl": rnnlab's GEMM, two halves; "numpy": NumPy's BLAS
         rng = np.random.default_rng(0)
         GH = gates * H
 
@@ -70,7 +75,10 @@ class Products:
 
     def __call__(self) -> None:
         for (a, b), out in zip(self.products, self.outputs, strict=True):
-            gemm.matmul(a, b, split=True, out=out)
+            if self.library == "numpy":
+                np.matmul(a, b, out=out)  # OpenBLAS with its own threads (threadpoolctl: 2)
+            else:
+                gemm.matmul(a, b, split=True, out=out)
 
 
 def _timed(fn, before) -> float:
@@ -84,16 +92,18 @@ def measure(cell: str, shape: tuple[int, int, int, int], rounds: int, warmup: in
     """Median times and per-round ratios of rnnlab, torch and the bound for one case."""
     pair = Pair(Case(cell.upper(), *shape))
     bound = Products(*shape, GATES[cell])
-    sides = {"ours": pair.train_ours, "torch": pair.train_theirs, "bound": bound}
+    sides = {"ours": pair.train_ours, "torch": pair.train_theirs, "bound": bound,
+             "openblas": Products(*shape, GATES[cell], library="numpy")}
     names = list(sides)
     for _ in range(warmup):
         for name in names:
             _timed(sides[name], pair.clear_grads)
     times: dict[str, list[float]] = {name: [] for name in names}
-    ratios: dict[str, list[float]] = {"ours/torch": [], "bound/torch": [], "ours/bound": []}
+    ratios: dict[str, list[float]] = {"ours/torch": [], "bound/torch": [], "ours/bound": [],
+                                      "openblas/torch": []}
     for r in range(rounds):
         median = {}
-        for name in names[r % 3:] + names[: r % 3]:  # the order rotates
+        for name in names[r % len(names):] + names[: r % len(names)]:  # the order rotates
             block = [_timed(sides[name], pair.clear_grads) for _ in range(BLOCK)][1:]
             times[name] += block
             median[name] = np.median(block)
@@ -270,14 +280,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- started: {time.strftime('%H:%M UTC', time.gmtime())}; rnnlab {rnnlab.__version__}; "
           f"shape (T, B, I, H) = {shape}; {args.rounds} rounds of blocks of {BLOCK}")
     print("| cell | ours ms | torch ms | bound ms | ours/torch | bound/torch | ours/bound "
-          "| bound GFLOP/s | torch GFLOP/s |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| bound GFLOP/s | torch GFLOP/s | OpenBLAS bound/torch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     with threadpool_limits(threads):
         for cell in args.cells:
             r = measure(cell, shape, args.rounds, args.warmup)
             print(f"| {cell} | {r['ours ms']:.1f} | {r['torch ms']:.1f} | {r['bound ms']:.1f} "
                   f"| {r['ours/torch']:.2f} | {r['bound/torch']:.2f} | {r['ours/bound']:.2f} "
-                  f"| {r['bound GFLOP/s']:.0f} | {r['torch GFLOP/s']:.0f} |", flush=True)
+                  f"| {r['bound GFLOP/s']:.0f} | {r['torch GFLOP/s']:.0f} "
+                  f"| {r['openblas/torch']:.2f} |", flush=True)
     return 0
 
 
