@@ -3,6 +3,8 @@ what nothing reads; checking and writing the model."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,17 @@ def load_onnx() -> Any:
             "exporting to ONNX needs the onnx package: pip install 'rnnlab[onnx]'"
         ) from None
     return onnx
+
+
+def describe(kind: str, config: Any, **entries: Any) -> dict[str, str]:
+    """An exported model's metadata: ``rnnlab.kind``, ``rnnlab.config`` (its configuration
+    dataclass) and ``rnnlab.<name>`` for each entry — vocabularies by their ``to_dict`` —
+    all but the kind as JSON, so that the file alone maps text to ids and back."""
+    metadata = {"rnnlab.kind": kind, "rnnlab.config": json.dumps(asdict(config))}
+    for name, value in entries.items():
+        value = value.to_dict() if hasattr(value, "to_dict") else value
+        metadata[f"rnnlab.{name}"] = json.dumps(value, ensure_ascii=False)
+    return metadata
 
 
 class Graph:

@@ -91,7 +91,7 @@ def recurrent_stack(g: Graph, layer: RecurrentBase, x: str, sequence_lens: str,
 
 def recurrent_to_onnx(layer: RecurrentBase, *, initial_state: bool = False,
                       opset: int = OPSET) -> Any:
-    """The ONNX model of ``layer``'s forward pass in evaluation mode (module docstring)."""
+    """The ONNX model of ``layer``'s forward pass in evaluation mode (package docstring)."""
     check_layer(layer)
     g = Graph()
     L, D, H = layer.num_layers, layer.num_directions, layer.hidden_size

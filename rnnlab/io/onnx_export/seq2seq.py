@@ -3,31 +3,25 @@ decoder with its attention, for a search loop written by the caller."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
-from rnnlab.io.onnx_export.graph import OPSET, Graph
+from rnnlab.io.onnx_export.graph import OPSET, Graph, describe
 from rnnlab.io.onnx_export.recurrent import check_layer, recurrent_stack
 
 
 def seq2seq_to_onnx(model: Any, *, opset: int = OPSET) -> tuple[Any, Any]:
     """The ONNX models of a :class:`rnnlab.models.seq2seq.Seq2Seq`: its encoder, and one step
-    of its decoder (module docstring), which a greedy or beam search calls in a loop."""
+    of its decoder (package docstring), which a greedy or beam search calls in a loop."""
     from rnnlab.models.seq2seq import Seq2Seq
 
     if not isinstance(model, Seq2Seq):
         raise TypeError(f"expected a Seq2Seq model, got {type(model).__name__}")
     check_layer(model.encoder)
     check_layer(model.decoder)
-    metadata = {"rnnlab.kind": "seq2seq",
-                "rnnlab.source_vocab": json.dumps(model.source_vocab.to_dict(),
-                                                  ensure_ascii=False),
-                "rnnlab.target_vocab": json.dumps(model.target_vocab.to_dict(),
-                                                  ensure_ascii=False),
-                "rnnlab.config": json.dumps(asdict(model.config))}
+    metadata = describe("seq2seq", model.config, source_vocab=model.source_vocab,
+                        target_vocab=model.target_vocab)
     return _seq2seq_encoder(model, metadata, opset), _seq2seq_decoder(model, metadata, opset)
 
 

@@ -3,14 +3,12 @@ lookups, character encoders, the recurrent stacks, pooling and output layers."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
 from rnnlab.io.onnx_export.crf import viterbi
-from rnnlab.io.onnx_export.graph import OPSET, Graph
+from rnnlab.io.onnx_export.graph import OPSET, Graph, describe
 from rnnlab.io.onnx_export.recurrent import check_layer, recurrent_stack
 from rnnlab.recurrent.layers import LSTM
 
@@ -36,8 +34,9 @@ def char_vectors(g: Graph, encoder: Any, form_index: str) -> str:
 
 
 def language_model_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
-    """The ONNX model of a :class:`rnnlab.models.language_model.LanguageModel` (module
-    docstring): ids (T, B) and every layer's state → logits (T, B, V) and the new states."""
+    """The ONNX model of a :class:`rnnlab.models.language_model.LanguageModel` (see
+    :mod:`rnnlab.io.onnx_export`): ids (T, B) and every layer's state → logits (T, B, V)
+    and the new states."""
     from rnnlab.models.language_model import LanguageModel
 
     if not isinstance(model, LanguageModel):
@@ -58,16 +57,15 @@ def language_model_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
     g.node("Add", [g.op("MatMul", x, weight), g.constant(model.output_bias.data, "bias")],
            ["logits"])
     g.outputs.insert(0, g.value("logits", ["time", "batch", V]))
-    g.metadata = {"rnnlab.kind": "language_model",
-                  "rnnlab.vocab": json.dumps(model.vocab.to_dict(), ensure_ascii=False),
-                  "rnnlab.config": json.dumps(asdict(model.config))}
+    g.metadata = describe("language_model", model.config, vocab=model.vocab)
     return g.model("rnnlab_language_model", "rnnlab language model: ids → logits", opset)
 
 
 def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
-    """The ONNX model of a :class:`rnnlab.models.classifier.SentenceClassifier` (module
-    docstring): ids (B, T), lengths (B,) — and, with a character encoder, the characters of
-    the batch's distinct normalised forms, ``form_index`` (B, T) — → probabilities (B, C)."""
+    """The ONNX model of a :class:`rnnlab.models.classifier.SentenceClassifier` (see
+    :mod:`rnnlab.io.onnx_export`): ids (B, T), lengths (B,) — and, with a character
+    encoder, the characters of the batch's distinct normalised forms, ``form_index`` (B, T)
+    — → probabilities (B, C)."""
     from rnnlab.models.classifier import SentenceClassifier
 
     if not isinstance(model, SentenceClassifier):
@@ -82,7 +80,6 @@ def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
         g.inputs += char_inputs(g, ["batch", "time"])
         form_index = g.op("Transpose", "form_index", perm=[1, 0])
         x = g.op("Concat", x, char_vectors(g, model.char_encoder, form_index), axis=2)
-        g.metadata["rnnlab.chars"] = json.dumps(model.chars.to_dict(), ensure_ascii=False)
     sequence_lens = g.op("Cast", "lengths", to=g.onnx.TensorProto.INT32)
     states, _ = recurrent_stack(g, model.encoder, x, sequence_lens, None)
     features = model.encoder.num_directions * model.encoder.hidden_size
@@ -91,16 +88,15 @@ def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
                   g.constant(model.output.bias.data))
     g.node("Softmax", [logits], ["probabilities"], axis=-1)
     g.outputs = [g.value("probabilities", ["batch", model.config.num_classes])]
-    g.metadata |= {"rnnlab.kind": "classifier",
-                  "rnnlab.vocab": json.dumps(model.vocab.to_dict(), ensure_ascii=False),
-                  "rnnlab.labels": json.dumps(model.labels, ensure_ascii=False),
-                  "rnnlab.config": json.dumps(asdict(model.config))}
+    characters = {} if model.char_encoder is None else {"chars": model.chars}
+    g.metadata = describe("classifier", model.config, vocab=model.vocab, labels=model.labels,
+                          **characters)
     return g.model("rnnlab_classifier", "rnnlab sentence classifier: ids → probabilities",
                    opset)
 
 
 def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
-    """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` (module docstring): the
+    """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` (package docstring): the
     arrays of its ``encode`` batch → UPOS (and XPOS) ids and scores; with a CRF, the UPOS
     ids are its Viterbi path (:mod:`.crf`)."""
     from rnnlab.models.tagger import Tagger
@@ -130,11 +126,11 @@ def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
             g.node("ArgMax", [f"{name}_scores"], [name], axis=2, keepdims=0)
         g.outputs += [g.value(name, ["time", "batch"], integer=True),
                       g.value(f"{name}_scores", ["time", "batch", len(vocab)])]
-        g.metadata[f"rnnlab.{name}"] = json.dumps(vocab.to_dict(), ensure_ascii=False)
-    g.metadata.update({"rnnlab.kind": "pos_tagger",
-                       "rnnlab.words": json.dumps(model.words.to_dict(), ensure_ascii=False),
-                       "rnnlab.chars": json.dumps(model.chars.to_dict(), ensure_ascii=False),
-                       "rnnlab.config": json.dumps(asdict(model.config))})
+    tags = {"upos": model.upos_vocab}
+    if model.xpos_head is not None:
+        tags["xpos"] = model.xpos_vocab
+    g.metadata = describe("pos_tagger", model.config, words=model.words, chars=model.chars,
+                          **tags)
     return g.model("rnnlab_tagger", "rnnlab part-of-speech tagger: ids → tags", opset)
 
 
@@ -196,9 +192,7 @@ def conditional_generator_to_onnx(model: Any, *, opset: int = OPSET) -> tuple[An
     c = model.config
     L, H = c.num_layers, c.hidden_size
     names = ["h", "c"][: model.states_per_layer]
-    metadata = {"rnnlab.kind": "conditional_generator",
-                "rnnlab.vocab": json.dumps(model.vocab.to_dict(), ensure_ascii=False),
-                "rnnlab.config": json.dumps(asdict(c))}
+    metadata = describe("conditional_generator", c, vocab=model.vocab)
 
     start = Graph()
     start.metadata = dict(metadata)
