@@ -117,26 +117,36 @@ def measure(cell: str, shape: tuple[int, int, int, int], rounds: int, warmup: in
     return result
 
 
-def checks(shape: tuple[int, int, int, int], rounds: int = 21) -> None:
-    """One thread, the recurrent product of a GRU-sized layer (H × 3H): (a) one (T·B)-row
-    product into a kept buffer against T packed products of B rows, compiled as rnnlab's
-    time loops run them; (b) a fresh result buffer against a kept one. Medians of
-    per-round ratios, the two sides alternating."""
+def _per_step_products():
+    """A compiled loop of T packed products of B rows, as rnnlab's time loops run them:
+    ``per_step(states (T, B, K), packed, out (T, B, N))``; None without MKL and Numba."""
     import numba
 
     from rnnlab.recurrent.fused import time_loops
     from rnnlab.recurrent.fused.packed_gemm import packed_product
-    from rnnlab.recurrent.step_product import pack
 
     if time_loops("gru") is None:
-        print("--checks needs MKL and Numba (the compiled time loops)")
-        return
+        return None
 
     @numba.njit(nogil=True)
     def per_step(states, packed, out):
         for t in range(states.shape[0]):
             packed_product(states[t], packed, out[t], states.shape[1])
 
+    return per_step
+
+
+def checks(shape: tuple[int, int, int, int], rounds: int = 21) -> None:
+    """One thread, the recurrent product of a GRU-sized layer (H × 3H): (a) one (T·B)-row
+    product into a kept buffer against T packed products of B rows, compiled as rnnlab's
+    time loops run them; (b) a fresh result buffer against a kept one. Medians of
+    per-round ratios, the two sides alternating."""
+    from rnnlab.recurrent.step_product import pack
+
+    per_step = _per_step_products()
+    if per_step is None:
+        print("--checks needs MKL and Numba (the compiled time loops)")
+        return
     T, B, _, H = shape
     rng = np.random.default_rng(0)
     states = rng.standard_normal((T, B, H)).astype(np.float32)
@@ -171,23 +181,14 @@ def phases(shape: tuple[int, int, int, int], rounds: int = 13) -> None:
     products); BPTT with ∂L/∂W_hh (against T packed products and the ∂L/∂W_hh product);
     ∂L/∂x; ∂L/∂W_ih with ∂L/∂b. What each phase costs beyond its products is the rest of
     rnnlab's step: gate arithmetic, fresh result pages, bias sums."""
-    import numba
-
     from rnnlab.recurrent import gru_cell
-    from rnnlab.recurrent.fused import time_loops
-    from rnnlab.recurrent.fused.packed_gemm import packed_product
     from rnnlab.recurrent.schedule import make_schedule
     from rnnlab.recurrent.step_product import pack
 
-    if time_loops("gru") is None:
+    per_step = _per_step_products()
+    if per_step is None:
         print("--phases needs MKL and Numba (the compiled time loops)")
         return
-
-    @numba.njit(nogil=True)
-    def per_step(states, packed, out):
-        for t in range(states.shape[0]):
-            packed_product(states[t], packed, out[t], states.shape[1])
-
     parallel.set_num_threads(1)
     T, B, I, H = shape
     GH = 3 * H

@@ -30,11 +30,8 @@ def viterbi(g: Graph, emissions: str, lengths: str, crf: Any) -> str:
     # steps t = 1 … T (0-based) with one step past the end, where no sentence runs: the
     # scans then run at least once (onnxruntime's Scan fails on an empty sequence), and
     # the backward one, starting at that step's identity pointers, yields all T tags
-    steps = g.op("Squeeze", g.op("Gather", g.op("Shape", emissions), g.constant(np.array([0]))))
-    times = g.op("Range", g.constant(np.array(1)), g.op("Add", steps, g.constant(np.array(1))),
-                 g.constant(np.array(1)))
-    running = g.op("Less", g.op("Unsqueeze", times, g.constant(np.array([1]))),
-                   g.op("Unsqueeze", lengths, g.constant(np.array([0]))))  # (T, B)
+    past_last = g.op("Add", g.size(emissions, 0), g.constant(np.array(1)))
+    running = g.running(1, past_last, lengths)  # (T, B)
     rest = g.op("Slice", emissions, g.constant(np.array([1])),
                 g.constant(np.array([np.iinfo(np.int64).max])), g.constant(np.array([0])))
     past_end = g.op("Unsqueeze", g.op("Mul", first, g.constant(np.float32(0))),

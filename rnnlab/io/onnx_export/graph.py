@@ -73,6 +73,21 @@ class Graph:
         """Add a one-output node and return that output."""
         return self.node(op_type, list(inputs), 1, **attributes)[0]
 
+    def size(self, tensor: str, axis: int, vector: bool = False) -> str:
+        """The length of ``tensor`` along ``axis``, int64: a scalar, or with ``vector`` a
+        one-element array (for Concat into a shape)."""
+        index = np.array([axis]) if vector else np.array(axis)
+        return self.op("Gather", self.op("Shape", tensor), self.constant(index))
+
+    def running(self, start: int, stop: str, lengths: str, time_major: bool = True) -> str:
+        """valid[t, b] = t < lengths[b] for t = start … stop − 1 (``stop`` a scalar):
+        (steps, B) bool, or (B, steps) when not ``time_major``."""
+        steps = self.op("Range", self.constant(np.array(start)), stop,
+                        self.constant(np.array(1)))
+        step_axis, batch_axis = ([1], [0]) if time_major else ([0], [1])
+        return self.op("Less", self.op("Unsqueeze", steps, self.constant(np.array(step_axis))),
+                       self.op("Unsqueeze", lengths, self.constant(np.array(batch_axis))))
+
     def body(self, name: str) -> Any:
         """This graph as a ``GraphProto``, the body of a ``Scan`` or ``Loop`` node."""
         self.prune()

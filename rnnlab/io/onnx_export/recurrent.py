@@ -58,7 +58,7 @@ def recurrent_stack(g: Graph, layer: RecurrentBase, x: str, sequence_lens: str,
     of h_n (and c_n), (L·D, B, H)."""
     H, D, L = layer.hidden_size, layer.num_directions, layer.num_layers
     is_lstm = isinstance(layer, LSTM)
-    op = {"rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}[layer.cell_kind]
+    op = layer.cell_kind.upper()  # ONNX's RNN, LSTM, GRU
     attributes: dict[str, Any] = {"hidden_size": H,
                                   "direction": "bidirectional" if D == 2 else "forward"}
     if isinstance(layer, RNN):

@@ -90,11 +90,7 @@ def _seq2seq_decoder(model: Any, metadata: dict[str, str], opset: int) -> Any:
                      g.value("source_lengths", ["rows"], integer=True)]
         scores = g.op("MatMul", g.op("Unsqueeze", query, g.constant(np.array([1]))),
                       g.op("Transpose", "keys", perm=[0, 2, 1]))  # (R, 1, S)
-        positions = g.op("Range", g.constant(np.array(0)),
-                         g.op("Gather", g.op("Shape", "keys"), g.constant(np.array(1))),
-                         g.constant(np.array(1)))
-        valid = g.op("Less", g.op("Unsqueeze", positions, g.constant(np.array([0]))),
-                     g.op("Unsqueeze", "source_lengths", g.constant(np.array([1]))))  # (R, S)
+        valid = g.running(0, g.size("keys", 1), "source_lengths", time_major=False)  # (R, S)
         masked = g.op("Where", g.op("Unsqueeze", valid, g.constant(np.array([1]))), scores,
                       g.constant(np.array(-np.inf, np.float32)))
         weights = g.op("Softmax", masked, axis=2)

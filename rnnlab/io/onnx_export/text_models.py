@@ -137,11 +137,7 @@ def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
 def _pool(g: Graph, pooling: Any, states: str, lengths: str, features: int) -> str:
     """(T, B, F) states → (B, F) sentence vectors, as :mod:`rnnlab.nn.pooling` computes them
     (padding never counts): valid[t, b] = t < L_b."""
-    steps = g.op("Range", g.constant(np.array(0)),
-                 g.op("Gather", g.op("Shape", states), g.constant(np.array(0))),
-                 g.constant(np.array(1)))
-    valid = g.op("Less", g.op("Unsqueeze", steps, g.constant(np.array([1]))),
-                 g.op("Unsqueeze", lengths, g.constant(np.array([0]))))  # (T, B)
+    valid = g.running(0, g.size(states, 0), lengths)  # (T, B)
     valid3 = g.op("Unsqueeze", valid, g.constant(np.array([2])))  # (T, B, 1)
     mask = g.op("Cast", valid3, to=g.onnx.TensorProto.FLOAT)
     time_axis = g.constant(np.array([0]))
@@ -155,6 +151,8 @@ def _pool(g: Graph, pooling: Any, states: str, lengths: str, features: int) -> s
         return g.op("Div", total, count)
     if pooling.method == "last":  # [→h at L_b − 1 ; ←h at 0]
         last = g.op("Sub", lengths, g.constant(np.array(1)))
+        steps = g.op("Range", g.constant(np.array(0)), g.size(states, 0),
+                     g.constant(np.array(1)))
         at_last = g.op("Cast", g.op("Equal", g.op("Unsqueeze", steps, g.constant(np.array([1]))),
                                     g.op("Unsqueeze", last, g.constant(np.array([0])))),
                        to=g.onnx.TensorProto.FLOAT)
@@ -198,8 +196,8 @@ def conditional_generator_to_onnx(model: Any, *, opset: int = OPSET) -> tuple[An
     start.metadata = dict(metadata)
     start.inputs = [start.value("conditions", ["batch", c.condition_dim])]
     if c.condition_mode == "none":
-        batch = start.op("Gather", start.op("Shape", "conditions"), start.constant(np.array([0])))
-        shape = start.op("Concat", start.constant(np.array([L])), batch,
+        shape = start.op("Concat", start.constant(np.array([L])),
+                         start.size("conditions", 0, vector=True),
                          start.constant(np.array([H])), axis=0)
         zeros = start.op("ConstantOfShape", shape,
                          value=start.onnx.numpy_helper.from_array(np.zeros(1, np.float32)))
@@ -224,10 +222,10 @@ def conditional_generator_to_onnx(model: Any, *, opset: int = OPSET) -> tuple[An
                    *(step.value(name, [L, "batch", H]) for name in names)]
     x = step.op("Gather", step.constant(model.embedding.weight.data, "embedding"), "ids")
     if c.condition_mode == "init+input":  # x(t) = [E[y_{t−1}]; v]
-        steps = step.op("Gather", step.op("Shape", "ids"), step.constant(np.array([0])))
         one = step.constant(np.array([1]))
         repeated = step.op("Tile", step.op("Unsqueeze", "conditions", step.constant(
-            np.array([0]))), step.op("Concat", steps, one, one, axis=0))
+            np.array([0]))), step.op("Concat", step.size("ids", 0, vector=True), one, one,
+                                      axis=0))
         x = step.op("Concat", x, repeated, axis=2)
     output, finals = recurrent_stack(step, model.rnn, x, "", names)
     step.node("Add", [step.op("MatMul", output, step.constant(model.output.weight.data.T)),
