@@ -5,26 +5,17 @@ wrong, and PyTorch's GRU reproduced from its state_dict."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import re
-from pathlib import Path
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "core.md"
+from doc_examples import examples, run_example
 
 
 def _examples() -> list[str]:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 4, "docs/core.md: the travel, check, own-Function and torch examples"
-    return blocks
+    return examples("core.md", 4)
 
 
 def _run(code: str) -> tuple[dict, str]:
-    namespace: dict = {"__name__": "docs_core"}
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, str(DOC), "exec"), namespace)  # the project's own docs
-    return namespace, printed.getvalue()
+    return run_example(code, "core.md")
 
 
 def test_gradients_reach_back_through_time():

@@ -5,13 +5,9 @@ tags, and a translator's greedy search."""
 
 from __future__ import annotations
 
-import contextlib
-import io
-import re
-from pathlib import Path
-
 import numpy as np
 import pytest
+from doc_examples import examples, run_example
 
 import rnnlab
 from rnnlab.data.batching import pad_sequences
@@ -20,23 +16,16 @@ from rnnlab.io import onnx_export
 from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "onnx.md"
 STREAM = "the company said it would sell the unit . the company did not say ."
 PRIME = "the company said"  # as in the example
 
 
 def _examples() -> list[str]:
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), re.S)
-    assert len(blocks) == 4, "docs/onnx.md: the classify, generate, tag and translate examples"
-    return blocks
+    return examples("onnx.md", 4)
 
 
 def _run(code: str) -> tuple[dict, str]:
-    namespace: dict = {}
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(compile(code, str(DOC), "exec"), namespace)  # the project's own docs
-    return namespace, printed.getvalue()
+    return run_example(code, "onnx.md")
 
 
 def test_the_classify_example(tmp_path):
