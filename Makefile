@@ -20,7 +20,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q
 
 bench: $(STAMP)
-	$(PY) benchmarks/speed.py
+	$(PY) benchmarks/speed/speed.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

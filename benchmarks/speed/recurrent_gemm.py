@@ -9,7 +9,7 @@ small as 8. This script times that one product, alternating the forms in every r
   ``cblas_sgemm_pack`` (the trick oneDNN uses), through ctypes; only with ``--mkl-lib``
   pointing at ``libmkl_rt.so`` (e.g. from the ``mkl`` wheel, which rnnlab does not depend on).
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/recurrent_gemm.py [--mkl-lib PATH]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/recurrent_gemm.py [--mkl-lib PATH]
 
 Times are CPU seconds (``time.process_time``) per product, the median over rounds.
 """

@@ -4,7 +4,7 @@ gradient — ``np.add.at`` against the compiled row scatter, ``np.zeros`` agains
 ``np.empty`` + ``fill(0)`` (``rnnlab/engine/ops.py``, ``fused/scatter.py``) — and the
 compiled LSTM step kernels per call (``fused/lstm_steps.py``). One thread, medians of 15.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/kernel_micro.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/kernel_micro.py
 """
 
 from __future__ import annotations

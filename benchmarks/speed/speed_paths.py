@@ -12,7 +12,7 @@ process CPU time (``time.process_time``) is far steadier, so this script compare
 rnnlab paths and torch by it: rounds alternate the three, each round runs one of them for
 ≥ 0.3 s of CPU, and the median over rounds is reported. One BLAS/torch thread.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed_paths.py [--cells lstm gru rnn]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/speed_paths.py [--cells lstm gru rnn]
         [--mode forward]
 """
 

@@ -1,8 +1,8 @@
 """A tagger exported to ONNX against rnnlab on a whole CoNLL-U file: do the tags agree, word
 for word, and how long does each take?
 
-    .venv/bin/python benchmarks/onnx_tagger.py                     # the shipped tagger, EWT dev
-    .venv/bin/python benchmarks/onnx_tagger.py --model runs/tagger-ewt-crf-2ep \\
+    .venv/bin/python benchmarks/speed/onnx_tagger.py               # the shipped tagger, EWT dev
+    .venv/bin/python benchmarks/speed/onnx_tagger.py --model runs/tagger-ewt-crf-2ep \\
         --data /work/shared/data/ud-english-ewt/en_ewt-ud-test.conllu
 
 Both sides tag the same batches of 64 sentences, sorted by length as ``Tagger.predict``

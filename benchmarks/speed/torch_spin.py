@@ -2,12 +2,12 @@
 
 GNU libgomp's worker threads busy-wait for a while after each parallel region before they
 sleep. In a process that times torch and then something else at once, that spinning
-shares the cores with the next call (``benchmarks/speed.py``, docstring). This measures
+shares the cores with the next call (``benchmarks/speed/speed.py``, docstring). This measures
 it: after each 2-thread torch LSTM forward, the main thread sleeps and the process's CPU
 time over that sleep is what the workers burnt (median of 10 per pause)::
 
-    .venv/bin/python benchmarks/torch_spin.py
-    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/torch_spin.py   # workers sleep at once
+    .venv/bin/python benchmarks/speed/torch_spin.py
+    OMP_WAIT_POLICY=PASSIVE .venv/bin/python benchmarks/speed/torch_spin.py  # workers sleep at once
 """
 
 from __future__ import annotations

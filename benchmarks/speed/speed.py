@@ -1,9 +1,9 @@
 """Recurrent layers, rnnlab against PyTorch, side by side on the same CPU.
 
-    .venv/bin/python benchmarks/speed.py                 # every case, prints the table
-    .venv/bin/python benchmarks/speed.py --write-results # ... and updates benchmarks/RESULTS.md
-    .venv/bin/python benchmarks/speed.py --quick         # smoke run: 2 shapes, few repeats
-    .venv/bin/python benchmarks/speed.py --cases lstm-50x32 gru  # cases whose name contains...
+    .venv/bin/python benchmarks/speed/speed.py                # every case, prints the table
+    .venv/bin/python benchmarks/speed/speed.py --write-results  # ... and updates RESULTS.md
+    .venv/bin/python benchmarks/speed/speed.py --quick        # smoke run: 2 shapes, few repeats
+    .venv/bin/python benchmarks/speed/speed.py --cases lstm-50x32 gru  # names containing...
 
 Both libraries run float32 on 2 threads (``torch.set_num_threads(2)``; threadpoolctl limits
 NumPy's BLAS) with the same weights and inputs, in the same process. Each case times a
@@ -21,7 +21,7 @@ Peak memory: speed_memory.py, one subprocess per library.
 
 Why blocks with an untimed first call: torch's OpenMP workers (GNU libgomp) busy-wait after
 each parallel region — 2.7–3.9 ms of CPU after each torch LSTM call
-(``benchmarks/torch_spin.py``) — so a call that follows a torch call at once shares both
+(``benchmarks/speed/torch_spin.py``) — so a call that follows a torch call at once shares both
 cores with two spinning threads for its first milliseconds, and torch's first call after a
 pause waits for its sleeping workers. Neither happens to a user who runs one library; each
 block's first call absorbs the switch, and the timed calls follow their own library's
@@ -55,7 +55,7 @@ import rnnlab
 from rnnlab.recurrent import fused, gemm, parallel, step_product
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
+RESULTS = HERE.parent / "RESULTS.md"
 SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
           (200, 8, 64, 64)]
 QUICK_SHAPES = [(35, 20, 200, 200), (200, 8, 64, 64)]
@@ -373,7 +373,7 @@ def format_report(env: dict, table: str, memory: dict | None, compile_time: dict
 
 SECTION_INTRO = (
     "rnnlab's recurrent layers against torch.nn.LSTM/GRU/RNN on the same CPU, float32, "
-    "written by `benchmarks/speed.py --write-results` (method in its docstring). "
+    "written by `benchmarks/speed/speed.py --write-results` (method in its docstring). "
     "Ratios are ours/torch: below 1 means rnnlab is faster. The 2-thread table is the "
     "one the issue asks for; a 1-thread table is kept beside it because on a shared, "
     "oversubscribed machine (see each table's load average) two-thread runs of both "
@@ -444,7 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     full_run = not args.quick and not args.cases
     memory = None if (args.quick or args.no_memory) else measure_memory(MEMORY_SHAPE)
     compile_time = measure_compile_time() if full_run else None
-    command = "python benchmarks/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/speed/speed.py " + " ".join(
+        argv if argv is not None else sys.argv[1:])
     report = format_report(env, format_table(results), memory, compile_time, command.strip(),
                            rounds, args.gap_ms, args.block)
     print(report)

@@ -3,13 +3,13 @@
 The split this measures runs two :class:`RecurrentLayer` calls, one per group of rows, on
 copies of their rows: the path of layers whose time loops are not compiled, and of every
 one-direction layer before the shared-array split (``RecurrentLayer(split=…)``; compare the
-two with ``benchmarks/split_paths.py``). It is forced here for every layer. This times, with
+two with ``benchmarks/speed/split_paths.py``). It is forced here for every layer. This times, with
 each thread's own CPU clock, the one-thread layer call and the two group calls of the
 two-thread layer, on the speed benchmark's small shapes: their sum over the one-thread time
 is the extra CPU the split costs (smaller GEMMs, two packings, the copies of the groups'
 inputs); its wall time can be at best the larger group's::
 
-    .venv/bin/python benchmarks/split_cost.py
+    .venv/bin/python benchmarks/speed/split_cost.py
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ times both on the same layer, input and process — the copies path forced by tr
 loops as uncompiled for the split decision — alternating the order every round, and prints
 the median time of each and the median of the per-round ratios shared/copies::
 
-    .venv/bin/python benchmarks/split_paths.py               # the speed benchmark's shapes
-    .venv/bin/python benchmarks/split_paths.py --rounds 41 --cases LSTM-35x20x200x200
+    .venv/bin/python benchmarks/speed/split_paths.py               # the speed benchmark's shapes
+    .venv/bin/python benchmarks/speed/split_paths.py --rounds 41 --cases LSTM-35x20x200x200
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """How low can ours/torch go? The training step's matrix products alone, at their best.
 
-    .venv/bin/python benchmarks/gemm_bound.py                  # GRU, RNN, LSTM at (100,64,512,512)
-    .venv/bin/python benchmarks/gemm_bound.py --cells gru --shape 50 32 256 256
-    .venv/bin/python benchmarks/gemm_bound.py --checks         # what the bound rests on
-    .venv/bin/python benchmarks/gemm_bound.py --phases         # where a GRU step exceeds it
+    .venv/bin/python benchmarks/speed/gemm_bound.py            # GRU, RNN, LSTM at (100,64,512,512)
+    .venv/bin/python benchmarks/speed/gemm_bound.py --cells gru --shape 50 32 256 256
+    .venv/bin/python benchmarks/speed/gemm_bound.py --checks   # what the bound rests on
+    .venv/bin/python benchmarks/speed/gemm_bound.py --phases   # where a GRU step exceeds it
 
 A training step of one recurrent layer with G gates (RNN 1, GRU 3, LSTM 4) must do six
 products, three of 2·T·B·I·GH floating-point operations and three of 2·T·B·H·GH::

@@ -8,10 +8,10 @@ measures the best single-thread float32 GEMM rate here (MKL, the library rnnlab 
 NumPy's OpenBLAS) on large products, and prints for each cell at (T, B, I, H) the lower
 bound on a two-thread training step: the products alone, both cores at that best rate, no
 elementwise work, no memory traffic, no overhead. No implementation doing these products
-can beat it; ``benchmarks/speed.py`` puts both libraries' times beside it.
+can beat it; ``benchmarks/speed/speed.py`` puts both libraries' times beside it.
 
-    .venv/bin/python benchmarks/gemm_peak.py                # (100, 64, 512, 512)
-    .venv/bin/python benchmarks/gemm_peak.py --shape 50 32 256 256
+    .venv/bin/python benchmarks/speed/gemm_peak.py                # (100, 64, 512, 512)
+    .venv/bin/python benchmarks/speed/gemm_peak.py --shape 50 32 256 256
 """
 
 from __future__ import annotations
