@@ -12,13 +12,17 @@ time over that sleep is what the workers burnt (median of 10 per pause)::
 
 from __future__ import annotations
 
+import argparse
 import time
+from functools import partial
 
 import numpy as np
 import torch
+from timing import seconds
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     torch.set_num_threads(2)
     lstm = torch.nn.LSTM(200, 200)
     x = torch.randn(35, 20, 200)
@@ -29,9 +33,7 @@ def main() -> None:
             burnt = []
             for _ in range(10):
                 lstm(x)
-                start = time.process_time()
-                time.sleep(pause)
-                burnt.append(time.process_time() - start)
+                burnt.append(seconds(partial(time.sleep, pause), clock=time.process_time))
             print(f"after a torch LSTM forward (35×20×200×200, 2 threads): "
                   f"{1e3 * float(np.median(burnt)):.1f} ms CPU burnt during a "
                   f"{1e3 * pause:.0f} ms pause")
