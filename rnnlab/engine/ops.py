@@ -375,7 +375,7 @@ class EmbeddingLookup(Function):
         ``np.empty`` + ``fill(0)`` rather than ``np.zeros``: for a table of tens of MB,
         zeros maps fresh pages that fault one by one as rows are written (17,000 × 300 float32
         on this project's VM, with the scatter: 3.4 against 2.4 ms, up to 7.6 against 2.1 ms
-        on a busier box; ``benchmarks/kernel_micro.py``)."""
+        on a busier box; ``benchmarks/speed/kernel_micro.py``)."""
         grad = np.empty(self.shape, g.dtype)
         grad.fill(0)
         ids = self.ids.reshape(-1)

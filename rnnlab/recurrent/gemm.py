@@ -11,7 +11,7 @@ large products over all T·B rows at once::
 With MKL loaded, :func:`matmul` runs them with its ``cblas_?gemm`` on the calling thread
 (MKL is set to sequential threading), which measured 1.2–1.5× faster than one-thread
 OpenBLAS on these shapes here (1600 × 256 · 256 × 1024: 7.0 against 8.4 ms CPU in one run
-of ``benchmarks/kernel_micro.py``, 8.7 against 12.8 ms in another on a busier box).
+of ``benchmarks/speed/kernel_micro.py``, 8.7 against 12.8 ms in another on a busier box).
 Sequential is what the layer wants: its two threads (:mod:`rnnlab.recurrent.parallel`)
 each run their own products, or each half of one (``split=True``). Without MKL, or for
 anything but 2-D float32/float64 arrays with one unit stride, it is NumPy's ``@``.

@@ -10,7 +10,7 @@ with n ≤ B, often 8–64. A general GEMM re-packs the weight matrix into its b
 on every call, which at that batch size costs as much as the arithmetic. MKL can pack it
 once (``cblas_?gemm_pack``) and reuse the packed copy at every step
 (``cblas_?gemm_compute``) — what oneDNN does inside PyTorch's LSTM. Measured here
-(benchmarks/recurrent_gemm.py, one thread) that halves the product's time from 16 × 128
+(benchmarks/speed/recurrent_gemm.py, one thread) that halves the product's time from 16 × 128
 upward; at 8 × 64 the two are even, so small products stay with NumPy.
 
 MKL runs sequentially (one thread per product) and is used for float32 and float64 when

@@ -7,7 +7,7 @@ loop over [i, f], a tanh loop over g, a σ loop over o and a c/h loop forward; t
 backward — which the compiler vectorises. (An index loop such as ``for j in range(2H, 3H)``
 instead of a view from 0 vectorises worse: Numba cannot prove the index non-negative.)
 Per call from Python, float32, at (B, H) = (32, 256) / (8, 64): forward 35–53 / 3.3–5.6 µs,
-backward 14–23 / 2.3–3.6 µs (``benchmarks/kernel_micro.py``, three runs, 2026-11-28).
+backward 14–23 / 2.3–3.6 µs (``benchmarks/speed/kernel_micro.py``, three runs, 2026-11-28).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ times both on the same layer, input and process — the copies path forced by tr
 loops as uncompiled for the split decision — alternating the order every round, and prints
 the median time of each and the median of the per-round ratios shared/copies::
 
-    .venv/bin/python benchmarks/split_paths.py               # the speed benchmark's shapes
-    .venv/bin/python benchmarks/split_paths.py --rounds 41 --cases LSTM-35x20x200x200
+    .venv/bin/python benchmarks/speed/split_paths.py               # the speed benchmark's shapes
+    .venv/bin/python benchmarks/speed/split_paths.py --rounds 41 --cases LSTM-35x20x200x200
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import alternate  # noqa: E402
 
 import rnnlab  # noqa: E402
 from rnnlab.recurrent import layers  # noqa: E402
@@ -39,8 +40,8 @@ def compare(kind: str, T: int, B: int, I: int, H: int, rounds: int) -> dict:
                       requires_grad=True)
     shared_split = layers.can_split_rows
 
-    def use(shared: bool) -> None:
-        layers.can_split_rows = shared_split if shared else (lambda mode: False)
+    def use(path: str) -> None:
+        layers.can_split_rows = shared_split if path == "shared" else (lambda mode: False)
 
     def forward() -> None:
         with rnnlab.no_grad():
@@ -58,15 +59,9 @@ def compare(kind: str, T: int, B: int, I: int, H: int, rounds: int) -> dict:
     result = {}
     try:
         for mode, step in (("forward", forward), ("train", train)):
-            times = {True: [], False: []}
-            for r in range(rounds):
-                for shared in ((True, False) if r % 2 == 0 else (False, True)):
-                    use(shared)
-                    begin = time.perf_counter()
-                    step()
-                    times[shared].append(time.perf_counter() - begin)
-            ratios = np.array(times[True]) / np.array(times[False])
-            result[mode] = (np.median(times[True]), np.median(times[False]), np.median(ratios))
+            timed = alternate({"shared": step, "copies": step}, rounds, before=use)
+            result[mode] = (timed.median("shared"), timed.median("copies"),
+                            timed.ratio("shared", "copies"))
     finally:
         layers.can_split_rows = shared_split
     return result

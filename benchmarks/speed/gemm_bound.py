@@ -1,9 +1,9 @@
 """How low can ours/torch go? The training step's matrix products alone, at their best.
 
-    .venv/bin/python benchmarks/gemm_bound.py                  # GRU, RNN, LSTM at (100,64,512,512)
-    .venv/bin/python benchmarks/gemm_bound.py --cells gru --shape 50 32 256 256
-    .venv/bin/python benchmarks/gemm_bound.py --checks         # what the bound rests on
-    .venv/bin/python benchmarks/gemm_bound.py --phases         # where a GRU step exceeds it
+    .venv/bin/python benchmarks/speed/gemm_bound.py            # GRU, RNN, LSTM at (100,64,512,512)
+    .venv/bin/python benchmarks/speed/gemm_bound.py --cells gru --shape 50 32 256 256
+    .venv/bin/python benchmarks/speed/gemm_bound.py --checks   # what the bound rests on
+    .venv/bin/python benchmarks/speed/gemm_bound.py --phases   # where a GRU step exceeds it
 
 A training step of one recurrent layer with G gates (RNN 1, GRU 3, LSTM 4) must do six
 products, three of 2·T·B·I·GH floating-point operations and three of 2·T·B·H·GH::
@@ -37,8 +37,9 @@ import time
 
 import numpy as np
 import torch
-from speed import Case, Pair, environment
+from speed import Case, Pair
 from threadpoolctl import threadpool_limits
+from timing import alternate, environment
 
 import rnnlab
 from rnnlab.recurrent import gemm, parallel
@@ -81,37 +82,17 @@ class Products:
                 gemm.matmul(a, b, split=True, out=out)
 
 
-def _timed(fn, before) -> float:
-    before()
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def measure(cell: str, shape: tuple[int, int, int, int], rounds: int, warmup: int) -> dict:
     """Median times and per-round ratios of rnnlab, torch and the bound for one case."""
     pair = Pair(Case(cell.upper(), *shape))
     bound = Products(*shape, GATES[cell])
     sides = {"ours": pair.train_ours, "torch": pair.train_theirs, "bound": bound,
              "openblas": Products(*shape, GATES[cell], library="numpy")}
-    names = list(sides)
-    for _ in range(warmup):
-        for name in names:
-            _timed(sides[name], pair.clear_grads)
-    times: dict[str, list[float]] = {name: [] for name in names}
-    ratios: dict[str, list[float]] = {"ours/torch": [], "bound/torch": [], "ours/bound": [],
-                                      "openblas/torch": []}
-    for r in range(rounds):
-        median = {}
-        for name in names[r % len(names):] + names[: r % len(names)]:  # the order rotates
-            block = [_timed(sides[name], pair.clear_grads) for _ in range(BLOCK)][1:]
-            times[name] += block
-            median[name] = np.median(block)
-        for key in ratios:
-            a, b = key.split("/")
-            ratios[key].append(median[a] / median[b])
-    result = {f"{name} ms": 1e3 * float(np.median(t)) for name, t in times.items()}
-    result.update({key: float(np.median(v)) for key, v in ratios.items()})
+    timed = alternate(sides, rounds, warmup=warmup, block=BLOCK,
+                      before=lambda _: pair.clear_grads())
+    result = {f"{name} ms": 1e3 * timed.median(name) for name in sides}
+    for key in ("ours/torch", "bound/torch", "ours/bound", "openblas/torch"):
+        result[key] = timed.ratio(*key.split("/"))
     result["bound GFLOP/s"] = bound.flops / 1e9 / (result["bound ms"] / 1e3)
     result["torch GFLOP/s"] = bound.flops / 1e9 / (result["torch ms"] / 1e3)
     return result
@@ -159,20 +140,11 @@ def checks(shape: tuple[int, int, int, int], rounds: int = 21) -> None:
         "T packed products": lambda: per_step(states, packed, kept),
         "one product, fresh buffer": lambda: gemm.matmul(flat, w_hh.T),
     }
-    times = {name: [] for name in sides}
-    for _ in range(2):
-        for fn in sides.values():
-            fn()
-    for _ in range(rounds):
-        for name, fn in sides.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
-    base = np.array(times["one product, kept buffer"])
+    timed = alternate(sides, rounds, warmup=2, rotate=False)
     print(f"one thread, ({T * B} × {H}) · ({H} × {3 * H}), {rounds} rounds:")
-    for name, t in times.items():
-        print(f"  {name}: {1e3 * np.median(t):.1f} ms, ratio to one product into a kept "
-              f"buffer {np.median(np.array(t) / base):.3f}")
+    for name in sides:
+        print(f"  {name}: {1e3 * timed.median(name):.1f} ms, ratio to one product into a kept "
+              f"buffer {timed.ratio(name, 'one product, kept buffer'):.3f}")
 
 
 def phases(shape: tuple[int, int, int, int], rounds: int = 13) -> None:

@@ -1,5 +1,5 @@
-"""Shared machinery of the recurrent-core tests, exposed as fixtures (``gradcheck`` and
-``relative_error`` come from ``tests/conftest.py``).
+"""Shared machinery of the recurrent-core tests, exposed as fixtures (``gradcheck``,
+``relative_error`` and the single-threaded BLAS come from ``tests/conftest.py``).
 
 - ``recurrent_case``: builds a small layer with its input, initial state, lengths and a
   random projection loss Σ out ⊙ W₁ + Σ h_n ⊙ W₂ (+ Σ c_n ⊙ W₃) that makes every output count.
@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor
@@ -32,13 +31,6 @@ CELLS: dict[str, tuple[type[RecurrentBase], dict[str, str]]] = {
     "gru_lecture": (GRU, {"form": "lecture"}),
 }
 TORCH_CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _single_threaded_blas():
-    """Tiny matrices gain nothing from threads, and the test workers share few cores."""
-    with threadpool_limits(limits=1):
-        yield
 
 
 @pytest.fixture(params=list(CELLS))

@@ -12,7 +12,7 @@ process CPU time (``time.process_time``) is far steadier, so this script compare
 rnnlab paths and torch by it: rounds alternate the three, each round runs one of them for
 ≥ 0.3 s of CPU, and the median over rounds is reported. One BLAS/torch thread.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed_paths.py [--cells lstm gru rnn]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/speed_paths.py [--cells lstm gru rnn]
         [--mode forward]
 """
 
@@ -30,6 +30,7 @@ from functools import partial  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
+from timing import alternate  # noqa: E402
 
 import rnnlab  # noqa: E402
 from rnnlab.recurrent import step_product  # noqa: E402
@@ -62,13 +63,10 @@ def _theirs_forward(layer, x: np.ndarray) -> None:
         layer(torch.from_numpy(x))
 
 
-def _cpu_seconds_per_call(fn, minimum: float = 0.3) -> float:
-    fn()
-    start, calls = time.process_time(), 0
-    while time.process_time() - start < minimum:
-        fn()
-        calls += 1
-    return (time.process_time() - start) / calls
+def choose_path(path: str) -> None:
+    """rnnlab's per-step products by NumPy's BLAS ("numpy") or MKL's ("mkl")."""
+    if path != "torch":
+        os.environ[step_product.DISABLE_ENV] = "1" if path == "numpy" else "0"
 
 
 def main() -> None:
@@ -93,17 +91,14 @@ def main() -> None:
                 rng = np.random.default_rng(0)
                 ours, theirs = ours_cls(I, H, rng=rng), theirs_cls(I, H)
                 x = rng.standard_normal((T, B, I)).astype(np.float32)
-                times: dict[str, list[float]] = {"numpy": [], "mkl": [], "torch": []}
-                for _ in range(args.rounds):
-                    for path in times:
-                        if path == "torch":
-                            step = partial(theirs_step, theirs, x)
-                            times[path].append(_cpu_seconds_per_call(step))
-                            continue
-                        os.environ[step_product.DISABLE_ENV] = "1" if path == "numpy" else "0"
-                        times[path].append(_cpu_seconds_per_call(partial(ours_step, ours, x)))
+                sides = {"numpy": partial(ours_step, ours, x), "mkl": partial(ours_step, ours, x),
+                         "torch": partial(theirs_step, theirs, x)}
+                # each round: every path once, in this order; one untimed call, then as many
+                # as fill 0.3 s of process CPU
+                timed = alternate(sides, args.rounds, block=2, before=choose_path,
+                                  clock=time.process_time, at_least=0.3, rotate=False)
                 os.environ.pop(step_product.DISABLE_ENV)
-                ms = {k: 1e3 * float(np.median(v)) for k, v in times.items()}
+                ms = {k: 1e3 * timed.median(k) for k in sides}
                 print(f"| {cell}-{T}x{B}x{I}x{H} | {ms['numpy']:.2f} | {ms['mkl']:.2f} | "
                       f"{ms['torch']:.2f} | {ms['numpy'] / ms['torch']:.2f} | "
                       f"{ms['mkl'] / ms['torch']:.2f} |", flush=True)

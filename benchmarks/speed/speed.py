@@ -1,9 +1,9 @@
 """Recurrent layers, rnnlab against PyTorch, side by side on the same CPU.
 
-    .venv/bin/python benchmarks/speed.py                 # every case, prints the table
-    .venv/bin/python benchmarks/speed.py --write-results # ... and updates benchmarks/RESULTS.md
-    .venv/bin/python benchmarks/speed.py --quick         # smoke run: 2 shapes, few repeats
-    .venv/bin/python benchmarks/speed.py --cases lstm-50x32 gru  # cases whose name contains...
+    .venv/bin/python benchmarks/speed/speed.py                # every case, prints the table
+    .venv/bin/python benchmarks/speed/speed.py --write-results  # ... and updates RESULTS.md
+    .venv/bin/python benchmarks/speed/speed.py --quick        # smoke run: 2 shapes, few repeats
+    .venv/bin/python benchmarks/speed/speed.py --cases lstm-50x32 gru  # names containing...
 
 Both libraries run float32 on 2 threads (``torch.set_num_threads(2)``; threadpoolctl limits
 NumPy's BLAS) with the same weights and inputs, in the same process. Each case times a
@@ -21,7 +21,7 @@ Peak memory: speed_memory.py, one subprocess per library.
 
 Why blocks with an untimed first call: torch's OpenMP workers (GNU libgomp) busy-wait after
 each parallel region — 2.7–3.9 ms of CPU after each torch LSTM call
-(``benchmarks/torch_spin.py``) — so a call that follows a torch call at once shares both
+(``benchmarks/speed/torch_spin.py``) — so a call that follows a torch call at once shares both
 cores with two spinning threads for its first milliseconds, and torch's first call after a
 pause waits for its sleeping workers. Neither happens to a user who runs one library; each
 block's first call absorbs the switch, and the timed calls follow their own library's
@@ -35,10 +35,8 @@ torch's short calls more than ours (its small-shape forward took twice as long).
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -49,13 +47,14 @@ from pathlib import Path
 import numpy as np
 import torch
 from speed_floor import gemm_floor
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import threadpool_limits
+from timing import alternate, environment
 
 import rnnlab
-from rnnlab.recurrent import fused, gemm, parallel, step_product
+from rnnlab.recurrent import gemm, parallel
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "RESULTS.md"
+RESULTS = HERE.parent / "RESULTS.md"
 SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
           (200, 8, 64, 64)]
 QUICK_SHAPES = [(35, 20, 200, 200), (200, 8, 64, 64)]
@@ -153,17 +152,8 @@ GAP_MS = 0.0
 BLOCK = 3
 
 
-def _seconds(fn, before, gap: float) -> float:
-    before()
-    if gap:
-        time.sleep(gap)  # let the other library's idle threads stop spinning (docstring)
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def alternate(ours, theirs, rounds: int, warmup: int, before, gap: float,
-              block: int = BLOCK) -> dict:
+def compare(ours, theirs, rounds: int, warmup: int, before, gap: float,
+            block: int = BLOCK) -> dict:
     """Median seconds of each and median of the per-round ratios ours/theirs.
 
     A round runs one block of ``block`` calls of each library, the two blocks in
@@ -172,28 +162,13 @@ def alternate(ours, theirs, rounds: int, warmup: int, before, gap: float,
     each library is timed as it runs when used on its own, calls following each other. A
     round's ratio is the median of our timed calls over the median of theirs. ``gap``: idle
     seconds before each call."""
-    for _ in range(warmup):
-        _seconds(ours, before, gap)
-        _seconds(theirs, before, gap)
-
-    def run_block(fn) -> list[float]:
-        times = [_seconds(fn, before, gap) for _ in range(block)]
-        return times[1:] if block > 1 else times
-
-    t_ours, t_theirs, ratios = [], [], []
-    for r in range(rounds):
-        if r % 2 == 0:
-            mine, other = run_block(ours), run_block(theirs)
-        else:
-            other = run_block(theirs)
-            mine = run_block(ours)
-        t_ours += mine
-        t_theirs += other
-        ratios.append(np.median(mine) / np.median(other))
+    timed = alternate({"ours": ours, "torch": theirs}, rounds, warmup=warmup, block=block,
+                      before=lambda _: before(), gap=gap)
+    ratios = timed.ratios("ours", "torch")
     return {
-        "ours": float(np.median(t_ours)),
-        "torch": float(np.median(t_theirs)),
-        "ratio": float(np.median(ratios)),
+        "ours": timed.median("ours"),
+        "torch": timed.median("torch"),
+        "ratio": timed.ratio("ours", "torch"),
         "ratio_iqr": [float(np.percentile(ratios, 25)), float(np.percentile(ratios, 75))],
     }
 
@@ -211,26 +186,22 @@ def core_yield(rounds: int = 21) -> float:
     def product(i: int):
         return gemm.matmul(inputs[i], weights)
 
-    alone, together = [], []
+    def both() -> None:
+        parallel.run_pair(lambda: product(0), lambda: product(1))
+
     for _ in range(3):  # wake both threads
-        parallel.run_pair(lambda: product(0), lambda: product(1))
-    for _ in range(rounds):
-        start = time.perf_counter()
-        product(0)
-        alone.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        parallel.run_pair(lambda: product(0), lambda: product(1))
-        together.append(time.perf_counter() - start)
-    return float(2 * np.median(alone) / np.median(together))
+        both()
+    timed = alternate({"alone": lambda: product(0), "together": both}, rounds, rotate=False)
+    return 2 * timed.median("alone") / timed.median("together")
 
 
 def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int,
              threads: int) -> dict:
     pair = Pair(case)
-    forward = alternate(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None,
-                        gap, block)
-    train = alternate(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
-                      block)
+    forward = compare(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None,
+                      gap, block)
+    train = compare(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
+                    block)
     floor_fwd, floor_train = gemm_floor(
         pair.steps_per_time(), case.I, case.H, GATES[case.kind], case.layers,
         2 if case.bidirectional else 1,
@@ -280,46 +251,6 @@ def measure_compile_time() -> dict:
         ]
     cold, warm = (json.loads(r.strip().splitlines()[-1]) for r in runs)
     return {"cold": cold, "cached": warm}
-
-
-def environment(threads: int) -> dict:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, "
-            f"{i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas"]
-    kernels = fused.kernels("lstm")
-    mkl = step_product.mkl_library()
-    if kernels is None:
-        path = "NumPy steps (Numba disabled or missing)"
-    else:
-        import numba
-
-        path = f"Numba {numba.__version__} step kernels"
-    if mkl is None:
-        path += ", Python time loop; no MKL: every GEMM by NumPy's BLAS"
-    elif fused.time_loops("lstm") is not None:
-        path += (f", compiled time loops calling MKL's packed GEMM; whole-sequence products by "
-                 f"MKL's GEMM ({Path(mkl._name).name}, sequential)")
-    else:
-        path += (f", Python time loop; per-step products of ≥ {step_product.MIN_MACS} "
-                 f"multiply-adds by MKL's packed GEMM ({Path(mkl._name).name}, sequential)")
-    path += (f"; layer threads {parallel.num_threads()} (directions at once, or a batch split)")
-    return {
-        "date": datetime.date.today().isoformat(),
-        "cpu": f"{cpu}, {os.cpu_count()} logical CPUs",
-        "versions": f"Python {platform.python_version()}, NumPy {np.__version__}, "
-                    f"torch {torch.__version__}",
-        "blas": "; ".join(blas),
-        "threads": f"{threads} (torch.set_num_threads, threadpoolctl)",
-        "path": path,
-        "load": "load average {:.1f} {:.1f} {:.1f} at start".format(*os.getloadavg()),
-    }
 
 
 def format_table(results: list[dict]) -> str:
@@ -373,7 +304,7 @@ def format_report(env: dict, table: str, memory: dict | None, compile_time: dict
 
 SECTION_INTRO = (
     "rnnlab's recurrent layers against torch.nn.LSTM/GRU/RNN on the same CPU, float32, "
-    "written by `benchmarks/speed.py --write-results` (method in its docstring). "
+    "written by `benchmarks/speed/speed.py --write-results` (method in its docstring). "
     "Ratios are ours/torch: below 1 means rnnlab is faster. The 2-thread table is the "
     "one the issue asks for; a 1-thread table is kept beside it because on a shared, "
     "oversubscribed machine (see each table's load average) two-thread runs of both "
@@ -444,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
     full_run = not args.quick and not args.cases
     memory = None if (args.quick or args.no_memory) else measure_memory(MEMORY_SHAPE)
     compile_time = measure_compile_time() if full_run else None
-    command = "python benchmarks/speed.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = "python benchmarks/speed/speed.py " + " ".join(
+        argv if argv is not None else sys.argv[1:])
     report = format_report(env, format_table(results), memory, compile_time, command.strip(),
                            rounds, args.gap_ms, args.block)
     print(report)

@@ -3,13 +3,13 @@
 The split this measures runs two :class:`RecurrentLayer` calls, one per group of rows, on
 copies of their rows: the path of layers whose time loops are not compiled, and of every
 one-direction layer before the shared-array split (``RecurrentLayer(split=…)``; compare the
-two with ``benchmarks/split_paths.py``). It is forced here for every layer. This times, with
+two with ``benchmarks/speed/split_paths.py``). It is forced here for every layer. This times, with
 each thread's own CPU clock, the one-thread layer call and the two group calls of the
 two-thread layer, on the speed benchmark's small shapes: their sum over the one-thread time
 is the extra CPU the split costs (smaller GEMMs, two packings, the copies of the groups'
 inputs); its wall time can be at best the larger group's::
 
-    .venv/bin/python benchmarks/split_cost.py
+    .venv/bin/python benchmarks/speed/split_cost.py
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -61,4 +62,6 @@ def main(calls: int = 60) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--calls", type=int, default=60, help="timed calls per shape (60)")
+    main(parser.parse_args().calls)

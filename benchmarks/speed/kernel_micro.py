@@ -4,7 +4,7 @@ gradient — ``np.add.at`` against the compiled row scatter, ``np.zeros`` agains
 ``np.empty`` + ``fill(0)`` (``rnnlab/engine/ops.py``, ``fused/scatter.py``) — and the
 compiled LSTM step kernels per call (``fused/lstm_steps.py``). One thread, medians of 15.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/kernel_micro.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/kernel_micro.py
 """
 
 from __future__ import annotations
@@ -13,25 +13,23 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
+import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import repeat  # noqa: E402
 
 from rnnlab.recurrent import fused  # noqa: E402
 from rnnlab.recurrent.gemm import matmul  # noqa: E402
 
 
-def _ms(fn, repeats: int = 15) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return 1e3 * float(np.median(times))
+def _ms(fn, calls: int = 1) -> float:
+    """Milliseconds of CPU per call: the median of 15 measurements of ``calls`` calls."""
+    return 1e3 * float(np.median(repeat(fn, 15, clock=time.process_time, calls=calls)))
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1600, 256)).astype(np.float32)
     w = rng.standard_normal((1024, 256)).astype(np.float32)
@@ -97,7 +95,7 @@ def _lstm_step_micro(steps, rng: np.random.Generator, B: int, H: int,
         steps.backward_step(gates, c_prev, c, dh, d_out, dc)
 
     def per_call(fn) -> float:
-        return _ms(lambda: [fn() for _ in range(calls)]) * 1e3 / calls
+        return _ms(fn, calls) * 1e3
 
     return (per_call(forward) - per_call(reset_pre),
             per_call(backward) - per_call(reset_activated))

@@ -17,9 +17,10 @@ where that is BLAS's faster layout), so the floor is what BLAS alone could do.
 
 from __future__ import annotations
 
-import time
+from functools import partial
 
 import numpy as np
+from timing import repeat
 
 
 def _layer_products(steps: list[int], input_size: int, hidden: int, gates: int, rng, dtype):
@@ -65,13 +66,11 @@ def gemm_floor(
             forward += f
             backward += b
 
-    def run(products):
-        start = time.perf_counter()
+    def run(products) -> None:
         for a, b, out in products:
             np.matmul(a, b, out=out)
-        return time.perf_counter() - start
 
     run(forward + backward)
-    fwd = [run(forward) for _ in range(repeats)]
-    bwd = [run(backward) for _ in range(repeats)]
+    fwd = repeat(partial(run, forward), repeats, warmup=0)
+    bwd = repeat(partial(run, backward), repeats, warmup=0)
     return float(np.median(fwd)), float(np.median(fwd) + np.median(bwd))

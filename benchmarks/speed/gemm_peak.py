@@ -8,10 +8,10 @@ measures the best single-thread float32 GEMM rate here (MKL, the library rnnlab 
 NumPy's OpenBLAS) on large products, and prints for each cell at (T, B, I, H) the lower
 bound on a two-thread training step: the products alone, both cores at that best rate, no
 elementwise work, no memory traffic, no overhead. No implementation doing these products
-can beat it; ``benchmarks/speed.py`` puts both libraries' times beside it.
+can beat it; ``benchmarks/speed/speed.py`` puts both libraries' times beside it.
 
-    .venv/bin/python benchmarks/gemm_peak.py                # (100, 64, 512, 512)
-    .venv/bin/python benchmarks/gemm_peak.py --shape 50 32 256 256
+    .venv/bin/python benchmarks/speed/gemm_peak.py                # (100, 64, 512, 512)
+    .venv/bin/python benchmarks/speed/gemm_peak.py --shape 50 32 256 256
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import argparse  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
+from timing import repeat  # noqa: E402
 
 from rnnlab.recurrent.gemm import matmul  # noqa: E402
 from rnnlab.recurrent.step_product import mkl_library_path  # noqa: E402
@@ -33,15 +34,8 @@ GATES = {"RNN": 1, "GRU": 3, "LSTM": 4}
 
 def gflops_per_second(product, flops: float, repeats: int = 9) -> float:
     """Best rate over ``repeats`` calls (CPU time of this one thread)."""
-    product()
-    best = min(_cpu_seconds(product) for _ in range(repeats))
+    best = min(repeat(product, repeats, clock=time.thread_time))
     return flops / best / 1e9
-
-
-def _cpu_seconds(fn) -> float:
-    start = time.thread_time()
-    fn()
-    return time.thread_time() - start
 
 
 def main() -> None:

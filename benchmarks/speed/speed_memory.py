@@ -13,9 +13,9 @@ tracemalloc) as a cross-check.
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
-import sys
 import tracemalloc
 from pathlib import Path
 
@@ -85,9 +85,14 @@ def measure_torch(T: int, B: int, I: int, H: int) -> dict:
 
 
 if __name__ == "__main__":
-    which, T, B, I, H = sys.argv[1], *map(int, sys.argv[2:6])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("library", choices=("ours", "torch"))
+    for name in ("T", "B", "I", "H"):
+        parser.add_argument(name, type=int)
+    args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(2):
-        result = (measure_ours if which == "ours" else measure_torch)(T, B, I, H)
+        measure = measure_ours if args.library == "ours" else measure_torch
+        result = measure(args.T, args.B, args.I, args.H)
     print(json.dumps(result))

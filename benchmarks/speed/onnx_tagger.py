@@ -1,8 +1,8 @@
 """A tagger exported to ONNX against rnnlab on a whole CoNLL-U file: do the tags agree, word
 for word, and how long does each take?
 
-    .venv/bin/python benchmarks/onnx_tagger.py                     # the shipped tagger, EWT dev
-    .venv/bin/python benchmarks/onnx_tagger.py --model runs/tagger-ewt-crf-2ep \\
+    .venv/bin/python benchmarks/speed/onnx_tagger.py               # the shipped tagger, EWT dev
+    .venv/bin/python benchmarks/speed/onnx_tagger.py --model runs/tagger-ewt-crf-2ep \\
         --data /work/shared/data/ud-english-ewt/en_ewt-ud-test.conllu
 
 Both sides tag the same batches of 64 sentences, sorted by length as ``Tagger.predict``
@@ -16,10 +16,10 @@ and the median pass is reported; rnnlab runs on the threads it is given
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import onnxruntime
+from timing import alternate
 
 from rnnlab.data.conllu_io import read_conllu
 from rnnlab.data.paths import shared_data_dir
@@ -50,13 +50,15 @@ def main(argv: list[str] | None = None) -> int:
     chunks = [[sentences[i] for i in order[k : k + BATCH]] for k in range(0, len(order), BATCH)]
     batches = [model.encode(chunk) for chunk in chunks]
 
-    def with_rnnlab() -> list[list[str]]:
+    results: dict[str, list[list[str]]] = {}
+
+    def with_rnnlab() -> None:
         tags: list[list[str]] = []
         for chunk in chunks:
             tags += model.predict(chunk, batch_size=BATCH)[0]
-        return tags
+        results["rnnlab"] = tags
 
-    def with_onnxruntime() -> list[list[str]]:
+    def with_onnxruntime() -> None:
         tags: list[list[str]] = []
         for chunk, batch in zip(chunks, batches, strict=True):
             (upos,) = session.run(["upos"], {
@@ -65,25 +67,18 @@ def main(argv: list[str] | None = None) -> int:
                 "form_index": batch.chars.form_index})
             tags += [model.upos_vocab.decode(upos[: len(s), row]) for row, s in
                      enumerate(chunk)]
-        return tags
+        results["onnxruntime"] = tags
 
-    times: dict[str, list[float]] = {"rnnlab": [], "onnxruntime": []}
-    results = {}
-    for r in range(args.rounds + 1):
-        for name, run in sorted({"rnnlab": with_rnnlab, "onnxruntime": with_onnxruntime}.items(),
-                                reverse=r % 2 == 1):
-            start = time.perf_counter()
-            results[name] = run()
-            if r:  # the first round warms both up
-                times[name].append(time.perf_counter() - start)
+    timed = alternate({"rnnlab": with_rnnlab, "onnxruntime": with_onnxruntime}, args.rounds,
+                      warmup=1)
     words = sum(len(s) for s in sentences)
     same = sum(a == b for x, y in zip(results["rnnlab"], results["onnxruntime"], strict=True)
                for a, b in zip(x, y, strict=True))
     crf = "CRF (Viterbi)" if model.crf is not None else "argmax"
     print(f"{args.model}: {crf} decoding; {path}: {len(sentences)} sentences, {words} words")
     print(f"UPOS tags equal: {same} of {words} words")
-    for name, t in times.items():
-        median = float(np.median(t))
+    for name, t in timed.times.items():
+        median = timed.median(name)
         print(f"{name}: {median:.2f} s per pass ({words / median:,.0f} words/s), median of "
               f"{len(t)}")
     return 0 if same == words else 1

@@ -9,7 +9,7 @@ small as 8. This script times that one product, alternating the forms in every r
   ``cblas_sgemm_pack`` (the trick oneDNN uses), through ctypes; only with ``--mkl-lib``
   pointing at ``libmkl_rt.so`` (e.g. from the ``mkl`` wheel, which rnnlab does not depend on).
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/recurrent_gemm.py [--mkl-lib PATH]
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/recurrent_gemm.py [--mkl-lib PATH]
 
 Times are CPU seconds (``time.process_time``) per product, the median over rounds.
 """
@@ -22,16 +22,10 @@ import time
 from functools import partial
 
 import numpy as np
+from timing import alternate
 
 SHAPES = [(8, 64), (16, 128), (20, 200), (32, 256), (64, 512)]  # (B, H) of speed.py's cases
 ROW_MAJOR, NO_TRANS, PACKED, B_MATRIX = 101, 111, 151, 162
-
-
-def _timed(fn, repeats: int) -> float:
-    start = time.process_time()
-    for _ in range(repeats):
-        fn()
-    return (time.process_time() - start) / repeats
 
 
 def _mkl_packed(lib_path: str, s: np.ndarray, w_t: np.ndarray, out: np.ndarray):
@@ -76,11 +70,9 @@ def main() -> None:
             forms["mkl-packed"]()
             assert np.allclose(mkl_out, s @ w_t, rtol=1e-4, atol=1e-3)
         repeats = max(5, int(2e6 / (batch * hidden * 4 * hidden)))
-        times: dict[str, list[float]] = {name: [] for name in forms}
-        for _ in range(args.rounds):
-            for name, fn in forms.items():
-                times[name].append(_timed(fn, repeats))
-        cells = " | ".join(f"{1e6 * np.median(times[name]):.1f}" for name in forms)
+        timed = alternate(forms, args.rounds, clock=time.process_time, calls=repeats,
+                          rotate=False)
+        cells = " | ".join(f"{1e6 * timed.median(name):.1f}" for name in forms)
         print(f"| {batch} × {hidden} | {cells} |")
 
 
