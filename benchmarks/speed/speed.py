@@ -1,7 +1,7 @@
 """Recurrent layers, rnnlab against PyTorch, side by side on the same CPU.
 
     .venv/bin/python benchmarks/speed/speed.py                # every case, prints the table
-    .venv/bin/python benchmarks/speed/speed.py --write-results  # ... and updates RESULTS.md
+    .venv/bin/python benchmarks/speed/speed.py --report speed.md  # ... and writes it to a file
     .venv/bin/python benchmarks/speed/speed.py --quick        # smoke run: 2 shapes, few repeats
     .venv/bin/python benchmarks/speed/speed.py --cases lstm-50x32 gru  # names containing...
 
@@ -54,7 +54,6 @@ import rnnlab
 from rnnlab.recurrent import gemm, parallel
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE.parent / "RESULTS.md"
 SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
           (200, 8, 64, 64)]
 QUICK_SHAPES = [(35, 20, 200, 200), (200, 8, 64, 64)]
@@ -302,44 +301,6 @@ def format_report(env: dict, table: str, memory: dict | None, compile_time: dict
     return "\n".join(lines)
 
 
-SECTION_INTRO = (
-    "rnnlab's recurrent layers against torch.nn.LSTM/GRU/RNN on the same CPU, float32, "
-    "written by `benchmarks/speed/speed.py --write-results` (method in its docstring). "
-    "Ratios are ours/torch: below 1 means rnnlab is faster. The 2-thread table is the "
-    "one the issue asks for; a 1-thread table is kept beside it because on a shared, "
-    "oversubscribed machine (see each table's load average) two-thread runs of both "
-    "libraries mostly measure how long each GEMM waits for its descheduled second thread."
-)
-
-
-def write_results(report: str, threads: int) -> None:
-    """Put ``report`` under "### <threads> thread(s)" in the "## Speed" section of
-    RESULTS.md — in place if that subsection exists, else first — keeping the other
-    subsections in their order and every other section."""
-    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    lines = text.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == "## Speed"), None)
-    if start is None:
-        before, body, after = text.rstrip("\n") + "\n\n", "", ""
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")),
-                   len(lines))
-        before, body, after = "".join(lines[:start]), "".join(lines[start + 1 : end]), \
-            "".join(lines[end:])
-    subsections = {}
-    for chunk in body.split("\n### ")[1:]:
-        title, _, content = chunk.partition("\n")
-        subsections[title.strip()] = content.strip()
-    title = f"{threads} thread{'s' if threads > 1 else ''}"
-    if title not in subsections:
-        subsections = {title: "", **subsections}
-    subsections[title] = report.strip()
-    parts = ["## Speed", SECTION_INTRO]
-    parts += [f"### {name}\n\n{content}" for name, content in subsections.items()]
-    section = "\n\n".join(parts) + "\n"
-    RESULTS.write_text(before + section + ("\n" + after if after else ""))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 shapes, 5 rounds, no memory")
@@ -353,8 +314,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block", type=int, default=BLOCK,
                         help=f"calls per library per round, the first untimed ({BLOCK}; "
                              "1: one timed call each, back to back)")
-    parser.add_argument("--write-results", action="store_true",
-                        help="put the table into the '## Speed' section of RESULTS.md")
+    parser.add_argument("--report", type=Path, default=None, metavar="FILE",
+                        help="also write the Markdown report to FILE (RESULTS.md's speed "
+                             "tables are copied from such a report by hand)")
     args = parser.parse_args(argv)
     rounds = args.rounds or (5 if args.quick else 21)
     warmup = 2 if args.quick else 3
@@ -380,8 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     report = format_report(env, format_table(results), memory, compile_time, command.strip(),
                            rounds, args.gap_ms, args.block)
     print(report)
-    if args.write_results:
-        write_results(report, args.threads)
+    if args.report is not None:
+        args.report.write_text(report + "\n", encoding="utf-8")
     return 0
 
 
