@@ -21,12 +21,12 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.data.batching import pad_sequences
+from rnnlab.data.levels import check_level, join_tokens, split_tokens
 from rnnlab.data.vocab import BOS, EOS, PAD, UNK, Vocab
+from rnnlab.decoding.sampling import Sampler
+from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.generation.decode import sample_sequence
-from rnnlab.generation.levels import check_level, join_tokens, split_tokens
-from rnnlab.generation.sampling import Sampler
 from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.models.language_model import CELLS, LanguageModelScore
 from rnnlab.nn import Dropout, Embedding, Linear, Module

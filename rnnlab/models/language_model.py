@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.data.levels import check_level, join_tokens, split_tokens
 from rnnlab.data.text import tbptt_batches
 from rnnlab.data.vocab import EOS, UNK, Vocab
+from rnnlab.decoding.sampling import Sampler
+from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Function, Tensor, no_grad
-from rnnlab.generation.decode import sample_sequence
-from rnnlab.generation.levels import check_level, join_tokens, split_tokens
-from rnnlab.generation.sampling import Sampler
 from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout, Module, ModuleList, Parameter
 from rnnlab.recurrent import GRU, LSTM, RNN
