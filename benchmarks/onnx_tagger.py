@@ -23,7 +23,7 @@ import onnxruntime
 
 from rnnlab.data.conllu_io import read_conllu
 from rnnlab.data.paths import shared_data_dir
-from rnnlab.io import onnx_export
+from rnnlab.export import onnx as onnx_export
 from rnnlab.models.loading import load_model
 from rnnlab.models.tagger import DEFAULT_MODEL_DIR
 

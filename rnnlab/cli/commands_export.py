@@ -1,6 +1,6 @@
 """``rnnlab export``: a trained language model, sentence classifier, part-of-speech tagger or
 translator as ONNX, to run with onnxruntime (or any ONNX runtime) without rnnlab
-(:mod:`rnnlab.io.onnx_export`); ``--verify`` is :mod:`rnnlab.cli.export_checks`."""
+(:mod:`rnnlab.export.onnx`); ``--verify`` is :mod:`rnnlab.cli.export_checks`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rnnlab.cli.export_checks import largest_difference
-from rnnlab.io import onnx_export
+from rnnlab.export import onnx as onnx_export
 from rnnlab.models.classifier import SentenceClassifier
 from rnnlab.models.conditional_generator import ConditionalGenerator
 from rnnlab.models.language_model import LanguageModel

@@ -56,10 +56,10 @@ JSON), so the file alone maps text to ids and ids to tags. Needs the ``onnx`` pa
 (``pip install 'rnnlab[onnx]'``).
 """
 
-from rnnlab.io.onnx_export.graph import OPSET, save
-from rnnlab.io.onnx_export.recurrent import export_onnx, recurrent_to_onnx
-from rnnlab.io.onnx_export.seq2seq import seq2seq_to_onnx
-from rnnlab.io.onnx_export.text_models import (
+from rnnlab.export.onnx.graph import OPSET, save
+from rnnlab.export.onnx.recurrent import export_onnx, recurrent_to_onnx
+from rnnlab.export.onnx.seq2seq import seq2seq_to_onnx
+from rnnlab.export.onnx.text_models import (
     classifier_to_onnx,
     conditional_generator_to_onnx,
     language_model_to_onnx,
