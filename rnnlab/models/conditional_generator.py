@@ -14,8 +14,9 @@ unconditional model the condition is measured against.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,12 +28,10 @@ from rnnlab.decoding.sampling import Sampler
 from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.models.language_model import CELLS, LanguageModelScore
 from rnnlab.nn import Dropout, Embedding, Linear, Module
 from rnnlab.recurrent import GRU, LSTM, RNN
 
-KIND = "conditional_generator"
 CONDITION_MODES = ("none", "init", "init+input")
 
 
@@ -208,14 +207,25 @@ class ConditionalGenerator(Module):
                 for r in rows]
 
     # -------------------------------------------------------------- files
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved generator (:mod:`rnnlab.models.registry`)."""
+        return {"vocab": self.vocab}
+
+    @classmethod
+    def from_files(
+        cls, config: ConditionalGeneratorConfig, files: dict[str, Any]
+    ) -> ConditionalGenerator:
+        """A generator with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["vocab"])
+
     def save(self, directory: str | Path) -> Path:
-        return save_model(directory, KIND, self.state_dict(), asdict(self.config),
-                          vocab=self.vocab.to_dict())
+        from rnnlab.models.registry import save_model_dir
+
+        return save_model_dir(self, directory)
 
     @classmethod
     def load(cls, directory: str | Path) -> ConditionalGenerator:
-        weights, config, _ = load_model_of_kind(directory, KIND, "conditional generator")
-        vocab = Vocab.from_dict(load_json(Path(directory) / "vocab.json"))
-        model = cls(ConditionalGeneratorConfig(**config), vocab)
-        model.load_state_dict(weights)
-        return model
+        """:func:`rnnlab.models.open_model_dir` with ``kind="conditional_generator"``."""
+        from rnnlab.models.registry import open_model_dir
+
+        return open_model_dir(directory, kind="conditional_generator")

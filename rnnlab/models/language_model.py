@@ -23,8 +23,9 @@ gradients stop at the window's start.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -36,11 +37,9 @@ from rnnlab.decoding.sampling import Sampler
 from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Function, Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout, Module, ModuleList, Parameter
 from rnnlab.recurrent import GRU, LSTM, RNN
 
-KIND = "language_model"
 CELLS = ("lstm", "gru", "rnn")
 DROPOUT_KINDS = ("standard", "locked")
 
@@ -334,17 +333,26 @@ class LanguageModel(Module):
         return " " + text if glue and not text.startswith("\n") else text
 
     # -------------------------------------------------------------- files
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved language model (:mod:`rnnlab.models.registry`)."""
+        return {"vocab": self.vocab}
+
+    @classmethod
+    def from_files(cls, config: LanguageModelConfig, files: dict[str, Any]) -> LanguageModel:
+        """A language model with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["vocab"])
+
     def save(self, directory: str | Path) -> Path:
-        return save_model(directory, KIND, self.state_dict(), asdict(self.config),
-                          vocab=self.vocab.to_dict())
+        from rnnlab.models.registry import save_model_dir
+
+        return save_model_dir(self, directory)
 
     @classmethod
     def load(cls, directory: str | Path) -> LanguageModel:
-        weights, config, _ = load_model_of_kind(directory, KIND, "language model")
-        vocab = Vocab.from_dict(load_json(Path(directory) / "vocab.json"))
-        model = cls(LanguageModelConfig(**config), vocab)
-        model.load_state_dict(weights)
-        return model
+        """:func:`rnnlab.models.open_model_dir` with ``kind="language_model"``."""
+        from rnnlab.models.registry import open_model_dir
+
+        return open_model_dir(directory, kind="language_model")
 
     def extra_repr(self) -> str:
         c = self.config

@@ -24,7 +24,7 @@ matrix products; only decoding goes step by step (:mod:`rnnlab.decoding`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +43,6 @@ from rnnlab.decoding import (
 )
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.nn.attention import LuongAttention
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
@@ -51,7 +50,6 @@ from rnnlab.recurrent import GRU, LSTM, RNN
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 LOWERCASE_MODES = ("none", "source", "both")
-KIND = "seq2seq"
 
 
 @dataclass
@@ -343,29 +341,28 @@ class Seq2Seq(Module):
         return Translation(text, tokens, source_tokens, hypothesis.score, attention)
 
     # -------------------------------------------------------------- save/load
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved translator (:mod:`rnnlab.models.registry`)."""
+        return {"source_vocab": self.source_vocab, "target_vocab": self.target_vocab}
+
+    @classmethod
+    def from_files(cls, config: Seq2SeqConfig, files: dict[str, Any]) -> Seq2Seq:
+        """A translator with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["source_vocab"], files["target_vocab"],
+                   rng=np.random.default_rng(0))
+
     def save(self, directory: str | Path) -> Path:
         """Weights, ``config.json`` and both vocabularies as JSON (no pickle)."""
-        return save_model(
-            directory,
-            KIND,
-            self.state_dict(),
-            asdict(self.config),
-            source_vocab=self.source_vocab.to_dict(),
-            target_vocab=self.target_vocab.to_dict(),
-        )
+        from rnnlab.models.registry import save_model_dir
+
+        return save_model_dir(self, directory)
 
     @classmethod
     def load(cls, directory: str | Path) -> Seq2Seq:
-        weights, config, _ = load_model_of_kind(directory, KIND, "seq2seq model")
-        directory = Path(directory)
-        model = cls(
-            Seq2SeqConfig(**config),
-            Vocab.from_dict(load_json(directory / "source_vocab.json")),
-            Vocab.from_dict(load_json(directory / "target_vocab.json")),
-            rng=np.random.default_rng(0),
-        )
-        model.load_state_dict(weights)
-        return model
+        """:func:`rnnlab.models.open_model_dir` with ``kind="seq2seq"``."""
+        from rnnlab.models.registry import open_model_dir
+
+        return open_model_dir(directory, kind="seq2seq")
 
 
 def build_vocabularies(

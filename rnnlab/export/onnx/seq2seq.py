@@ -19,8 +19,7 @@ def seq2seq_to_onnx(model: Seq2Seq, *, opset: int = OPSET) -> tuple[Any, Any]:
         raise TypeError(f"expected a Seq2Seq model, got {type(model).__name__}")
     check_layer(model.encoder)
     check_layer(model.decoder)
-    metadata = describe("seq2seq", model.config, source_vocab=model.source_vocab,
-                        target_vocab=model.target_vocab)
+    metadata = describe(model, source_vocab=model.source_vocab, target_vocab=model.target_vocab)
     return _seq2seq_encoder(model, metadata, opset), _seq2seq_decoder(model, metadata, opset)
 
 

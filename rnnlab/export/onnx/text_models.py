@@ -59,7 +59,7 @@ def language_model_to_onnx(model: LanguageModel, *, opset: int = OPSET) -> Any:
     g.node("Add", [g.op("MatMul", x, weight), g.constant(model.output_bias.data, "bias")],
            ["logits"])
     g.outputs.insert(0, g.value("logits", ["time", "batch", V]))
-    g.metadata = describe("language_model", model.config, vocab=model.vocab)
+    g.metadata = describe(model, vocab=model.vocab)
     return g.model("rnnlab_language_model", "rnnlab language model: ids → logits", opset)
 
 
@@ -89,8 +89,7 @@ def classifier_to_onnx(model: SentenceClassifier, *, opset: int = OPSET) -> Any:
     g.node("Softmax", [logits], ["probabilities"], axis=-1)
     g.outputs = [g.value("probabilities", ["batch", model.config.num_classes])]
     characters = {} if model.char_encoder is None else {"chars": model.chars}
-    g.metadata = describe("classifier", model.config, vocab=model.vocab, labels=model.labels,
-                          **characters)
+    g.metadata = describe(model, vocab=model.vocab, labels=model.labels, **characters)
     return g.model("rnnlab_classifier", "rnnlab sentence classifier: ids → probabilities",
                    opset)
 
@@ -127,8 +126,7 @@ def tagger_to_onnx(model: Tagger, *, opset: int = OPSET) -> Any:
     tags = {"upos": model.upos_vocab}
     if model.xpos_head is not None:
         tags["xpos"] = model.xpos_vocab
-    g.metadata = describe("pos_tagger", model.config, words=model.words, chars=model.chars,
-                          **tags)
+    g.metadata = describe(model, words=model.words, chars=model.chars, **tags)
     return g.model("rnnlab_tagger", "rnnlab part-of-speech tagger: ids → tags", opset)
 
 
@@ -188,7 +186,7 @@ def conditional_generator_to_onnx(
     c = model.config
     L, H = c.num_layers, c.hidden_size
     names = ["h", "c"][: model.states_per_layer]
-    metadata = describe("conditional_generator", c, vocab=model.vocab)
+    metadata = describe(model, vocab=model.vocab)
 
     start = Graph()
     start.metadata = dict(metadata)
