@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,7 @@ from rnnlab.data.tokenize import tokenize_english
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
@@ -141,7 +141,7 @@ def make_batches(
     return out
 
 
-class SentenceClassifier(Module):
+class SentenceClassifier(FolderIO, Module):
     """Embeddings → recurrent encoder → pooling → dropout → softmax (module docstring).
 
     ``vocab`` maps (normalised) tokens to ids; ``labels`` names the classes in id order;
@@ -297,25 +297,6 @@ class SentenceClassifier(Module):
     def from_files(cls, config: ClassifierConfig, files: dict[str, Any]) -> SentenceClassifier:
         """A classifier with fresh weights around the files of :meth:`to_files`."""
         return cls(config, files["vocab"], files["labels"], chars=files["chars"])
-
-    def save(self, directory: str | Path) -> Path:
-        """Write weights, config (with metadata), vocabulary and label names to ``directory``."""
-        from rnnlab.models.registry import save_model_dir
-
-        return save_model_dir(self, directory)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> SentenceClassifier:
-        """Rebuild a classifier saved by :meth:`save` (from its folder or a training run's):
-        :func:`rnnlab.models.open_model_dir` with ``kind="sentence_classifier"``.
-
-        Raises:
-            FileNotFoundError: the directory or one of its files is missing.
-            ValueError: the directory holds another kind of model or a broken config.
-        """
-        from rnnlab.models.registry import open_model_dir
-
-        return open_model_dir(directory, kind="sentence_classifier")
 
 
 @dataclass

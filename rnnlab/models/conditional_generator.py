@@ -15,7 +15,6 @@ unconditional model the condition is measured against.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,6 +27,7 @@ from rnnlab.decoding.sampling import Sampler
 from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.models.folder import FolderIO
 from rnnlab.models.language_model import CELLS, LanguageModelScore
 from rnnlab.nn import Dropout, Embedding, Linear, Module
 from rnnlab.recurrent import GRU, LSTM, RNN
@@ -79,7 +79,7 @@ def generator_vocab(token_lists: list[list[str]]) -> Vocab:
     return Vocab.build(token_lists, pad=PAD, unk=UNK, bos=BOS, eos=EOS)
 
 
-class ConditionalGenerator(Module):
+class ConditionalGenerator(FolderIO, Module):
     """Generate a sequence from one vector; see the module docstring."""
 
     def __init__(self, config: ConditionalGeneratorConfig, vocab: Vocab) -> None:
@@ -217,15 +217,3 @@ class ConditionalGenerator(Module):
     ) -> ConditionalGenerator:
         """A generator with fresh weights around the files of :meth:`to_files`."""
         return cls(config, files["vocab"])
-
-    def save(self, directory: str | Path) -> Path:
-        from rnnlab.models.registry import save_model_dir
-
-        return save_model_dir(self, directory)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> ConditionalGenerator:
-        """:func:`rnnlab.models.open_model_dir` with ``kind="conditional_generator"``."""
-        from rnnlab.models.registry import open_model_dir
-
-        return open_model_dir(directory, kind="conditional_generator")

@@ -28,7 +28,7 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
@@ -81,6 +81,31 @@ class Header:
     kind: Any
     config: dict[str, Any]
     metadata: dict[str, Any] | None
+
+
+class FolderIO:
+    """``save()`` and ``load()`` for a model class of the registry (its base beside
+    :class:`~rnnlab.nn.module.Module`): :func:`rnnlab.models.registry.save_model_dir` and
+    :func:`rnnlab.models.registry.open_model_dir` with the class's kind."""
+
+    def save(self, directory: str | Path, weight_dtype: Any = None) -> Path:
+        """Write the model folder; ``weight_dtype=np.float16`` halves the weights file."""
+        from rnnlab.models.registry import save_model_dir  # the registry imports the models
+
+        return save_model_dir(self, directory, weight_dtype)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Self:
+        """The model saved in ``directory`` (or in a training run's ``directory/model``),
+        which must be of this class's kind.
+
+        Raises:
+            FileNotFoundError: no model there, or a file it needs missing.
+            ValueError: another kind of model, or a broken file (the message names it).
+        """
+        from rnnlab.models.registry import kind_of, open_model_dir
+
+        return open_model_dir(directory, kind=kind_of(cls).name)
 
 
 # ----------------------------------------------------------------------------- where

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +36,7 @@ from rnnlab.decoding.sampling import Sampler
 from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Function, Tensor, no_grad
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout, Module, ModuleList, Parameter
 from rnnlab.recurrent import GRU, LSTM, RNN
 
@@ -156,7 +156,7 @@ def detach_state(state: list[LayerState]) -> list[LayerState]:
     ]
 
 
-class LanguageModel(Module):
+class LanguageModel(FolderIO, Module):
     """P(w_{t+1} | w₁…w_t) with a deep recurrent network; see the module docstring."""
 
     def __init__(self, config: LanguageModelConfig, vocab: Vocab) -> None:
@@ -341,18 +341,6 @@ class LanguageModel(Module):
     def from_files(cls, config: LanguageModelConfig, files: dict[str, Any]) -> LanguageModel:
         """A language model with fresh weights around the files of :meth:`to_files`."""
         return cls(config, files["vocab"])
-
-    def save(self, directory: str | Path) -> Path:
-        from rnnlab.models.registry import save_model_dir
-
-        return save_model_dir(self, directory)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> LanguageModel:
-        """:func:`rnnlab.models.open_model_dir` with ``kind="language_model"``."""
-        from rnnlab.models.registry import open_model_dir
-
-        return open_model_dir(directory, kind="language_model")
 
     def extra_repr(self) -> str:
         c = self.config

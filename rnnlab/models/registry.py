@@ -9,7 +9,9 @@ tests and export checks. Saving and opening a folder is written once, here and i
 
 * ``model.to_files()`` — ``{file name: Vocab | list[str] | None}``, the files of its entry;
 * ``cls.from_files(config, files)`` — a model with fresh weights around those files;
-  :func:`open_model_dir` then checks and loads the weights.
+  :func:`open_model_dir` then checks and loads the weights;
+
+and inherits ``save()``/``load()`` from :class:`~rnnlab.models.folder.FolderIO`.
 
 The command line, ``rnnlab.models.load_model`` and the ONNX exporters
 (:mod:`rnnlab.export.onnx`, keyed by these names) all go through this table; adding a
@@ -106,16 +108,18 @@ def model_kind(name: str) -> ModelKind:
 
 
 def kind_of(model: Any) -> ModelKind:
-    """The entry of ``model``'s class (or of the nearest registered class it derives from).
+    """The entry of ``model`` — a model or a model class — by its class (or the nearest
+    registered class it derives from).
 
     Raises:
         ValueError: not a registered kind of model.
     """
+    model_class = model if isinstance(model, type) else type(model)
     by_class = {kind.model_class: kind for kind in KINDS.values()}
-    for cls in type(model).__mro__:
+    for cls in model_class.__mro__:
         if cls in by_class:
             return by_class[cls]
-    raise ValueError(f"a {type(model).__name__} is not a registered kind of model "
+    raise ValueError(f"a {model_class.__name__} is not a registered kind of model "
                      f"(known: {', '.join(sorted(KINDS))})")
 
 

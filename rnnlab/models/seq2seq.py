@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,6 +42,7 @@ from rnnlab.decoding import (
 )
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn.attention import LuongAttention
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
@@ -138,7 +138,7 @@ def make_batch(
     return ParallelBatch(source, source_lengths, target_in, target_out, target_lengths)
 
 
-class Seq2Seq(Module):
+class Seq2Seq(FolderIO, Module):
     """The encoder–decoder of the module docstring, with its two vocabularies."""
 
     def __init__(
@@ -350,19 +350,6 @@ class Seq2Seq(Module):
         """A translator with fresh weights around the files of :meth:`to_files`."""
         return cls(config, files["source_vocab"], files["target_vocab"],
                    rng=np.random.default_rng(0))
-
-    def save(self, directory: str | Path) -> Path:
-        """Weights, ``config.json`` and both vocabularies as JSON (no pickle)."""
-        from rnnlab.models.registry import save_model_dir
-
-        return save_model_dir(self, directory)
-
-    @classmethod
-    def load(cls, directory: str | Path) -> Seq2Seq:
-        """:func:`rnnlab.models.open_model_dir` with ``kind="seq2seq"``."""
-        from rnnlab.models.registry import open_model_dir
-
-        return open_model_dir(directory, kind="seq2seq")
 
 
 def build_vocabularies(

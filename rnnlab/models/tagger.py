@@ -39,6 +39,7 @@ from rnnlab.data.batching import pad_sequences
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
@@ -132,7 +133,7 @@ def _tag_ids(
     return ids.T.copy()
 
 
-class Tagger(Module):
+class Tagger(FolderIO, Module):
     """Word + character BiLSTM tagger with UPOS and (optional) XPOS heads.
 
     Build one for training with :meth:`build`, load a trained one with :meth:`load` (the
@@ -336,17 +337,8 @@ class Tagger(Module):
         return cls(config, files["words"], files["chars"], files["upos"], files["xpos"],
                    train_forms=files["train_forms"])
 
-    def save(self, directory: str | Path, weight_dtype: Any = None) -> Path:
-        """Write the model folder; ``weight_dtype=np.float16`` halves the weights file."""
-        from rnnlab.models.registry import save_model_dir
-
-        return save_model_dir(self, directory, weight_dtype)
-
     @classmethod
     def load(cls, directory: str | Path | None = None) -> Tagger:
         """Load a model folder (or a training run's); without one, the shipped English (UD
-        EWT) model. :func:`rnnlab.models.open_model_dir` with ``kind="pos_tagger"``."""
-        from rnnlab.models.registry import open_model_dir
-
-        return open_model_dir(DEFAULT_MODEL_DIR if directory is None else directory,
-                              kind="pos_tagger")
+        EWT) model."""
+        return super().load(DEFAULT_MODEL_DIR if directory is None else directory)
