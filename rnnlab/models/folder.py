@@ -18,6 +18,8 @@ declares; none unknown — those come from a newer rnnlab), each JSON file (pres
 right shape, vocabularies with the special entries the model needs), and each tensor (the
 names, shapes and floating-point dtype the config builds, all values finite). Nothing in
 a folder is executed: no pickle.
+
+The registry's model classes inherit ``save()`` and ``load()`` from :class:`FolderIO`.
 """
 
 from __future__ import annotations
