@@ -23,8 +23,8 @@ from timing import alternate
 
 from rnnlab.data.conllu_io import read_conllu
 from rnnlab.data.paths import shared_data_dir
-from rnnlab.io import onnx_export
-from rnnlab.models.loading import load_model
+from rnnlab.export import onnx as onnx_export
+from rnnlab.models import open_model_dir
 from rnnlab.models.tagger import DEFAULT_MODEL_DIR
 
 BATCH = 64
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = args.data or shared_data_dir() / "ud-english-ewt" / "en_ewt-ud-dev.conllu"
     sentences = [list(s.words) for s in read_conllu(path)]
-    model = load_model(args.model)
+    model = open_model_dir(args.model, kind="pos_tagger")
     model.eval()
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = args.ort_threads

@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from rnnlab.cli import main as rnnlab_main  # noqa: E402
 from rnnlab.data.paths import default_path  # noqa: E402
 from rnnlab.data.text import read_words  # noqa: E402
-from rnnlab.generation import Sampler  # noqa: E402
+from rnnlab.decoding import Sampler  # noqa: E402
 from rnnlab.models.conditional_generator import ConditionalGenerator  # noqa: E402
 from rnnlab.models.language_model import LanguageModel  # noqa: E402
 

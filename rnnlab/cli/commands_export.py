@@ -1,23 +1,17 @@
-"""``rnnlab export``: a trained language model, sentence classifier, part-of-speech tagger or
-translator as ONNX, to run with onnxruntime (or any ONNX runtime) without rnnlab
-(:mod:`rnnlab.io.onnx_export`); ``--verify`` is :mod:`rnnlab.cli.export_checks`."""
+"""``rnnlab export``: a trained model of any kind ONNX export covers, as ONNX, to run with
+onnxruntime (or any ONNX runtime) without rnnlab (:mod:`rnnlab.export.onnx`; ``--verify``
+is :func:`rnnlab.export.onnx.largest_difference`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Iterable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rnnlab.cli.export_checks import largest_difference
-from rnnlab.io import onnx_export
-from rnnlab.models.classifier import SentenceClassifier
-from rnnlab.models.conditional_generator import ConditionalGenerator
-from rnnlab.models.language_model import LanguageModel
-from rnnlab.models.loading import load_model
-from rnnlab.models.seq2seq import Seq2Seq
-from rnnlab.models.tagger import Tagger
+from rnnlab.export import onnx as onnx_export
+from rnnlab.export.onnx import export_model, largest_difference, part_path
+from rnnlab.models.registry import open_model_dir
 
 if TYPE_CHECKING:
     from rnnlab.cli import CommandGroups
@@ -43,32 +37,6 @@ def register(groups: CommandGroups) -> None:
     parser.set_defaults(handler=run_export)
 
 
-def _export(model: Any, opset: int) -> dict[str, Any]:
-    """The ONNX model(s) of ``model`` by part: {"model": …}, or a translator's encoder and
-    decoder step."""
-    if isinstance(model, LanguageModel):
-        return {"model": onnx_export.language_model_to_onnx(model, opset=opset)}
-    if isinstance(model, SentenceClassifier):
-        return {"model": onnx_export.classifier_to_onnx(model, opset=opset)}
-    if isinstance(model, Tagger):
-        return {"model": onnx_export.tagger_to_onnx(model, opset=opset)}
-    if isinstance(model, Seq2Seq):
-        return dict(zip(("encoder", "decoder"), onnx_export.seq2seq_to_onnx(model, opset=opset),
-                        strict=True))
-    if isinstance(model, ConditionalGenerator):
-        return dict(zip(("start", "step"),
-                        onnx_export.conditional_generator_to_onnx(model, opset=opset),
-                        strict=True))
-    raise ValueError(f"ONNX export covers language models, conditional generators, sentence "
-                     f"classifiers, taggers and translators, not a {type(model).__name__}")
-
-
-def _path(out: Path, part: str) -> Path:
-    """``out`` itself for a one-file model; ``NAME.PART.onnx`` for each part of the others
-    (``encoder``/``decoder``, ``start``/``step``)."""
-    return out if part == "model" else out.with_name(f"{out.stem}.{part}{out.suffix or '.onnx'}")
-
-
 def _describe(values: Iterable[Any]) -> str:
     """'ids [time, batch], lengths [batch]' for graph inputs or outputs."""
     def dims(value: Any) -> str:
@@ -78,14 +46,14 @@ def _describe(values: Iterable[Any]) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    model = load_model(args.model)
+    model = open_model_dir(args.model)
     try:
-        parts = _export(model, args.opset)
+        parts = export_model(model, args.opset)
     except ImportError as error:
         print(f"rnnlab: error: {error}", file=sys.stderr)
         return 1
     for part, onnx_model in parts.items():
-        path = onnx_export.save(onnx_model, _path(Path(args.out), part))
+        path = onnx_export.save(onnx_model, part_path(args.out, part))
         graph = onnx_model.graph
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB, opset {args.opset})")
         print(f"  inputs:  {_describe(graph.input)}")

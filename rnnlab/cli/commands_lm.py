@@ -19,10 +19,10 @@ from rnnlab import random as rnd
 from rnnlab.cli import CommandGroups
 from rnnlab.cli.trainer_flags import add_trainer_flags, trainer_config_from_args
 from rnnlab.data.batching import bucket_batches
+from rnnlab.data.conditioned_text import ConditionedTexts, read_conditioned_texts
+from rnnlab.data.levels import LEVELS, split_tokens
 from rnnlab.data.text import read_chars, read_words, tbptt_batches
-from rnnlab.generation.conditioned_text import ConditionedTexts, read_conditioned_texts
-from rnnlab.generation.levels import LEVELS, split_tokens
-from rnnlab.generation.sampling import Sampler
+from rnnlab.decoding.sampling import Sampler
 from rnnlab.io.serialization import load_json, save_json
 from rnnlab.models.conditional_generator import (
     CONDITION_MODES,

@@ -1,19 +1,16 @@
-"""Files: atomic writes, pickle-free model directories."""
+"""Files: atomic writes, pickle-free weights (safetensors) and JSON."""
 
 from rnnlab.io.atomic import atomic_path, atomic_write, atomic_write_text
 from rnnlab.io.serialization import (
     load_arrays,
     load_json,
     load_model_dir,
-    load_model_of_kind,
     save_arrays,
     save_json,
-    save_model,
     save_model_dir,
 )
 
 __all__ = [
     "atomic_path", "atomic_write", "atomic_write_text", "save_arrays", "load_arrays",
-    "save_json", "load_json", "save_model", "save_model_dir", "load_model_dir",
-    "load_model_of_kind",
+    "save_json", "load_json", "save_model_dir", "load_model_dir",
 ]

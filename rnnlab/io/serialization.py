@@ -1,7 +1,8 @@
 """Saving and loading weights without pickle: safetensors for arrays, JSON for the rest.
 
 A model directory holds ``weights.safetensors`` and ``config.json`` (and whatever JSON the
-model adds, e.g. vocabularies). Loading never executes code from the file.
+model adds, e.g. vocabularies); the folders of rnnlab's models, their layout and checks are
+:mod:`rnnlab.models.folder`. Loading never executes code from the file.
 """
 
 from __future__ import annotations
@@ -71,53 +72,3 @@ def load_model_dir(directory: str | Path) -> tuple[dict[str, np.ndarray], dict]:
     if not directory.is_dir():
         raise FileNotFoundError(f"model directory {directory} does not exist")
     return load_arrays(directory / WEIGHTS_FILE), load_json(directory / CONFIG_FILE)
-
-
-def save_model(
-    directory: str | Path,
-    kind: str,
-    state: dict[str, np.ndarray],
-    config: dict,
-    metadata: dict | None = None,
-    **extra_json: Any,
-) -> Path:
-    """Write a model of ``kind``: weights, and ``config.json`` in the one layout every model
-    uses, ``{"kind": kind, "config": {...}}`` (plus ``"metadata"`` when given), and one
-    JSON file per extra item (vocabularies, label names)."""
-    saved = {"kind": kind, "config": config}
-    if metadata is not None:
-        saved["metadata"] = metadata
-    return save_model_dir(directory, state, saved, **extra_json)
-
-
-# The layouts written before every model used {"kind", "config"}: kept readable so that
-# models saved by earlier versions still load.
-_LEGACY_FORMATS = {"rnnlab.seq2seq": "seq2seq"}  # {"format": ..., "model": {config}}
-
-
-def _kind_config_metadata(saved: Any) -> tuple[str | None, dict, dict | None]:
-    """(kind, config, metadata) of a ``config.json`` in the current or a legacy layout."""
-    if not isinstance(saved, dict):
-        return None, {}, None
-    if "format" in saved and isinstance(saved.get("model"), dict):  # seq2seq, v0
-        return _LEGACY_FORMATS.get(saved["format"]), saved["model"], None
-    if isinstance(saved.get("model"), str) and "config" in saved:  # classifier, v0
-        return saved["model"], saved["config"], saved.get("metadata")
-    kind = saved.get("kind")
-    if "config" in saved and isinstance(saved["config"], dict):
-        return kind, saved["config"], saved.get("metadata")
-    return kind, {k: v for k, v in saved.items() if k != "kind"}, None  # flat, v0
-
-
-def load_model_of_kind(
-    directory: str | Path, kind: str, description: str
-) -> tuple[dict[str, np.ndarray], dict, dict | None]:
-    """Load a model directory written by :func:`save_model` for ``kind`` (or by an earlier
-    version's layout); return its weights, config and metadata (``None`` if it has none).
-    A directory holding another kind of model is a ``ValueError`` that says so."""
-    weights, saved = load_model_dir(directory)
-    found, config, metadata = _kind_config_metadata(saved)
-    if found != kind:
-        holds = f"a {found!r} model" if found else "no rnnlab model"
-        raise ValueError(f"{directory} holds {holds}, not a {description}")
-    return weights, config, metadata

@@ -17,8 +17,7 @@ and, with characters, ``chars.json`` — no pickle.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,14 +28,13 @@ from rnnlab.data.tokenize import tokenize_english
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_json, save_model
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
 from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
 from rnnlab.recurrent import GRU, LSTM, RNN
 
-MODEL_KIND = "sentence_classifier"
 ENCODERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
 
 
@@ -143,7 +141,7 @@ def make_batches(
     return out
 
 
-class SentenceClassifier(Module):
+class SentenceClassifier(FolderIO, Module):
     """Embeddings → recurrent encoder → pooling → dropout → softmax (module docstring).
 
     ``vocab`` maps (normalised) tokens to ids; ``labels`` names the classes in id order;
@@ -290,38 +288,15 @@ class SentenceClassifier(Module):
         return [(self.labels[k], float(p[k])) for k, p in zip(best, probs, strict=True)]
 
     # ------------------------------------------------------------- save/load
-    def save(self, directory: str | Path) -> Path:
-        """Write weights, config (with metadata), vocabulary and label names to ``directory``."""
-        extra = {} if self.chars is None else {"chars": self.chars.to_dict()}
-        path = save_model(directory, MODEL_KIND, self.state_dict(), asdict(self.config),
-                          metadata=self.metadata, vocab=self.vocab.to_dict(), **extra)
-        save_json(path / "labels.json", self.labels)
-        return path
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved classifier (:mod:`rnnlab.models.registry`); its
+        ``metadata`` is saved in ``config.json``."""
+        return {"vocab": self.vocab, "labels": self.labels, "chars": self.chars}
 
     @classmethod
-    def load(cls, directory: str | Path) -> SentenceClassifier:
-        """Rebuild a classifier saved by :meth:`save`.
-
-        Raises:
-            FileNotFoundError: the directory or one of its files is missing.
-            ValueError: the directory holds another kind of model or a broken config.
-        """
-        directory = Path(directory)
-        state, saved_config, metadata = load_model_of_kind(directory, MODEL_KIND,
-                                                           "sentence classifier")
-        try:
-            config = ClassifierConfig(**saved_config)
-        except TypeError as error:
-            raise ValueError(
-                f"{directory}/config.json: invalid classifier config ({error})"
-            ) from error
-        vocab = Vocab.from_dict(load_json(directory / "vocab.json"))
-        labels = load_json(directory / "labels.json")
-        chars = Vocab.from_dict(load_json(directory / "chars.json")) if config.char_dim else None
-        model = cls(config, vocab, labels, metadata=metadata, chars=chars)
-        model.load_state_dict(state)
-        model.eval()
-        return model
+    def from_files(cls, config: ClassifierConfig, files: dict[str, Any]) -> SentenceClassifier:
+        """A classifier with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["vocab"], files["labels"], chars=files["chars"])
 
 
 @dataclass

@@ -14,25 +14,24 @@ unconditional model the condition is measured against.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.data.batching import pad_sequences
+from rnnlab.data.levels import check_level, join_tokens, split_tokens
 from rnnlab.data.vocab import BOS, EOS, PAD, UNK, Vocab
+from rnnlab.decoding.sampling import Sampler
+from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.generation.decode import sample_sequence
-from rnnlab.generation.levels import check_level, join_tokens, split_tokens
-from rnnlab.generation.sampling import Sampler
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
+from rnnlab.models.folder import FolderIO
 from rnnlab.models.language_model import CELLS, LanguageModelScore
 from rnnlab.nn import Dropout, Embedding, Linear, Module
 from rnnlab.recurrent import GRU, LSTM, RNN
 
-KIND = "conditional_generator"
 CONDITION_MODES = ("none", "init", "init+input")
 
 
@@ -80,7 +79,7 @@ def generator_vocab(token_lists: list[list[str]]) -> Vocab:
     return Vocab.build(token_lists, pad=PAD, unk=UNK, bos=BOS, eos=EOS)
 
 
-class ConditionalGenerator(Module):
+class ConditionalGenerator(FolderIO, Module):
     """Generate a sequence from one vector; see the module docstring."""
 
     def __init__(self, config: ConditionalGeneratorConfig, vocab: Vocab) -> None:
@@ -208,14 +207,13 @@ class ConditionalGenerator(Module):
                 for r in rows]
 
     # -------------------------------------------------------------- files
-    def save(self, directory: str | Path) -> Path:
-        return save_model(directory, KIND, self.state_dict(), asdict(self.config),
-                          vocab=self.vocab.to_dict())
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved generator (:mod:`rnnlab.models.registry`)."""
+        return {"vocab": self.vocab}
 
     @classmethod
-    def load(cls, directory: str | Path) -> ConditionalGenerator:
-        weights, config, _ = load_model_of_kind(directory, KIND, "conditional generator")
-        vocab = Vocab.from_dict(load_json(Path(directory) / "vocab.json"))
-        model = cls(ConditionalGeneratorConfig(**config), vocab)
-        model.load_state_dict(weights)
-        return model
+    def from_files(
+        cls, config: ConditionalGeneratorConfig, files: dict[str, Any]
+    ) -> ConditionalGenerator:
+        """A generator with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["vocab"])

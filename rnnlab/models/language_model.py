@@ -23,24 +23,23 @@ gradients stop at the window's start.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.data.levels import check_level, join_tokens, split_tokens
 from rnnlab.data.text import tbptt_batches
 from rnnlab.data.vocab import EOS, UNK, Vocab
+from rnnlab.decoding.sampling import Sampler
+from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Function, Tensor, no_grad
-from rnnlab.generation.decode import sample_sequence
-from rnnlab.generation.levels import check_level, join_tokens, split_tokens
-from rnnlab.generation.sampling import Sampler
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout, Module, ModuleList, Parameter
 from rnnlab.recurrent import GRU, LSTM, RNN
 
-KIND = "language_model"
 CELLS = ("lstm", "gru", "rnn")
 DROPOUT_KINDS = ("standard", "locked")
 
@@ -157,7 +156,7 @@ def detach_state(state: list[LayerState]) -> list[LayerState]:
     ]
 
 
-class LanguageModel(Module):
+class LanguageModel(FolderIO, Module):
     """P(w_{t+1} | w₁…w_t) with a deep recurrent network; see the module docstring."""
 
     def __init__(self, config: LanguageModelConfig, vocab: Vocab) -> None:
@@ -334,17 +333,14 @@ class LanguageModel(Module):
         return " " + text if glue and not text.startswith("\n") else text
 
     # -------------------------------------------------------------- files
-    def save(self, directory: str | Path) -> Path:
-        return save_model(directory, KIND, self.state_dict(), asdict(self.config),
-                          vocab=self.vocab.to_dict())
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved language model (:mod:`rnnlab.models.registry`)."""
+        return {"vocab": self.vocab}
 
     @classmethod
-    def load(cls, directory: str | Path) -> LanguageModel:
-        weights, config, _ = load_model_of_kind(directory, KIND, "language model")
-        vocab = Vocab.from_dict(load_json(Path(directory) / "vocab.json"))
-        model = cls(LanguageModelConfig(**config), vocab)
-        model.load_state_dict(weights)
-        return model
+    def from_files(cls, config: LanguageModelConfig, files: dict[str, Any]) -> LanguageModel:
+        """A language model with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["vocab"])
 
     def extra_repr(self) -> str:
         c = self.config

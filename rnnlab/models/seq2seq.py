@@ -24,8 +24,7 @@ matrix products; only decoding goes step by step (:mod:`rnnlab.decoding`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,7 @@ from rnnlab.decoding import (
 )
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn.attention import LuongAttention
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
@@ -51,7 +50,6 @@ from rnnlab.recurrent import GRU, LSTM, RNN
 
 CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 LOWERCASE_MODES = ("none", "source", "both")
-KIND = "seq2seq"
 
 
 @dataclass
@@ -140,7 +138,7 @@ def make_batch(
     return ParallelBatch(source, source_lengths, target_in, target_out, target_lengths)
 
 
-class Seq2Seq(Module):
+class Seq2Seq(FolderIO, Module):
     """The encoder–decoder of the module docstring, with its two vocabularies."""
 
     def __init__(
@@ -343,29 +341,15 @@ class Seq2Seq(Module):
         return Translation(text, tokens, source_tokens, hypothesis.score, attention)
 
     # -------------------------------------------------------------- save/load
-    def save(self, directory: str | Path) -> Path:
-        """Weights, ``config.json`` and both vocabularies as JSON (no pickle)."""
-        return save_model(
-            directory,
-            KIND,
-            self.state_dict(),
-            asdict(self.config),
-            source_vocab=self.source_vocab.to_dict(),
-            target_vocab=self.target_vocab.to_dict(),
-        )
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved translator (:mod:`rnnlab.models.registry`)."""
+        return {"source_vocab": self.source_vocab, "target_vocab": self.target_vocab}
 
     @classmethod
-    def load(cls, directory: str | Path) -> Seq2Seq:
-        weights, config, _ = load_model_of_kind(directory, KIND, "seq2seq model")
-        directory = Path(directory)
-        model = cls(
-            Seq2SeqConfig(**config),
-            Vocab.from_dict(load_json(directory / "source_vocab.json")),
-            Vocab.from_dict(load_json(directory / "target_vocab.json")),
-            rng=np.random.default_rng(0),
-        )
-        model.load_state_dict(weights)
-        return model
+    def from_files(cls, config: Seq2SeqConfig, files: dict[str, Any]) -> Seq2Seq:
+        """A translator with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["source_vocab"], files["target_vocab"],
+                   rng=np.random.default_rng(0))
 
 
 def build_vocabularies(

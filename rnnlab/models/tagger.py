@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -39,14 +39,13 @@ from rnnlab.data.batching import pad_sequences
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
+from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.module import Module
 from rnnlab.recurrent.layers import LSTM
 
-MODEL_KIND = "pos_tagger"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "pretrained" / "en_ewt_tagger"
 IGNORE = -100  # target id of padding and of words without a gold tag
 NO_TAG = "_"  # CoNLL-U's "no value"
@@ -134,7 +133,7 @@ def _tag_ids(
     return ids.T.copy()
 
 
-class Tagger(Module):
+class Tagger(FolderIO, Module):
     """Word + character BiLSTM tagger with UPOS and (optional) XPOS heads.
 
     Build one for training with :meth:`build`, load a trained one with :meth:`load` (the
@@ -327,39 +326,19 @@ class Tagger(Module):
         return self.tag_many([list(words)])[0]
 
     # ------------------------------------------------------------- saving, loading
-    def save(self, directory: str | Path, weight_dtype: Any = None) -> Path:
-        """Write the model directory; ``weight_dtype=np.float16`` halves the weights file."""
-        state = self.state_dict()
-        if weight_dtype is not None:
-            state = {k: v.astype(weight_dtype) for k, v in state.items()}
-        return save_model(
-            directory,
-            MODEL_KIND,
-            state,
-            asdict(self.config),
-            words=self.words.to_dict(),
-            chars=self.chars.to_dict(),
-            upos=self.upos_vocab.to_dict(),
-            xpos=None if self.xpos_vocab is None else self.xpos_vocab.to_dict(),
-            train_forms=sorted(self.train_forms),
-        )
+    def to_files(self) -> dict[str, Any]:
+        """The JSON files of a saved tagger (:mod:`rnnlab.models.registry`)."""
+        return {"words": self.words, "chars": self.chars, "upos": self.upos_vocab,
+                "xpos": self.xpos_vocab, "train_forms": sorted(self.train_forms)}
+
+    @classmethod
+    def from_files(cls, config: TaggerConfig, files: dict[str, Any]) -> Tagger:
+        """A tagger with fresh weights around the files of :meth:`to_files`."""
+        return cls(config, files["words"], files["chars"], files["upos"], files["xpos"],
+                   train_forms=files["train_forms"])
 
     @classmethod
     def load(cls, directory: str | Path | None = None) -> Tagger:
-        """Load a model directory; without one, the shipped English (UD EWT) model."""
-        directory = Path(DEFAULT_MODEL_DIR if directory is None else directory)
-        state, saved_config, _ = load_model_of_kind(directory, MODEL_KIND, "tagger")
-        known = {f.name for f in fields(TaggerConfig)}
-        config = TaggerConfig(**{k: v for k, v in saved_config.items() if k in known})
-        xpos = load_json(directory / "xpos.json")
-        model = cls(
-            config,
-            Vocab.from_dict(load_json(directory / "words.json")),
-            Vocab.from_dict(load_json(directory / "chars.json")),
-            Vocab.from_dict(load_json(directory / "upos.json")),
-            None if xpos is None else Vocab.from_dict(xpos),
-            train_forms=load_json(directory / "train_forms.json"),
-        )
-        model.load_state_dict({k: v.astype(np.float32) for k, v in state.items()})
-        model.eval()
-        return model
+        """Load a model folder (or a training run's); without one, the shipped English (UD
+        EWT) model."""
+        return super().load(DEFAULT_MODEL_DIR if directory is None else directory)

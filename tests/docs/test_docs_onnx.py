@@ -12,7 +12,7 @@ from doc_examples import examples, run_example
 import rnnlab
 from rnnlab.data.batching import pad_sequences
 from rnnlab.data.vocab import Vocab
-from rnnlab.io import onnx_export
+from rnnlab.export import onnx as onnx_export
 from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
 

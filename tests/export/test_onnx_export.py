@@ -19,7 +19,7 @@ import rnnlab
 from rnnlab.cli import main
 from rnnlab.data.batching import pad_sequences
 from rnnlab.data.vocab import Vocab
-from rnnlab.io import onnx_export
+from rnnlab.export import onnx as onnx_export
 from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_vocabularies

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from rnnlab.generation import Sampler, filtered_probabilities, sample_sequence
-from rnnlab.generation.levels import join_tokens, split_tokens
+from rnnlab.data.levels import join_tokens, split_tokens
+from rnnlab.decoding import Sampler, filtered_probabilities, sample_sequence
 
 LOGITS = np.log(np.array([[0.05, 0.5, 0.15, 0.3]]))  # sorted: 1 (.5), 3 (.3), 2 (.15), 0 (.05)
 

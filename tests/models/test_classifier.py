@@ -131,11 +131,11 @@ def test_load_rejects_other_models_and_broken_configs(tmp_path):
     _model(data, embed_dim=4, hidden_size=4).save(tmp_path / "m")
     config_path = tmp_path / "m" / "config.json"
     saved = json.loads(config_path.read_text())
-    config_path.write_text(json.dumps({**saved, "model": "language_model"}))
+    config_path.write_text(json.dumps({**saved, "kind": "language_model"}))
     with pytest.raises(ValueError, match="not a sentence classifier"):
         SentenceClassifier.load(tmp_path / "m")
     config_path.write_text(json.dumps({**saved, "config": {**saved["config"], "bogus": 1}}))
-    with pytest.raises(ValueError, match="invalid classifier config"):
+    with pytest.raises(ValueError, match="unknown config field 'bogus'"):
         SentenceClassifier.load(tmp_path / "m")
     with pytest.raises(FileNotFoundError):
         SentenceClassifier.load(tmp_path / "missing")

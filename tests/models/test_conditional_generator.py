@@ -7,15 +7,15 @@ import numpy as np
 import pytest
 
 import rnnlab
-from rnnlab.data.errors import DataFormatError
-from rnnlab.generation import Sampler
-from rnnlab.generation.conditioned_text import (
+from rnnlab.data.conditioned_text import (
     ConditionedTexts,
     features_and_captions,
     labelled_directory,
     read_conditioned_texts,
 )
-from rnnlab.generation.levels import split_tokens
+from rnnlab.data.errors import DataFormatError
+from rnnlab.data.levels import split_tokens
+from rnnlab.decoding import Sampler
 from rnnlab.models.conditional_generator import (
     ConditionalGenerator,
     ConditionalGeneratorConfig,

@@ -9,8 +9,8 @@ import torch
 import rnnlab
 from rnnlab.data.text import tbptt_batches
 from rnnlab.data.vocab import Vocab
+from rnnlab.decoding import Sampler
 from rnnlab.engine import ops
-from rnnlab.generation import Sampler
 from rnnlab.models.conditional_generator import ConditionalGenerator
 from rnnlab.models.language_model import (
     LanguageModel,

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab.io.atomic import atomic_path
+from rnnlab.models.registry import kind_of
 
 OPSET = 17
 
@@ -25,11 +26,13 @@ def load_onnx() -> Any:
     return onnx
 
 
-def describe(kind: str, config: Any, **entries: Any) -> dict[str, str]:
-    """An exported model's metadata: ``rnnlab.kind``, ``rnnlab.config`` (its configuration
-    dataclass) and ``rnnlab.<name>`` for each entry — vocabularies by their ``to_dict`` —
-    all but the kind as JSON, so that the file alone maps text to ids and back."""
-    metadata = {"rnnlab.kind": kind, "rnnlab.config": json.dumps(asdict(config))}
+def describe(model: Any, **entries: Any) -> dict[str, str]:
+    """An exported model's metadata: ``rnnlab.kind`` (its kind in the registry, as in its
+    folder's config.json), ``rnnlab.config`` (its configuration dataclass) and
+    ``rnnlab.<name>`` for each entry — vocabularies by their ``to_dict`` — all but the kind
+    as JSON, so that the file alone maps text to ids and back."""
+    metadata = {"rnnlab.kind": kind_of(model).name,
+                "rnnlab.config": json.dumps(asdict(model.config))}
     for name, value in entries.items():
         value = value.to_dict() if hasattr(value, "to_dict") else value
         metadata[f"rnnlab.{name}"] = json.dumps(value, ensure_ascii=False)

@@ -7,9 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.io.onnx_export.crf import viterbi
-from rnnlab.io.onnx_export.graph import OPSET, Graph, describe
-from rnnlab.io.onnx_export.recurrent import check_layer, recurrent_stack
+from rnnlab.export.onnx.crf import viterbi
+from rnnlab.export.onnx.graph import OPSET, Graph, describe
+from rnnlab.export.onnx.recurrent import check_layer, recurrent_stack
+from rnnlab.models.classifier import SentenceClassifier
+from rnnlab.models.conditional_generator import ConditionalGenerator
+from rnnlab.models.language_model import LanguageModel
+from rnnlab.models.tagger import Tagger
 from rnnlab.recurrent.layers import LSTM
 
 
@@ -33,12 +37,10 @@ def char_vectors(g: Graph, encoder: Any, form_index: str) -> str:
     return g.op("Gather", per_form, form_index)
 
 
-def language_model_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
+def language_model_to_onnx(model: LanguageModel, *, opset: int = OPSET) -> Any:
     """The ONNX model of a :class:`rnnlab.models.language_model.LanguageModel` (see
-    :mod:`rnnlab.io.onnx_export`): ids (T, B) and every layer's state → logits (T, B, V)
+    :mod:`rnnlab.export.onnx`): ids (T, B) and every layer's state → logits (T, B, V)
     and the new states."""
-    from rnnlab.models.language_model import LanguageModel
-
     if not isinstance(model, LanguageModel):
         raise TypeError(f"expected a LanguageModel, got {type(model).__name__}")
     g = Graph()
@@ -57,17 +59,15 @@ def language_model_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
     g.node("Add", [g.op("MatMul", x, weight), g.constant(model.output_bias.data, "bias")],
            ["logits"])
     g.outputs.insert(0, g.value("logits", ["time", "batch", V]))
-    g.metadata = describe("language_model", model.config, vocab=model.vocab)
+    g.metadata = describe(model, vocab=model.vocab)
     return g.model("rnnlab_language_model", "rnnlab language model: ids → logits", opset)
 
 
-def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
+def classifier_to_onnx(model: SentenceClassifier, *, opset: int = OPSET) -> Any:
     """The ONNX model of a :class:`rnnlab.models.classifier.SentenceClassifier` (see
-    :mod:`rnnlab.io.onnx_export`): ids (B, T), lengths (B,) — and, with a character
+    :mod:`rnnlab.export.onnx`): ids (B, T), lengths (B,) — and, with a character
     encoder, the characters of the batch's distinct normalised forms, ``form_index`` (B, T)
     — → probabilities (B, C)."""
-    from rnnlab.models.classifier import SentenceClassifier
-
     if not isinstance(model, SentenceClassifier):
         raise TypeError(f"expected a SentenceClassifier, got {type(model).__name__}")
     check_layer(model.encoder)
@@ -89,18 +89,15 @@ def classifier_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
     g.node("Softmax", [logits], ["probabilities"], axis=-1)
     g.outputs = [g.value("probabilities", ["batch", model.config.num_classes])]
     characters = {} if model.char_encoder is None else {"chars": model.chars}
-    g.metadata = describe("classifier", model.config, vocab=model.vocab, labels=model.labels,
-                          **characters)
+    g.metadata = describe(model, vocab=model.vocab, labels=model.labels, **characters)
     return g.model("rnnlab_classifier", "rnnlab sentence classifier: ids → probabilities",
                    opset)
 
 
-def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
+def tagger_to_onnx(model: Tagger, *, opset: int = OPSET) -> Any:
     """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` (package docstring): the
     arrays of its ``encode`` batch → UPOS (and XPOS) ids and scores; with a CRF, the UPOS
     ids are its Viterbi path (:mod:`.crf`)."""
-    from rnnlab.models.tagger import Tagger
-
     if not isinstance(model, Tagger):
         raise TypeError(f"expected a Tagger, got {type(model).__name__}")
     check_layer(model.lstm)
@@ -129,8 +126,7 @@ def tagger_to_onnx(model: Any, *, opset: int = OPSET) -> Any:
     tags = {"upos": model.upos_vocab}
     if model.xpos_head is not None:
         tags["xpos"] = model.xpos_vocab
-    g.metadata = describe("pos_tagger", model.config, words=model.words, chars=model.chars,
-                          **tags)
+    g.metadata = describe(model, words=model.words, chars=model.chars, **tags)
     return g.model("rnnlab_tagger", "rnnlab part-of-speech tagger: ids → tags", opset)
 
 
@@ -176,21 +172,21 @@ def _pool(g: Graph, pooling: Any, states: str, lengths: str, features: int) -> s
     return g.op("ReduceSum", g.op("Mul", states, alpha), time_axis, keepdims=0)
 
 
-def conditional_generator_to_onnx(model: Any, *, opset: int = OPSET) -> tuple[Any, Any]:
+def conditional_generator_to_onnx(
+    model: ConditionalGenerator, *, opset: int = OPSET
+) -> tuple[Any, Any]:
     """The ONNX models of a :class:`rnnlab.models.conditional_generator.ConditionalGenerator`
     (one vector to a sequence, LECTURE §3.2): ``start`` maps the condition vectors to the
     initial state, [h(0); c(0)] = tanh(W_v v + b_v) (zeros without conditioning); ``step``
     runs ids (T, B) from a state — with the condition joining every input in the
     "init+input" mode — to logits (T, B, V) and the new state."""
-    from rnnlab.models.conditional_generator import ConditionalGenerator
-
     if not isinstance(model, ConditionalGenerator):
         raise TypeError(f"expected a ConditionalGenerator, got {type(model).__name__}")
     check_layer(model.rnn)
     c = model.config
     L, H = c.num_layers, c.hidden_size
     names = ["h", "c"][: model.states_per_layer]
-    metadata = describe("conditional_generator", c, vocab=model.vocab)
+    metadata = describe(model, vocab=model.vocab)
 
     start = Graph()
     start.metadata = dict(metadata)

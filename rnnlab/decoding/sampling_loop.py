@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from rnnlab.decoding.sampling import Sampler
 from rnnlab.engine.tensor import no_grad
-from rnnlab.generation.sampling import Sampler
 
 StepFunction = Callable[[np.ndarray, Any], tuple[np.ndarray, Any]]
 

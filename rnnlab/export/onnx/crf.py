@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.io.onnx_export.graph import Graph
+from rnnlab.export.onnx.graph import Graph
 
 
 def viterbi(g: Graph, emissions: str, lengths: str, crf: Any) -> str:

@@ -1,5 +1,12 @@
-"""``rnnlab export --verify``: run the written ONNX files in onnxruntime beside rnnlab on the
-same inputs and report the largest difference (:func:`largest_difference`)."""
+"""How each exported kind of model is compared with rnnlab: onnxruntime runs the written
+graphs beside the model on the same inputs, and the largest difference is reported
+(``rnnlab export --verify``; :func:`rnnlab.export.onnx.exporters.largest_difference` picks
+the comparison by the model's kind).
+
+Each comparison takes the onnxruntime sessions by part name ("model"; "encoder" and
+"decoder"; "start" and "step") and the model, in evaluation mode without a tape, and
+returns the largest |onnxruntime − rnnlab| and a description of the inputs.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from rnnlab.data.batching import pad_sequences
-from rnnlab.engine import no_grad
 from rnnlab.models.classifier import SentenceClassifier
 from rnnlab.models.conditional_generator import ConditionalGenerator
 from rnnlab.models.language_model import LanguageModel
 from rnnlab.models.seq2seq import Seq2Seq
 from rnnlab.models.tagger import Tagger
+
+Sessions = dict[str, Any]
 
 BATCH, STEPS, DECODER_STEPS = 4, 12, 5
 SENTENCES = [["The", "cats", ",", "which", "already", "ate", "a", "bunch", "of", "food", ",",
@@ -21,31 +29,6 @@ SENTENCES = [["The", "cats", ",", "which", "already", "ate", "a", "bunch", "of",
              ["Supercalifragilisticexpialidocious", "!"]]
 RANDOM = f"a random batch (seed 0, {BATCH} sequences of up to {STEPS} tokens)"
 FIXED = f"{len(SENTENCES)} fixed sentences"
-
-
-def largest_difference(files: dict[str, Any], model: Any) -> tuple[float, str]:
-    """The largest |onnxruntime − rnnlab| over the outputs compared, and on what inputs.
-    ``files`` maps a part's name ("model"; "encoder" and "decoder"; "start" and "step") to
-    its ONNX model."""
-    import onnxruntime
-
-    sessions = {name: onnxruntime.InferenceSession(proto.SerializeToString(),
-                                                   providers=["CPUExecutionProvider"])
-                for name, proto in files.items()}
-    model.eval()
-    with no_grad():
-        if isinstance(model, Seq2Seq):
-            return _seq2seq(sessions, model), RANDOM + f", {DECODER_STEPS} greedy steps"
-        if isinstance(model, ConditionalGenerator):
-            return _conditional_generator(sessions, model), RANDOM
-        session = sessions["model"]
-        if isinstance(model, Tagger):
-            return _tagger(session, model), FIXED
-        if isinstance(model, SentenceClassifier) and model.char_encoder is not None:
-            return _classifier_with_characters(session, model), FIXED
-        if isinstance(model, SentenceClassifier):
-            return _classifier(session, model), RANDOM
-        return _language_model(session, model), RANDOM
 
 
 def _difference(got: np.ndarray, want: np.ndarray) -> float:
@@ -64,22 +47,28 @@ def _random_ids(vocab_size: int, low: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return rng.integers(low, vocab_size, (BATCH, STEPS)), lengths
 
 
-def _language_model(session: Any, model: LanguageModel) -> float:
+def language_model(sessions: Sessions, model: LanguageModel) -> tuple[float, str]:
+    """The logits of random streams, from zero states."""
+    session = sessions["model"]
     ids, _ = _random_ids(len(model.vocab))
     ids = ids.T.copy()  # (T, B): one stream per column
     zeros = {i.name: np.zeros((1, BATCH, model.config.hidden_size), np.float32)
              for i in session.get_inputs() if i.name != "ids"}
     got = session.run(["logits"], {"ids": ids, **zeros})[0]
-    return _difference(got, model(ids)[0].data)
+    return _difference(got, model(ids)[0].data), RANDOM
 
 
-def _classifier(session: Any, model: SentenceClassifier) -> float:
+def classifier(sessions: Sessions, model: SentenceClassifier) -> tuple[float, str]:
+    """The probabilities of a random batch — of fixed sentences where characters are read."""
+    session = sessions["model"]
+    if model.char_encoder is not None:
+        return _classifier_with_characters(session, model), FIXED
     ids, lengths = _random_ids(len(model.vocab))
     ids[np.arange(STEPS)[None, :] >= lengths[:, None]] = model.vocab.pad_id
     got = session.run(None, {"ids": ids, "lengths": lengths})[0]
     want = model.predict_proba_ids([row[:n].tolist() for row, n in zip(ids, lengths,
                                                                         strict=True)])
-    return _difference(got, want)
+    return _difference(got, want), RANDOM
 
 
 def _classifier_with_characters(session: Any, model: SentenceClassifier) -> float:
@@ -92,8 +81,10 @@ def _classifier_with_characters(session: Any, model: SentenceClassifier) -> floa
     return _difference(got, model.predict_proba(SENTENCES))
 
 
-def _tagger(session: Any, model: Tagger) -> float:
-    """The UPOS scores; and the tags (a CRF's Viterbi path) must be rnnlab's, else ∞."""
+def tagger(sessions: Sessions, model: Tagger) -> tuple[float, str]:
+    """The UPOS scores of fixed sentences; and the tags (a CRF's Viterbi path) must be
+    rnnlab's, else ∞."""
+    session = sessions["model"]
     batch = model.encode(SENTENCES)
     tags, scores = session.run(["upos", "upos_scores"], {
         "word_ids": batch.word_ids, "lengths": batch.lengths,
@@ -102,11 +93,11 @@ def _tagger(session: Any, model: Tagger) -> float:
     upos, _ = model.predict(SENTENCES)
     if any(model.upos_vocab.decode(tags[: len(want), row]) != want
            for row, want in enumerate(upos)):
-        return float("inf")
-    return _difference(scores, model.scores(batch)[0].data)
+        return float("inf"), FIXED
+    return _difference(scores, model.scores(batch)[0].data), FIXED
 
 
-def _seq2seq(sessions: dict[str, Any], model: Seq2Seq) -> float:
+def seq2seq(sessions: Sessions, model: Seq2Seq) -> tuple[float, str]:
     """The encoder's outputs, then greedy steps fed the same tokens on both sides."""
     source, lengths = _random_ids(len(model.source_vocab), low=2)  # no <pad>, no <unk>
     source[np.arange(STEPS)[None, :] >= lengths[:, None]] = model.source_vocab.pad_id
@@ -129,10 +120,11 @@ def _seq2seq(sessions: dict[str, Any], model: Seq2Seq) -> float:
         worst = max(worst, _difference(got["log_probs"], log_probs))
         feeds |= {name: got[f"{name}_n"] for name in states}
         tokens = log_probs.argmax(axis=1)
-    return worst
+    return worst, RANDOM + f", {DECODER_STEPS} greedy steps"
 
 
-def _conditional_generator(sessions: dict[str, Any], model: ConditionalGenerator) -> float:
+def conditional_generator(sessions: Sessions, model: ConditionalGenerator
+                          ) -> tuple[float, str]:
     """The start state from random condition vectors, then the logits of a random batch."""
     ids, _ = _random_ids(len(model.vocab))
     ids = ids.T.copy()  # (T, B)
@@ -153,4 +145,4 @@ def _conditional_generator(sessions: dict[str, Any], model: ConditionalGenerator
         feeds["conditions"] = conditions
     got = step.run(["logits"], feeds)[0]
     output, _ = model.rnn(model._step_inputs(ids, conditions), initial)
-    return max(worst, _difference(got, model.output(output).data))
+    return max(worst, _difference(got, model.output(output).data)), RANDOM

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.io.onnx_export.graph import OPSET, Graph, save
+from rnnlab.export.onnx.graph import OPSET, Graph, save
 from rnnlab.recurrent.layers import GRU, LSTM, RNN, RecurrentBase
 
 ONNX_GATE_ORDER = {"lstm": (0, 3, 1, 2), "gru": (1, 0, 2), "rnn": (0,)}

@@ -7,25 +7,23 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.io.onnx_export.graph import OPSET, Graph, describe
-from rnnlab.io.onnx_export.recurrent import check_layer, recurrent_stack
+from rnnlab.export.onnx.graph import OPSET, Graph, describe
+from rnnlab.export.onnx.recurrent import check_layer, recurrent_stack
+from rnnlab.models.seq2seq import Seq2Seq
 
 
-def seq2seq_to_onnx(model: Any, *, opset: int = OPSET) -> tuple[Any, Any]:
+def seq2seq_to_onnx(model: Seq2Seq, *, opset: int = OPSET) -> tuple[Any, Any]:
     """The ONNX models of a :class:`rnnlab.models.seq2seq.Seq2Seq`: its encoder, and one step
     of its decoder (package docstring), which a greedy or beam search calls in a loop."""
-    from rnnlab.models.seq2seq import Seq2Seq
-
     if not isinstance(model, Seq2Seq):
         raise TypeError(f"expected a Seq2Seq model, got {type(model).__name__}")
     check_layer(model.encoder)
     check_layer(model.decoder)
-    metadata = describe("seq2seq", model.config, source_vocab=model.source_vocab,
-                        target_vocab=model.target_vocab)
+    metadata = describe(model, source_vocab=model.source_vocab, target_vocab=model.target_vocab)
     return _seq2seq_encoder(model, metadata, opset), _seq2seq_decoder(model, metadata, opset)
 
 
-def _seq2seq_encoder(model: Any, metadata: dict[str, str], opset: int) -> Any:
+def _seq2seq_encoder(model: Seq2Seq, metadata: dict[str, str], opset: int) -> Any:
     """source (B, S), source_lengths (B,) → memory (B, S, 2H), keys (B, S, D) with attention,
     and the decoder's initial state through the bridge: h0 = tanh(W_b [→h; ←h] + b) per
     layer (L, B, D), and for an LSTM c0 = W_c [→c; ←c] + b_c."""
@@ -62,7 +60,7 @@ def _seq2seq_encoder(model: Any, metadata: dict[str, str], opset: int) -> Any:
     return g.model("rnnlab_seq2seq_encoder", "rnnlab seq2seq encoder", opset)
 
 
-def _seq2seq_decoder(model: Any, metadata: dict[str, str], opset: int) -> Any:
+def _seq2seq_decoder(model: Seq2Seq, metadata: dict[str, str], opset: int) -> Any:
     """One decoder step for R rows (sentences × beam): tokens (R,), the state, and with
     attention each row's memory, keys and source length → log P(next token) (R, V) with
     <pad> and <bos> at −∞, the new state and the attention weights (R, S)::

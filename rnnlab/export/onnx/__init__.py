@@ -44,9 +44,13 @@ Six exports, each a checked ``onnx.ModelProto`` (write it with :func:`save`):
   and one decoder step (``tokens``, ``h``/``c``, ``memory``, ``keys``, ``source_lengths`` →
   ``log_probs``, ``h_n``/``c_n``, ``attention``), called by a search loop.
 
+:func:`export_model` picks the right one by the model's kind (:mod:`.exporters`, keyed by
+the names of :mod:`rnnlab.models.registry`) and :func:`largest_difference` runs the result
+in onnxruntime beside rnnlab (:mod:`.checks`).
+
 The package: :mod:`.graph` builds and checks one graph, :mod:`.recurrent` maps the
 recurrent modules, :mod:`.text_models` and :mod:`.seq2seq` the models around them,
-:mod:`.crf` a CRF's Viterbi decoding.
+:mod:`.crf` a CRF's Viterbi decoding, :mod:`.exporters` the table of kinds.
 
 Time, batch (and a tagger's forms and characters) are dynamic; graphs are float32
 (onnxruntime's LSTM runs nothing else); dropout is a training-time operation and is not
@@ -56,10 +60,17 @@ JSON), so the file alone maps text to ids and ids to tags. Needs the ``onnx`` pa
 (``pip install 'rnnlab[onnx]'``).
 """
 
-from rnnlab.io.onnx_export.graph import OPSET, save
-from rnnlab.io.onnx_export.recurrent import export_onnx, recurrent_to_onnx
-from rnnlab.io.onnx_export.seq2seq import seq2seq_to_onnx
-from rnnlab.io.onnx_export.text_models import (
+from rnnlab.export.onnx.exporters import (
+    EXPORTERS,
+    REFUSALS,
+    export_model,
+    largest_difference,
+    part_path,
+)
+from rnnlab.export.onnx.graph import OPSET, save
+from rnnlab.export.onnx.recurrent import export_onnx, recurrent_to_onnx
+from rnnlab.export.onnx.seq2seq import seq2seq_to_onnx
+from rnnlab.export.onnx.text_models import (
     classifier_to_onnx,
     conditional_generator_to_onnx,
     language_model_to_onnx,
@@ -68,4 +79,5 @@ from rnnlab.io.onnx_export.text_models import (
 
 __all__ = ["OPSET", "save", "recurrent_to_onnx", "export_onnx", "language_model_to_onnx",
            "classifier_to_onnx", "tagger_to_onnx", "seq2seq_to_onnx",
-           "conditional_generator_to_onnx"]
+           "conditional_generator_to_onnx", "EXPORTERS", "REFUSALS", "export_model",
+           "largest_difference", "part_path"]

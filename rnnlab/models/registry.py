@@ -1,0 +1,175 @@
+"""The registry of model kinds: what rnnlab knows about each kind of model, in one place.
+
+A kind is what a model folder's ``config.json`` names (``"pos_tagger"``, …). Its entry
+says which class and config dataclass it is, which JSON files sit beside the weights (and
+what each must hold), whether ``config.json`` carries free-form metadata, and how to
+build a tiny model of it and what that model computes (:mod:`rnnlab.models.samples`), for
+tests and export checks. Saving and opening a folder is written once, here and in
+:mod:`rnnlab.models.folder`; each model class adds only what is its own:
+
+* ``model.to_files()`` — ``{file name: Vocab | list[str] | None}``, the files of its entry;
+* ``cls.from_files(config, files)`` — a model with fresh weights around those files;
+  :func:`open_model_dir` then checks and loads the weights;
+
+and inherits ``save()``/``load()`` from :class:`~rnnlab.models.folder.FolderIO`.
+
+The command line, ``rnnlab.models.load_model`` and the ONNX exporters
+(:mod:`rnnlab.export.onnx`, keyed by these names) all go through this table; adding a
+kind is one entry here, a class with ``to_files``/``from_files``, and an exporter (or a
+stated refusal) there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rnnlab.io.serialization import CONFIG_FILE, WEIGHTS_FILE, load_arrays
+from rnnlab.models import samples
+from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier
+from rnnlab.models.conditional_generator import ConditionalGenerator, ConditionalGeneratorConfig
+from rnnlab.models.folder import (
+    JsonFile,
+    build_config,
+    check_weights,
+    read_header,
+    read_json_files,
+    resolve_model_dir,
+    strings,
+    write_model_dir,
+)
+from rnnlab.models.language_model import LanguageModel, LanguageModelConfig
+from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
+from rnnlab.models.tagger import Tagger, TaggerConfig
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """One kind of model (module docstring).
+
+    ``description`` names it in messages ("not a tagger"); ``files`` are the JSON files
+    beside the weights, in the order ``from_files`` receives them; ``metadata``: whether
+    ``config.json`` carries the model's ``metadata`` dict; ``sample`` builds a tiny model of
+    this kind and ``sample_output`` is what such a model computes on a small fixed input.
+    """
+
+    name: str
+    description: str
+    model_class: type
+    config_class: type
+    files: tuple[JsonFile, ...]
+    sample: Callable[[], Any]
+    sample_output: Callable[[Any], np.ndarray]
+    metadata: bool = False
+
+
+KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
+    ModelKind(
+        "pos_tagger", "tagger", Tagger, TaggerConfig,
+        files=(JsonFile("words", ("pad", "unk")), JsonFile("chars", ("pad", "unk")),
+               JsonFile("upos"), JsonFile("xpos", nullable=True), strings("train_forms")),
+        sample=samples.tagger, sample_output=samples.tagger_output),
+    ModelKind(
+        "sentence_classifier", "sentence classifier", SentenceClassifier, ClassifierConfig,
+        files=(JsonFile("vocab", ("pad", "unk")), strings("labels"),
+               JsonFile("chars", ("pad", "unk"), only_if="char_dim")),
+        sample=samples.classifier, sample_output=samples.classifier_output, metadata=True),
+    ModelKind(
+        "language_model", "language model", LanguageModel, LanguageModelConfig,
+        files=(JsonFile("vocab", ("unk",)),),
+        sample=samples.language_model, sample_output=samples.language_model_output),
+    ModelKind(
+        "conditional_generator", "conditional generator", ConditionalGenerator,
+        ConditionalGeneratorConfig,
+        files=(JsonFile("vocab", ("pad", "unk", "bos", "eos")),),
+        sample=samples.conditional_generator,
+        sample_output=samples.conditional_generator_output),
+    ModelKind(
+        "seq2seq", "seq2seq model", Seq2Seq, Seq2SeqConfig,
+        files=(JsonFile("source_vocab", ("pad", "unk")),
+               JsonFile("target_vocab", ("pad", "unk", "bos", "eos"))),
+        sample=samples.seq2seq, sample_output=samples.seq2seq_output),
+)}
+
+
+def model_kind(name: str) -> ModelKind:
+    """The entry of the kind called ``name``.
+
+    Raises:
+        ValueError: no such kind (the message lists the known ones).
+    """
+    if name not in KINDS:
+        raise ValueError(f"{name!r} is not a model kind (known: {', '.join(sorted(KINDS))})")
+    return KINDS[name]
+
+
+def kind_of(model: Any) -> ModelKind:
+    """The entry of ``model`` — a model or a model class — by its class (or the nearest
+    registered class it derives from).
+
+    Raises:
+        ValueError: not a registered kind of model.
+    """
+    model_class = model if isinstance(model, type) else type(model)
+    by_class = {kind.model_class: kind for kind in KINDS.values()}
+    for cls in model_class.__mro__:
+        if cls in by_class:
+            return by_class[cls]
+    raise ValueError(f"a {model_class.__name__} is not a registered kind of model "
+                     f"(known: {', '.join(sorted(KINDS))})")
+
+
+def save_model_dir(model: Any, directory: str | Path, weight_dtype: Any = None) -> Path:
+    """Write ``model`` as a model folder (:mod:`rnnlab.models.folder`); ``weight_dtype``
+    (e.g. ``np.float16``, which halves the file) stores the weights in another float type."""
+    kind = kind_of(model)
+    state = model.state_dict()
+    if weight_dtype is not None:
+        state = {name: value.astype(weight_dtype) for name, value in state.items()}
+    nullable = {spec.name for spec in kind.files if spec.nullable}
+    files = {name: value for name, value in model.to_files().items()
+             if value is not None or name in nullable}  # a file only_if another field
+    return write_model_dir(directory, kind.name, state, model.config, files,
+                           model.metadata if kind.metadata else None)
+
+
+def open_model_dir(path: str | Path, kind: str | None = None) -> Any:
+    """The model saved at ``path`` — a model folder, or a training run's folder holding one
+    in ``model/`` — checked throughout and in evaluation mode.
+
+    ``kind`` (a registry name, e.g. ``"pos_tagger"``) insists on that kind of model.
+
+    Raises:
+        FileNotFoundError: no such folder, no model in it, or a file the kind needs missing.
+        ValueError: anything else wrong with the folder, in one line naming the file and
+            field: an unknown or unexpected kind, a newer format version, a config field
+            unknown or of the wrong type, a vocabulary without a special entry the model
+            needs, a tensor missing, extra, misshapen, not floating point or not finite.
+    """
+    directory = resolve_model_dir(path)
+    header = read_header(directory)
+    if not isinstance(header.kind, str) or header.kind not in KINDS:
+        raise ValueError(f"{directory / CONFIG_FILE}: kind {header.kind!r} is not a model kind "
+                         f"this rnnlab knows (known: {', '.join(sorted(KINDS))})")
+    found = KINDS[header.kind]
+    if kind is not None and model_kind(kind) is not found:
+        raise ValueError(f"{directory} holds a {found.description} ({found.name!r}), not a "
+                         f"{KINDS[kind].description}")
+    config = build_config(found.config_class, header.config, directory / CONFIG_FILE,
+                          found.description)
+    files = read_json_files(directory, found.files, config, found.description)
+    try:
+        model = found.model_class.from_files(config, files)
+    except ValueError as error:
+        raise ValueError(f"{directory}: {error}") from None
+    if found.metadata:
+        model.metadata = dict(header.metadata or {})
+    weights = load_arrays(directory / WEIGHTS_FILE)
+    check_weights(directory / WEIGHTS_FILE, weights, model)
+    model.load_state_dict(weights)
+    model.eval()
+    return model
