@@ -381,4 +381,3 @@ def build_vocabularies(
         pad=PAD, unk=UNK, bos=BOS, eos=EOS,
     )
     return source, target
-
