@@ -225,8 +225,10 @@ class Seq2Seq(Module):
         with no_grad():
             logits, _ = self(batch)
             log_probs = ops.log_softmax(logits, axis=2).data
-        picked = np.take_along_axis(log_probs, batch.targets.T[:, :, None], axis=2)[:, :, 0]
-        return (picked * batch.mask.T).sum(axis=1)
+        targets = np.ascontiguousarray(batch.targets.T)  # C-ordered (B, T): rows sum in memory
+        picked = np.take_along_axis(log_probs, targets[:, :, None], axis=2)[:, :, 0]
+        picked *= batch.mask.T
+        return picked.sum(axis=1)
 
     # --------------------------------------------------------------- decoding
     def start_decoding(self, source: np.ndarray, lengths: np.ndarray) -> DecoderState:
