@@ -8,6 +8,7 @@ from os import PathLike
 import numpy as np
 
 from rnnlab.data._files import read_utf8, split_lines
+from rnnlab.data.batch import NextTokenBatch
 from rnnlab.data.vocab import EOS
 
 
@@ -52,12 +53,13 @@ def batchify(ids: np.ndarray, batch_size: int) -> np.ndarray:
 class TBPTTBatches:
     """Consecutive windows over a batchified stream for truncated BPTT.
 
-    Iterating yields ``(inputs, targets)``, each an int64 array of shape ``(T, B)``
-    (time-major) with ``T <= bptt``; targets are the inputs shifted one step ahead in the
-    stream. Window ``k + 1`` continues exactly where window ``k`` ended in every column, so
-    the recurrent state can be carried from one window to the next. Only the last window
-    may be shorter. The arrays are read-only views. ``len()`` gives the number of windows;
-    iterating again starts over.
+    Iterating yields a :class:`~rnnlab.data.batch.NextTokenBatch` per window: ``ids`` and
+    ``targets``, each an int64 array of shape ``(T, B)`` (time-major) with ``T <= bptt``,
+    the targets the ids shifted one step ahead in the stream, and no padding. Window
+    ``k + 1`` continues exactly where window ``k`` ended in every column, so the recurrent
+    state can be carried from one window to the next. Only the last window may be shorter.
+    The arrays are read-only views. ``len()`` gives the number of windows; iterating again
+    starts over.
     """
 
     def __init__(self, ids: np.ndarray, batch_size: int, bptt: int) -> None:
@@ -75,11 +77,12 @@ class TBPTTBatches:
     def __len__(self) -> int:
         return -(-(len(self.data) - 1) // self.bptt)
 
-    def __iter__(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def __iter__(self) -> Iterator[NextTokenBatch]:
         last = len(self.data) - 1
         for start in range(0, last, self.bptt):
             stop = min(start + self.bptt, last)
-            yield self.data[start:stop], self.data[start + 1 : stop + 1]
+            yield NextTokenBatch.unpadded(self.data[start:stop],
+                                          targets=self.data[start + 1 : stop + 1])
 
 
 def tbptt_batches(ids: np.ndarray, batch_size: int, bptt: int) -> TBPTTBatches:

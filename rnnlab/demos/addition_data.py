@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnnlab.engine.padding import length_mask
+
 
 @dataclass
 class AdditionBatch:
@@ -47,7 +49,7 @@ def random_digits(
     rows = np.arange(count)
     leading = rng.integers(1, base, size=count)
     digits[rows, lengths - 1] = np.where(lengths > 1, leading, digits[rows, lengths - 1])
-    digits[np.arange(max_digits)[None, :] >= lengths[:, None]] = 0
+    digits[~length_mask(lengths, max_digits).T] = 0
     return digits
 
 

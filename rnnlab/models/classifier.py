@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from rnnlab import random as rnd
-from rnnlab.data.batching import bucket_batches, pad_sequences
+from rnnlab.data.batch import PaddedBatch
+from rnnlab.data.batching import bucket_batches
 from rnnlab.data.tokenize import tokenize_english
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
@@ -98,19 +99,13 @@ def normalise_tokens(tokens: Sequence[str], lowercase: bool) -> list[str]:
     return [t.lower() for t in tokens] if lowercase else list(tokens)
 
 
-@dataclass
-class ClassificationBatch:
-    """Padded token ids (B, T), true lengths (B,), labels (B,) or None when predicting, and
-    the characters of the batch's words for a model with a character encoder."""
+@dataclass(frozen=True, eq=False)
+class ClassificationBatch(PaddedBatch):
+    """Padded sentences (T, B), their ``labels`` (B,) or None when predicting, and for a
+    model with a character encoder the ``chars`` of their words."""
 
-    ids: np.ndarray
-    lengths: np.ndarray
     labels: np.ndarray | None = None
     chars: CharBatch | None = None
-
-    @property
-    def num_tokens(self) -> int:
-        return int(self.lengths.sum())
 
 
 def make_batches(
@@ -134,10 +129,10 @@ def make_batches(
     groups = bucket_batches(lengths, batch_size, shuffle=rng is not None, rng=rng)
     out = []
     for group in groups:
-        ids, lens = pad_sequences([sequences[i] for i in group], pad_id)
         y = None if labels is None else np.asarray([labels[i] for i in group], np.int64)
         chars = None if characters is None else characters([forms[i] for i in group])
-        out.append(ClassificationBatch(ids, lens, y, chars))
+        out.append(ClassificationBatch.pad([sequences[i] for i in group], pad_id, labels=y,
+                                           chars=chars))
     return out
 
 
@@ -226,30 +221,31 @@ class SentenceClassifier(FolderIO, Module):
         return lambda forms: char_batch(forms, chars.token_to_id, limit, chars.pad_id)
 
     # --------------------------------------------------------------- network
-    def forward(self, ids: np.ndarray, lengths: np.ndarray, chars: CharBatch | None = None
-                ) -> Tensor:
-        """Class scores (B, C) for padded ids (B, T) with true lengths (B,) and, for a model
-        with a character encoder, the batch's characters.
+    def forward(self, batch: ClassificationBatch) -> Tensor:
+        """Class scores (B, C) of a batch (:func:`make_batches`); a model with a character
+        encoder needs the batch's ``chars``.
 
         Word dropout replaces ids by ``<unk>`` but keeps the characters, so the character
         encoder learns to stand in for the embedding of a word it has not seen.
         """
-        ids = np.asarray(ids)
+        ids = batch.ids
         if self.training and self.config.word_dropout:
-            drop = rnd.generator().random(ids.shape) < self.config.word_dropout
+            draws = rnd.generator().random(ids.shape[::-1]).T  # drawn sentence by sentence
+            drop = draws < self.config.word_dropout
             ids = np.where(drop & (ids != self.vocab.pad_id), self.vocab.unk_id, ids)
-        embedded = self.embedding(ids.T)  # time-major (T, B, E)
+        embedded = self.embedding(ids)  # (T, B, E)
         if self.char_encoder is not None:
-            if chars is None:
+            if batch.chars is None:
                 raise ValueError("this classifier reads characters: pass the batch's CharBatch")
-            embedded = ops.concat([embedded, self.char_encoder.token_vectors(chars)], axis=2)
-        states, _ = self.encoder(self.dropout(embedded), lengths=lengths)
-        sentence = self.dropout(self.pooling(states, lengths))
+            embedded = ops.concat([embedded, self.char_encoder.token_vectors(batch.chars)],
+                                  axis=2)
+        states, _ = self.encoder(self.dropout(embedded), lengths=batch.padding)
+        sentence = self.dropout(self.pooling(states, batch.padding))
         return self.output(sentence)
 
     def loss(self, batch: ClassificationBatch) -> Tensor:
         """Mean cross-entropy −log softmax(W_o s + b_o)[y] over the batch (LECTURE §4)."""
-        return ops.cross_entropy(self(batch.ids, batch.lengths, batch.chars), batch.labels)
+        return ops.cross_entropy(self(batch), batch.labels)
 
     def predict_proba_ids(
         self, sequences: Sequence[Sequence[int]], batch_size: int = 128,
@@ -269,9 +265,10 @@ class SentenceClassifier(FolderIO, Module):
             with no_grad():
                 for start in range(0, len(order), batch_size):
                     rows = order[start : start + batch_size]
-                    ids, lengths = pad_sequences([sequences[i] for i in rows], self.vocab.pad_id)
                     chars = None if characters is None else characters([forms[i] for i in rows])
-                    probs[rows] = ops.softmax(self(ids, lengths, chars), axis=-1).data
+                    batch = ClassificationBatch.pad([sequences[i] for i in rows],
+                                                    self.vocab.pad_id, chars=chars)
+                    probs[rows] = ops.softmax(self(batch), axis=-1).data
         finally:
             self.train(was_training)
         return probs

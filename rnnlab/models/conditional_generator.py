@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.data.batch import NextTokenBatch
 from rnnlab.data.batching import pad_sequences
 from rnnlab.data.levels import check_level, join_tokens, split_tokens
 from rnnlab.data.vocab import BOS, EOS, PAD, UNK, Vocab
@@ -61,18 +62,18 @@ class ConditionalGeneratorConfig:
             raise ValueError("one label per condition dimension is needed")
 
 
-@dataclass(frozen=True)
-class GeneratorBatch:
-    """Time-major teacher-forcing batch: inputs = <bos> y₁…y_n, targets = y₁…y_n <eos>."""
+@dataclass(frozen=True, eq=False)
+class GeneratorBatch(NextTokenBatch):
+    """Teacher forcing: ``ids`` = <bos> y₁…y_n and ``targets`` = y₁…y_n <eos> (T, B), both
+    padded with <pad> (which the loss ignores), lengths n + 1; ``conditions`` (B, D) float32.
+    """
 
-    conditions: np.ndarray  # (B, D) float32
-    inputs: np.ndarray  # (T, B) int64, padded with <pad>
-    targets: np.ndarray  # (T, B) int64, padded with <pad> (ignored by the loss)
-    lengths: np.ndarray  # (B,) int64 = n + 1
+    conditions: np.ndarray
 
     @property
     def tokens(self) -> int:
-        return int(self.lengths.sum())
+        """:attr:`num_tokens`, under the name ``rnnlab/cli/commands_lm.py`` reads."""
+        return self.num_tokens
 
 
 def generator_vocab(token_lists: list[list[str]]) -> Vocab:
@@ -125,8 +126,8 @@ class ConditionalGenerator(FolderIO, Module):
 
     def forward(self, batch: GeneratorBatch) -> Tensor:
         """Teacher-forced scores (T, B, V) for every target position."""
-        x = self._step_inputs(batch.inputs, batch.conditions)
-        output, _ = self.rnn(x, self.initial_state(batch.conditions), lengths=batch.lengths)
+        x = self._step_inputs(batch.ids, batch.conditions)
+        output, _ = self.rnn(x, self.initial_state(batch.conditions), lengths=batch.padding)
         return self.output(self.drop(output))
 
     def loss(self, batch: GeneratorBatch) -> Tensor:
@@ -136,10 +137,10 @@ class ConditionalGenerator(FolderIO, Module):
     # -------------------------------------------------------------- batches
     def make_batch(self, conditions: np.ndarray, texts: list[str]) -> GeneratorBatch:
         rows = [self.vocab.encode(split_tokens(t, self.config.level)) for t in texts]
-        inputs, lengths = pad_sequences([[self.vocab.bos_id, *r] for r in rows], self.vocab.pad_id)
         targets, _ = pad_sequences([[*r, self.vocab.eos_id] for r in rows], self.vocab.pad_id)
-        return GeneratorBatch(
-            np.asarray(conditions, np.float32), inputs.T.copy(), targets.T.copy(), lengths
+        return GeneratorBatch.pad(
+            [[self.vocab.bos_id, *r] for r in rows], self.vocab.pad_id,
+            targets=targets.T.copy(), conditions=np.asarray(conditions, np.float32),
         )
 
     def score(self, batches: list[GeneratorBatch]) -> LanguageModelScore:
@@ -154,7 +155,7 @@ class ConditionalGenerator(FolderIO, Module):
                     logits, batch.targets, ignore_index=self.vocab.pad_id, reduction="sum"
                 )
                 total += float(nll.data)
-                count += batch.tokens
+                count += batch.num_tokens
         self.train(was_training)
         return LanguageModelScore(total / count, count)
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.data.batch import NextTokenBatch
 from rnnlab.data.levels import check_level, join_tokens, split_tokens
 from rnnlab.data.text import tbptt_batches
 from rnnlab.data.vocab import EOS, UNK, Vocab
@@ -220,20 +221,19 @@ class LanguageModel(FolderIO, Module):
         return nll, new_state
 
     # ---------------------------------------------------- truncated BPTT training
-    def loss(self, batch: tuple[np.ndarray, np.ndarray]) -> Tensor:
-        """Mean cross-entropy of one window (inputs, targets), each (T, B).
+    def loss(self, batch: NextTokenBatch) -> Tensor:
+        """Mean cross-entropy of one window (:func:`~rnnlab.data.text.tbptt_batches`).
 
         The window starts from the state the previous window ended in (zeros after
         :meth:`start_epoch` or when the batch width changes) and leaves its own final state,
         detached, for the next window.
         """
-        inputs, targets = batch
         state = self._carried
-        if state is not None and self._state_width(state) != inputs.shape[1]:
+        if state is not None and self._state_width(state) != batch.size:
             state = None
-        total, new_state = self.summed_nll(inputs, targets, state)
+        total, new_state = self.summed_nll(batch.ids, batch.targets, state)
         self._carried = detach_state(new_state)
-        return ops.mul(total, 1.0 / targets.size)
+        return ops.mul(total, 1.0 / batch.num_tokens)
 
     def start_epoch(self) -> None:
         """Forget the carried state: each epoch starts the stream from zeros."""
@@ -287,10 +287,10 @@ class LanguageModel(FolderIO, Module):
         total, count = 0.0, 0
         state: list[LayerState] | None = None
         with no_grad():
-            for inputs, targets in tbptt_batches(ids, batch_size, bptt):
-                nll, state = self.summed_nll(inputs, targets, state)
+            for window in tbptt_batches(ids, batch_size, bptt):
+                nll, state = self.summed_nll(window.ids, window.targets, state)
                 total += float(nll.data)
-                count += targets.size
+                count += window.num_tokens
         self.train(was_training)
         return LanguageModelScore(total / count, count)
 

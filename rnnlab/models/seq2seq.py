@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.data.batch import NextTokenBatch, PaddedBatch
 from rnnlab.data.batching import pad_sequences
 from rnnlab.data.tokenize import simple_detokenize, simple_tokenize
 from rnnlab.data.vocab import BOS, EOS, PAD, UNK, Vocab
@@ -81,20 +82,18 @@ class Seq2SeqConfig:
             self.decoder_hidden_size = 2 * self.hidden_size
 
 
-@dataclass
-class ParallelBatch:
-    """Padded ids, batch-major: the decoder reads ``target_in`` = <bos> y and is trained to
-    output ``target_out`` = y <eos>; both have ``target_lengths`` = |y| + 1."""
+@dataclass(frozen=True, eq=False)
+class ParallelBatch(NextTokenBatch):
+    """Sentence pairs, padded with id 0: the decoder reads ``ids`` = <bos> y (T, B) and is
+    trained to output ``targets`` = y <eos>, lengths |y| + 1 (so ``num_tokens`` counts the
+    target tokens); the encoder reads ``source`` (S, B)."""
 
-    source: np.ndarray  # (B, S)
-    source_lengths: np.ndarray  # (B,)
-    target_in: np.ndarray  # (B, T)
-    target_out: np.ndarray  # (B, T)
-    target_lengths: np.ndarray  # (B,)
+    source: PaddedBatch
 
     @property
     def target_tokens(self) -> int:
-        return int(self.target_lengths.sum())
+        """:attr:`num_tokens`, under the name ``rnnlab/cli/commands_seq2seq.py`` reads."""
+        return self.num_tokens
 
 
 @dataclass
@@ -132,10 +131,9 @@ def make_batch(
     examples: Sequence[tuple[list[int], list[int]]], bos: int, eos: int
 ) -> ParallelBatch:
     """Pad ``(source ids, target ids)`` pairs into a :class:`ParallelBatch` (pad id 0)."""
-    source, source_lengths = pad_sequences([s for s, _ in examples], 0)
-    target_in, target_lengths = pad_sequences([[bos, *t] for _, t in examples], 0)
     target_out, _ = pad_sequences([[*t, eos] for _, t in examples], 0)
-    return ParallelBatch(source, source_lengths, target_in, target_out, target_lengths)
+    return ParallelBatch.pad([[bos, *t] for _, t in examples], 0, targets=target_out.T.copy(),
+                             source=PaddedBatch.pad([s for s, _ in examples], 0))
 
 
 class Seq2Seq(FolderIO, Module):
@@ -188,11 +186,11 @@ class Seq2Seq(FolderIO, Module):
         mapped = linear(both)
         return ops.tanh(mapped) if squash else mapped
 
-    def encode(self, source: np.ndarray, lengths: np.ndarray) -> tuple[Tensor, Any]:
+    def encode(self, source: PaddedBatch) -> tuple[Tensor, Any]:
         """Encoder outputs (B, S, 2H) — zero past each source's end — and the decoder's
         initial state from the bridge (h₀, or (h₀, c₀) for an LSTM)."""
-        embedded = self.embedding_dropout(self.source_embedding(np.asarray(source).T))
-        outputs, final = self.encoder(embedded, lengths=lengths)
+        embedded = self.embedding_dropout(self.source_embedding(source.ids))
+        outputs, final = self.encoder(embedded, lengths=source.padding)
         if self.config.cell == "lstm":
             h_n, c_n = final
             initial = (self._bridge(h_n, self.bridge, True),
@@ -204,40 +202,42 @@ class Seq2Seq(FolderIO, Module):
     # --------------------------------------------------------------- training
     def forward(self, batch: ParallelBatch) -> tuple[Tensor, Tensor | None]:
         """Teacher-forced scores (B, T, V) and attention weights (B, T, S) or None."""
-        memory, initial = self.encode(batch.source, batch.source_lengths)
-        embedded = self.embedding_dropout(self.target_embedding(batch.target_in.T))
-        outputs, _ = self.decoder(embedded, initial, lengths=batch.target_lengths)
-        outputs = ops.transpose(outputs, (1, 0, 2))
+        memory, initial = self.encode(batch.source)
+        embedded = self.embedding_dropout(self.target_embedding(batch.ids))
+        outputs, _ = self.decoder(embedded, initial, lengths=batch.padding)
+        outputs = ops.transpose(outputs, (1, 0, 2))  # batch-major for attention and the loss
         weights = None
         if self.config.attention:
-            valid = _valid_positions(batch.source_lengths, batch.source.shape[1])
             outputs, weights = self.attention(
-                outputs, self.attention.keys(memory), memory, valid
+                outputs, self.attention.keys(memory), memory, batch.source.mask.T
             )
         return self.output(self.output_dropout(outputs)), weights
 
     def loss(self, batch: ParallelBatch) -> Tensor:
         """Mean cross-entropy per target token (padding ignored)."""
         logits, _ = self(batch)
-        return ops.cross_entropy(logits, batch.target_out, ignore_index=self.target_vocab.pad_id)
+        return ops.cross_entropy(logits, batch.targets.T, ignore_index=self.target_vocab.pad_id)
 
     def sentence_scores(self, batch: ParallelBatch) -> np.ndarray:
         """log P(y <eos> | x) of each target in the batch, teacher-forced (B,)."""
         with no_grad():
             logits, _ = self(batch)
             log_probs = ops.log_softmax(logits, axis=2).data
-        picked = np.take_along_axis(log_probs, batch.target_out[:, :, None], axis=2)[:, :, 0]
-        return (picked * (batch.target_out != self.target_vocab.pad_id)).sum(axis=1)
+        targets = np.ascontiguousarray(batch.targets.T)  # C-ordered (B, T): rows sum in memory
+        picked = np.take_along_axis(log_probs, targets[:, :, None], axis=2)[:, :, 0]
+        picked *= batch.mask.T
+        return picked.sum(axis=1)
 
     # --------------------------------------------------------------- decoding
     def start_decoding(self, source: np.ndarray, lengths: np.ndarray) -> DecoderState:
-        """Encode a batch of sources: one decoder row per sentence (see StepModel)."""
+        """Encode padded sources (B, S) with their lengths (B,): one decoder row per sentence
+        (see StepModel)."""
+        padded = PaddedBatch.from_batch_major(source, lengths)
         with no_grad():
-            memory, initial = self.encode(source, lengths)
+            memory, initial = self.encode(padded)
             keys = self.attention.keys(memory).data if self.config.attention else None
         hidden = tuple(t.data for t in initial) if isinstance(initial, tuple) else (initial.data,)
-        valid = _valid_positions(lengths, np.asarray(source).shape[1])
-        return DecoderState(hidden, memory.data, keys, valid)
+        return DecoderState(hidden, memory.data, keys, padded.mask.T)
 
     def decode_step(
         self, tokens: np.ndarray, state: DecoderState
@@ -367,8 +367,3 @@ def build_vocabularies(
         pad=PAD, unk=UNK, bos=BOS, eos=EOS,
     )
     return source, target
-
-
-def _valid_positions(lengths: np.ndarray, steps: int) -> np.ndarray:
-    """valid[b, s] = s < length_b."""
-    return np.arange(steps)[None, :] < np.asarray(lengths)[:, None]

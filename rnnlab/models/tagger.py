@@ -35,9 +35,10 @@ from typing import Any, Protocol
 import numpy as np
 
 from rnnlab import random as rnd
-from rnnlab.data.batching import pad_sequences
+from rnnlab.data.batch import PaddedBatch
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
+from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
@@ -103,24 +104,26 @@ class TaggedWord:
     xpos: str | None
 
 
-@dataclass
-class TaggerBatch:
-    """A padded batch, time-major.
-
-    ``word_ids`` (T, B) embedding ids; ``lengths`` (B,); ``chars`` the characters of the
-    batch's distinct forms and each word's row among them (:class:`CharBatch`);
+@dataclass(frozen=True, eq=False)
+class TaggerBatch(PaddedBatch):
+    """Padded sentences: ``ids`` (T, B) the words' embedding ids; ``chars`` the characters
+    of the batch's distinct forms and each word's row among them (:class:`CharBatch`);
     ``upos``/``xpos`` (T, B) gold ids, ``IGNORE`` on padding (None when not given).
     """
 
-    word_ids: np.ndarray
-    lengths: np.ndarray
     chars: CharBatch
     upos: np.ndarray | None = None
     xpos: np.ndarray | None = None
 
     @property
+    def word_ids(self) -> np.ndarray:
+        """:attr:`ids`, under the name ``rnnlab/cli/export_checks.py`` reads."""
+        return self.ids
+
+    @property
     def n_tokens(self) -> int:
-        return int(self.lengths.sum())
+        """:attr:`num_tokens`, under the name ``rnnlab/models/tagger_training.py`` reads."""
+        return self.num_tokens
 
 
 def _tag_ids(
@@ -205,16 +208,12 @@ class Tagger(FolderIO, Module):
         """Pad a batch of tokenised sentences (and gold tags, for training)."""
         if any(len(s) == 0 for s in sentences):
             raise ValueError("cannot tag an empty sentence")
-        word_ids, lengths = pad_sequences(
-            [[self.words.token_to_id(word_key(w)) for w in s] for s in sentences],
-            self.words.pad_id,
-        )
         chars = char_batch(sentences, self.chars.token_to_id, self.config.max_word_chars,
                            self.chars.pad_id)
-        width = word_ids.shape[1]
-        return TaggerBatch(
-            word_ids=word_ids.T.copy(),
-            lengths=lengths,
+        width = max(map(len, sentences), default=0)
+        return TaggerBatch.pad(
+            [[self.words.token_to_id(word_key(w)) for w in s] for s in sentences],
+            self.words.pad_id,
             chars=chars,
             upos=None if upos is None else _tag_ids(upos, self.upos_vocab, width),
             xpos=None if xpos is None or self.xpos_vocab is None
@@ -224,7 +223,7 @@ class Tagger(FolderIO, Module):
     # ------------------------------------------------------------------- forward
     def scores(self, batch: TaggerBatch) -> tuple[Tensor, Tensor | None]:
         """UPOS and XPOS scores, each (T, B, tags); XPOS is None without that head."""
-        word_ids = batch.word_ids
+        word_ids = batch.ids
         if self.training and self.config.word_dropout > 0.0:
             dropped = rnd.generator().random(word_ids.shape) < self.config.word_dropout
             word_ids = np.where(dropped & (word_ids != self.words.pad_id),
@@ -232,7 +231,7 @@ class Tagger(FolderIO, Module):
         word_vectors = self.word_embedding(word_ids)
         char_vectors = self.char_encoder.token_vectors(batch.chars)
         x = self.input_dropout(ops.concat([word_vectors, char_vectors], axis=2))
-        h, _ = self.lstm(x, lengths=batch.lengths)
+        h, _ = self.lstm(x, lengths=batch.padding)
         h = self.output_dropout(h)
         xpos = self.xpos_head(h) if self.xpos_head is not None else None
         return self.upos_head(h), xpos
@@ -246,7 +245,7 @@ class Tagger(FolderIO, Module):
             raise ValueError("loss() needs a batch with gold UPOS tags")
         upos_scores, xpos_scores = self.scores(batch)
         if self.crf is not None:
-            upos_total = self.crf.neg_log_likelihood(upos_scores, batch.upos, batch.lengths)
+            upos_total = self.crf.neg_log_likelihood(upos_scores, batch.upos, batch.padding)
         else:
             upos_total = ops.cross_entropy(
                 upos_scores, batch.upos, ignore_index=IGNORE, reduction="sum"
@@ -296,7 +295,7 @@ class Tagger(FolderIO, Module):
                 chunk = order[start : start + batch_size]
                 batch = self.encode([sentences[i] for i in chunk])
                 upos_scores, xpos_scores = self.scores(batch)
-                upos_ids = self._decode_upos(upos_scores.data, batch.lengths)
+                upos_ids = self._decode_upos(upos_scores.data, batch.padding)
                 xpos_ids = None if xpos_scores is None else xpos_scores.data.argmax(axis=2).T
                 for row, i in enumerate(chunk):
                     n = len(sentences[i])
@@ -305,9 +304,9 @@ class Tagger(FolderIO, Module):
                         xpos_out[i] = self.xpos_vocab.decode(xpos_ids[row][:n])
         return upos_out, xpos_out
 
-    def _decode_upos(self, scores: np.ndarray, lengths: np.ndarray) -> Sequence[Sequence[int]]:
+    def _decode_upos(self, scores: np.ndarray, padding: Padding) -> Sequence[Sequence[int]]:
         if self.crf is not None:
-            return self.crf.decode(scores, lengths)
+            return self.crf.decode(scores, padding)
         return scores.argmax(axis=2).T
 
     def tag_many(

@@ -43,7 +43,8 @@ from rnnlab.nn.module import Module
 class MaskedAttention(Function):
     """(query, keys, values, valid) → (context, weights), batched over sentences.
 
-    Shapes: query (B, T, D), keys (B, S, D), values (B, S, M), valid (B, S) bool;
+    Shapes: query (B, T, D), keys (B, S, D), values (B, S, M), valid (B, S) bool — the
+    source batch's padding mask read batch-major, ``source.mask.T`` (rnnlab.engine.padding);
     context (B, T, M), weights (B, T, S)::
 
         E = Q Kᵀ,  E[b, :, s] = −∞ where not valid[b, s]

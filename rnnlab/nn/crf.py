@@ -22,8 +22,9 @@ and its gradient from the backward recursion (forward–backward)::
 so ∂(log Z − s(y))/∂E[t, j] = p(y_t = j) − [y_t = j], ∂/∂A_ij = Σ_t p(y_{t−1}=i, y_t=j) −
 #{t: y_{t−1}=i, y_t=j}, and likewise for start (t = 1) and end (t = L). Decoding takes the
 best sequence with Viterbi: the same recursion with max in place of logsumexp, plus back
-pointers. Everything runs on time-major (T, B, K) scores with per-sentence lengths;
-positions past a sentence's end never count.
+pointers. Everything runs on time-major (T, B, K) scores with per-sentence lengths —
+an array of them or the batch's :class:`~rnnlab.engine.padding.Padding` — and positions
+past a sentence's end never count.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Function, Tensor
 from rnnlab.nn.module import Module, Parameter
 
@@ -42,17 +44,17 @@ def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
     return np.squeeze(peak, axis) + np.log(np.exp(x - peak).sum(axis=axis))
 
 
-def _running(lengths: np.ndarray, steps: int) -> np.ndarray:
-    """running[t, b] = True while sentence b still has a word at position t."""
-    return np.arange(steps)[:, None] < lengths[None, :]
+def _padding(emissions: np.ndarray, lengths: Any) -> Padding:
+    """The padding of (T, B, K) ``emissions``: mask[t, b] while sentence b has a word at t."""
+    return Padding.of(lengths, *emissions.shape[:2])
 
 
 def forward_scores(
-    emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray, lengths: np.ndarray
+    emissions: np.ndarray, transitions: np.ndarray, start: np.ndarray, padding: Padding
 ) -> np.ndarray:
     """α (T, B, K) of the forward algorithm; past a sentence's end α stays at its last value."""
     T = emissions.shape[0]
-    running = _running(lengths, T)
+    running = padding.mask
     alpha = np.empty_like(emissions)
     alpha[0] = start + emissions[0]
     for t in range(1, T):
@@ -62,7 +64,7 @@ def forward_scores(
 
 
 def backward_scores(
-    emissions: np.ndarray, transitions: np.ndarray, end: np.ndarray, lengths: np.ndarray
+    emissions: np.ndarray, transitions: np.ndarray, end: np.ndarray, padding: Padding
 ) -> np.ndarray:
     """β (T, B, K): β_t = end at each sentence's last word, the recursion before it."""
     T = emissions.shape[0]
@@ -70,7 +72,7 @@ def backward_scores(
     beta[T - 1] = end
     for t in range(T - 2, -1, -1):
         step = _logsumexp(transitions + (emissions[t + 1] + beta[t + 1])[:, None, :], axis=2)
-        has_next = (t + 1 < lengths)[:, None]
+        has_next = padding.mask[t + 1][:, None]
         beta[t] = np.where(has_next, step, end)
     return beta
 
@@ -81,11 +83,11 @@ def gold_score(
     start: np.ndarray,
     end: np.ndarray,
     tags: np.ndarray,
-    lengths: np.ndarray,
+    padding: Padding,
 ) -> np.ndarray:
     """s(y) (B,) of the gold tags ``tags`` (T, B); entries past each end are ignored."""
     T, B = tags.shape
-    running = _running(lengths, T)
+    running, lengths = padding.mask, padding.lengths
     safe = np.where(running, tags, 0)
     cols = np.arange(B)
     emitted = np.take_along_axis(emissions, safe[:, :, None], axis=2)[:, :, 0]
@@ -100,26 +102,21 @@ class CRFNegLogLikelihood(Function):
 
     def forward(self, emissions, transitions, start, end, tags, lengths):
         T, B, K = emissions.shape
-        lengths = np.asarray(lengths, np.int64)
-        if tags.shape != (T, B) or lengths.shape != (B,):
-            raise ValueError(
-                f"CRF: tags must be (T, B) = {(T, B)} and lengths ({B},); "
-                f"got {tags.shape} and {lengths.shape}"
-            )
-        if lengths.min() < 1 or lengths.max() > T:
-            raise ValueError(f"CRF: lengths must lie in [1, {T}], got {lengths.tolist()}")
-        alpha = forward_scores(emissions, transitions, start, lengths)
+        if tags.shape != (T, B):
+            raise ValueError(f"CRF: tags must be (T, B) = {(T, B)}, got {tags.shape}")
+        padding = _padding(emissions, lengths)
+        alpha = forward_scores(emissions, transitions, start, padding)
         cols = np.arange(B)
-        log_z = _logsumexp(alpha[lengths - 1, cols] + end, axis=1)
-        score = gold_score(emissions, transitions, start, end, tags, lengths)
-        self.saved = (emissions, transitions, end, tags, lengths, alpha, log_z)
+        log_z = _logsumexp(alpha[padding.lengths - 1, cols] + end, axis=1)
+        score = gold_score(emissions, transitions, start, end, tags, padding)
+        self.saved = (emissions, transitions, end, tags, padding, alpha, log_z)
         return np.asarray((log_z - score).sum(), dtype=emissions.dtype)
 
     def backward(self, g):
-        emissions, transitions, end, tags, lengths, alpha, log_z = self.saved
+        emissions, transitions, end, tags, padding, alpha, log_z = self.saved
         T, B, K = emissions.shape
-        beta = backward_scores(emissions, transitions, end, lengths)
-        running = _running(lengths, T)
+        beta = backward_scores(emissions, transitions, end, padding)
+        running = padding.mask
         # unary marginals p(y_t = j), zero past each end
         unary = np.exp(alpha + beta - log_z[None, :, None]) * running[:, :, None]
         # pairwise marginals p(y_{t−1} = i, y_t = j) for t = 1 … L−1 (0-based)
@@ -138,7 +135,7 @@ class CRFNegLogLikelihood(Function):
             np.add.at(d_transitions, (safe[:-1][running[1:]], safe[1:][running[1:]]), -1.0)
         d_start = unary[0].sum(axis=0) - np.bincount(safe[0], minlength=K)
         cols = np.arange(B)
-        last = lengths - 1
+        last = padding.lengths - 1
         d_end = unary[last, cols].sum(axis=0) - np.bincount(safe[last, cols], minlength=K)
         dtype = emissions.dtype
         return (
@@ -156,7 +153,7 @@ def viterbi_decode(
     transitions: np.ndarray,
     start: np.ndarray,
     end: np.ndarray,
-    lengths: np.ndarray,
+    lengths: Any,
 ) -> list[list[int]]:
     """The highest-scoring tag sequence of each sentence (max-product recursion)::
 
@@ -164,7 +161,7 @@ def viterbi_decode(
         y_L = argmax_j (δ_L(j) + end_j);   y_{t−1} = argmax_i (δ_{t−1}(i) + A_{i, y_t})
     """
     T, B, K = emissions.shape
-    lengths = np.asarray(lengths, np.int64)
+    padding = _padding(emissions, lengths)
     delta = start + emissions[0]
     pointers = np.zeros((T, B, K), np.int64)
     history = [delta]
@@ -172,11 +169,11 @@ def viterbi_decode(
         candidates = delta[:, :, None] + transitions
         pointers[t] = candidates.argmax(axis=1)
         step = emissions[t] + candidates.max(axis=1)
-        delta = np.where((t < lengths)[:, None], step, delta)
+        delta = np.where(padding.mask[t][:, None], step, delta)
         history.append(delta)
     paths = []
     for b in range(B):
-        n = int(lengths[b])
+        n = int(padding.lengths[b])
         best = [int(np.argmax(history[n - 1][b] + end))]
         for t in range(n - 1, 0, -1):
             best.append(int(pointers[t, b, best[-1]]))
@@ -200,22 +197,20 @@ class LinearChainCRF(Module):
     def neg_log_likelihood(self, emissions: Tensor, tags: np.ndarray, lengths: Any) -> Tensor:
         """Σ over the batch of log Z − s(y) for emissions (T, B, K) and gold tags (T, B)."""
         return CRFNegLogLikelihood.apply(
-            emissions, self.transitions, self.start, self.end,
-            np.asarray(tags), np.asarray(lengths, np.int64),
+            emissions, self.transitions, self.start, self.end, np.asarray(tags), lengths
         )
 
     def decode(self, emissions: np.ndarray, lengths: Any) -> list[list[int]]:
         """Viterbi paths (one list of tag ids per sentence) for emissions (T, B, K)."""
         return viterbi_decode(
-            emissions, self.transitions.data, self.start.data, self.end.data,
-            np.asarray(lengths, np.int64),
+            emissions, self.transitions.data, self.start.data, self.end.data, lengths
         )
 
     def log_partition(self, emissions: np.ndarray, lengths: Any) -> np.ndarray:
         """log Z (B,) by the forward algorithm."""
-        lengths = np.asarray(lengths, np.int64)
-        alpha = forward_scores(emissions, self.transitions.data, self.start.data, lengths)
-        final = alpha[lengths - 1, np.arange(len(lengths))] + self.end.data
+        padding = _padding(emissions, lengths)
+        alpha = forward_scores(emissions, self.transitions.data, self.start.data, padding)
+        final = alpha[padding.lengths - 1, np.arange(padding.size)] + self.end.data
         return _logsumexp(final, axis=1)
 
     def extra_repr(self) -> str:

@@ -3,7 +3,8 @@
 Every function here reads time-major states ``h`` of shape (T, B, F) — the output of
 ``rnnlab.RNN/LSTM/GRU`` — and the true length L_b of each sequence, and returns one
 (B, F) vector per sequence. Steps t ≥ L_b are padding: they never change the result and
-receive exactly zero gradient.
+receive exactly zero gradient. ``lengths`` are the B lengths, or the batch's
+:class:`~rnnlab.engine.padding.Padding` (its mask is used as it is), or None: no padding.
 
 * ``last``:  s_b = [→h_{L_b−1, b}; ←h_{0, b}] — each direction's final state: the forward
   direction ends at the sequence's own last step, the backward one at step 0 (LECTURE §9).
@@ -21,6 +22,7 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.engine import ops
+from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Function, Tensor
 from rnnlab.nn.layers import Linear
 from rnnlab.nn.module import Module
@@ -28,22 +30,9 @@ from rnnlab.nn.module import Module
 POOLING_METHODS = ("last", "max", "mean", "attention")
 
 
-def length_mask(lengths: Any, steps: int, batch: int) -> np.ndarray:
-    """valid[t, b] = t < L_b, a (T, B) bool array; every step is valid when ``lengths`` is None.
-
-    Raises:
-        ValueError: lengths of the wrong shape, or outside [1, T].
-    """
-    if lengths is None:
-        return np.ones((steps, batch), bool)
-    lengths = np.asarray(lengths.data if isinstance(lengths, Tensor) else lengths)
-    if lengths.shape != (batch,):
-        raise ValueError(f"lengths must have shape ({batch},), got {lengths.shape}")
-    if batch and (lengths.min() < 1 or lengths.max() > steps):
-        raise ValueError(
-            f"lengths must lie in [1, {steps}], got min {lengths.min()} and max {lengths.max()}"
-        )
-    return np.arange(steps)[:, None] < lengths[None, :]
+def _mask(lengths: Any, steps: int, batch: int) -> np.ndarray:
+    """The (T, B) mask of ``lengths`` (a :class:`Padding` brings its own; None: no padding)."""
+    return Padding.of(lengths, steps, batch).mask
 
 
 def _as_states(states: Any) -> Tensor:
@@ -128,19 +117,19 @@ def last_pool(states: Any, lengths: Any = None, num_directions: int = 1) -> Tens
         raise ValueError(
             f"num_directions must be 1 or 2 and divide the {F} features, got {num_directions}"
         )
-    return LastStates.apply(states, length_mask(lengths, T, B), num_directions)
+    return LastStates.apply(states, _mask(lengths, T, B), num_directions)
 
 
 def max_pool(states: Any, lengths: Any = None) -> Tensor:
     """Element-wise maximum over each sequence's own steps."""
     states = _as_states(states)
-    return MaskedMax.apply(states, length_mask(lengths, *states.shape[:2]))
+    return MaskedMax.apply(states, _mask(lengths, *states.shape[:2]))
 
 
 def mean_pool(states: Any, lengths: Any = None) -> Tensor:
     """Average over each sequence's own steps."""
     states = _as_states(states)
-    return MaskedMean.apply(states, length_mask(lengths, *states.shape[:2]))
+    return MaskedMean.apply(states, _mask(lengths, *states.shape[:2]))
 
 
 def masked_softmax(scores: Any, lengths: Any = None) -> Tensor:
@@ -148,7 +137,7 @@ def masked_softmax(scores: Any, lengths: Any = None) -> Tensor:
     scores = scores if isinstance(scores, Tensor) else Tensor(scores)
     if scores.ndim != 2:
         raise ValueError(f"scores must be 2-D (time, batch), got shape {scores.shape}")
-    return MaskedSoftmax.apply(scores, length_mask(lengths, *scores.shape))
+    return MaskedSoftmax.apply(scores, _mask(lengths, *scores.shape))
 
 
 class AttentionPooling(Module):

@@ -21,6 +21,7 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.engine import ops
+from rnnlab.engine.padding import check_lengths
 from rnnlab.engine.tensor import Function, Tensor
 from rnnlab.nn.module import Module, Parameter
 from rnnlab.recurrent.gru_cell import FORMS
@@ -160,28 +161,6 @@ class RecurrentBase(Module):
         _check_finite(f"{type(self).__name__} input", x.data)
         return x
 
-    def _prepare_lengths(self, lengths: Any, steps: int, batch: int) -> np.ndarray | None:
-        if lengths is None:
-            return None
-        if isinstance(lengths, Tensor):
-            lengths = lengths.data
-        array = np.asarray(lengths)
-        if array.ndim != 1 or array.shape[0] != batch:
-            raise ValueError(
-                f"lengths must hold one length per sequence: expected shape ({batch},), "
-                f"got {array.shape}"
-            )
-        integral = np.issubdtype(array.dtype, np.integer) or np.all(np.mod(array, 1) == 0)
-        if array.size and not integral:
-            raise ValueError(f"lengths must be integers, got {array.tolist()}")
-        array = array.astype(np.int64)
-        if array.size and (array.min() < 1 or array.max() > steps):
-            raise ValueError(
-                f"lengths must lie in [1, {steps}] (the input has {steps} time steps), "
-                f"got min {array.min()} and max {array.max()}"
-            )
-        return array
-
     def _state_shape(self, batch: int) -> tuple[int, int, int]:
         return (self.num_layers * self.num_directions, batch, self.hidden_size)
 
@@ -215,7 +194,7 @@ class RecurrentBase(Module):
         if self.batch_first:
             x = ops.transpose(x, (1, 0, 2))
         steps, batch = x.shape[0], x.shape[1]
-        lengths_arr = self._prepare_lengths(lengths, steps, batch)
+        lengths_arr = None if lengths is None else check_lengths(lengths, steps, batch)
         h0, c0 = self._split_hx(hx, batch)
 
         perm = None

@@ -16,6 +16,8 @@ from functools import cached_property
 
 import numpy as np
 
+from rnnlab.engine.padding import length_mask
+
 
 @dataclass(frozen=True)
 class Schedule:
@@ -66,7 +68,7 @@ def row_groups(schedule: Schedule, split: int = 0) -> tuple[RowGroup, ...]:
 
 def batch_sizes(lengths: np.ndarray, total_steps: int) -> np.ndarray:
     """n_t = number of sequences longer than t, for t = 0 … T−1 (lengths sorted or not)."""
-    return (np.asarray(lengths)[None, :] > np.arange(total_steps)[:, None]).sum(axis=1)
+    return length_mask(np.asarray(lengths), total_steps).sum(axis=1)
 
 
 def make_schedule(sizes_by_time: np.ndarray, batch: int, reverse: bool) -> Schedule:

@@ -35,21 +35,21 @@ def test_tbptt_windows_are_consecutive_and_targets_shifted():
     batches = tbptt_batches(stream, batch_size=4, bptt=7)
     windows = list(batches)
     assert len(windows) == len(batches) == 4  # 25 steps per row -> 24 inputs: 7+7+7+3
-    assert [w[0].shape for w in windows] == [(7, 4), (7, 4), (7, 4), (3, 4)]
-    inputs = np.concatenate([x for x, _ in windows])
-    targets = np.concatenate([y for _, y in windows])
+    assert [w.ids.shape for w in windows] == [(7, 4), (7, 4), (7, 4), (3, 4)]
+    inputs = np.concatenate([w.ids for w in windows])
+    targets = np.concatenate([w.targets for w in windows])
     assert inputs.dtype == np.int64 and targets.dtype == np.int64
     # each column is one contiguous stretch of the stream, continued window after window
     for b in range(4):
         np.testing.assert_array_equal(inputs[:, b], np.arange(25 * b, 25 * b + 24))
     np.testing.assert_array_equal(targets, inputs + 1)
     # iterating again starts from the beginning
-    np.testing.assert_array_equal(next(iter(batches))[0], windows[0][0])
+    np.testing.assert_array_equal(next(iter(batches)).ids, windows[0].ids)
 
 
 def test_tbptt_exact_fit_and_errors():
     windows = list(tbptt_batches(np.arange(10), batch_size=2, bptt=4))
-    assert [x.shape[0] for x, _ in windows] == [4]
+    assert [w.ids.shape[0] for w in windows] == [4]
     with pytest.raises(ValueError, match="too short"):
         tbptt_batches(np.arange(3), batch_size=2, bptt=4)
     with pytest.raises(ValueError, match="bptt"):

@@ -274,7 +274,7 @@ def test_tagger_export_gives_its_scores_and_tags(xpos):
     sentences = [["The", "dog", "sat", "."], ["Unseen", "words", "like", "Zorblax", "42"],
                  ["Extraordinarily-long-hyphenated"]]  # clipped to 8 characters
     batch = model.encode(sentences)
-    feeds = {"word_ids": batch.word_ids, "lengths": batch.lengths,
+    feeds = {"word_ids": batch.ids, "lengths": batch.lengths,
              "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
              "form_index": batch.chars.form_index}
     onnx_model = onnx_export.tagger_to_onnx(model)
@@ -307,7 +307,7 @@ def test_a_crf_taggers_export_decodes_with_viterbi(sentences):
     model.crf.transitions.data[...] = np.random.default_rng(6).normal(0, 2, (K, K))  # strong
     model.eval()
     batch = model.encode(sentences)
-    feeds = {"word_ids": batch.word_ids, "lengths": batch.lengths,
+    feeds = {"word_ids": batch.ids, "lengths": batch.lengths,
              "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
              "form_index": batch.chars.form_index}
     onnx_model = onnx_export.tagger_to_onnx(model)

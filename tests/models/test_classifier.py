@@ -99,11 +99,11 @@ def test_training_mode_applies_dropout_and_word_dropout_evaluation_does_not():
     batch = make_batches([model.encode(s) for s in data.tokens], batch_size=16)[0]
     model.eval()
     with no_grad():
-        first, second = model(batch.ids, batch.lengths).data, model(batch.ids, batch.lengths).data
+        first, second = model(batch).data, model(batch).data
     assert np.array_equal(first, second)
     model.train()
     with no_grad():
-        noisy = model(batch.ids, batch.lengths).data
+        noisy = model(batch).data
     assert not np.allclose(noisy, first)
 
 
@@ -179,5 +179,5 @@ def test_make_batches_keeps_every_example_once():
     assert seen == list(range(8))
     for b in batches:
         assert isinstance(b, ClassificationBatch)
-        assert b.ids.shape == (len(b.lengths), b.lengths.max())
+        assert b.ids.shape == (b.lengths.max(), len(b.lengths))  # time-major
         assert b.num_tokens == int(b.lengths.sum())

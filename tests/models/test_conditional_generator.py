@@ -75,8 +75,9 @@ def test_padding_never_leaks_into_the_loss():
     # token-weighted mean: 6 targets ("abcab" + <eos>) and 2 ("c" + <eos>)
     assert together == pytest.approx((6 * alone[0] + 2 * alone[1]) / 8, rel=1e-10)
     batch = model.make_batch(conditions, ["abcab", "c"])
-    assert batch.inputs[0].tolist() == [model.vocab.bos_id] * 2
+    assert batch.ids[0].tolist() == [model.vocab.bos_id] * 2
     assert batch.targets[1, 1] == model.vocab.eos_id and batch.lengths.tolist() == [6, 2]
+    assert batch.num_tokens == 8 and batch.mask[:, 1].tolist() == [True, True] + [False] * 4
 
 
 def test_reads_features_and_captions_and_learns_to_caption_each_vector():

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import rnnlab
+from rnnlab.data.batch import NextTokenBatch
 from rnnlab.data.text import tbptt_batches
 from rnnlab.data.vocab import Vocab
 from rnnlab.decoding import Sampler
@@ -39,7 +40,7 @@ def test_matches_pytorch_embedding_lstm_linear():
     model = model_of(digit_vocab(V)).double()
     rng = np.random.default_rng(0)
     ids, targets = rng.integers(0, V, (8, 3)), rng.integers(0, V, (8, 3))
-    loss = model.loss((ids, targets))
+    loss = model.loss(NextTokenBatch.unpadded(ids, targets=targets))
     loss.backward()
 
     state = {k: torch.tensor(v) for k, v in model.state_dict().items()}
@@ -71,7 +72,8 @@ def test_tied_weight_is_one_parameter_receiving_both_gradients():
     assert tied.output_weight is tied.embedding.weight
 
     rng = np.random.default_rng(1)
-    batch = (rng.integers(0, V, (5, 2)), rng.integers(0, V, (5, 2)))
+    batch = NextTokenBatch.unpadded(rng.integers(0, V, (5, 2)),
+                                    targets=rng.integers(0, V, (5, 2)))
     tied.loss(batch).backward()
 
     untied = model_of(digit_vocab(V), embedding_dim=6).double()
@@ -87,7 +89,7 @@ def test_tied_weight_is_one_parameter_receiving_both_gradients():
 
     # and the sum is the true derivative (central differences)
     weight, eps = tied.embedding.weight, 1e-6
-    for index in [(int(batch[0][0, 0]), 1), (int(batch[1][2, 1]), 4), (V - 1, 0)]:
+    for index in [(int(batch.ids[0, 0]), 1), (int(batch.targets[2, 1]), 4), (V - 1, 0)]:
         saved = weight.data[index]
         weight.data[index] = saved + eps
         tied.start_epoch()

@@ -76,7 +76,7 @@ def test_beam_of_one_is_greedy_and_scores_match_teacher_forcing():
     model.output.bias.data[model.eos_id] += 3.0  # so that some outputs end before the limit
     batch = _batch(model)
     limits = np.full(len(PAIRS), 12)
-    state = model.start_decoding(batch.source, batch.source_lengths)
+    state = model.start_decoding(batch.source.ids.T, batch.source.lengths)
     greedy = greedy_search(model, state, limits)
     beam1 = beam_search(model, state, limits, beam_size=1)
     beam4 = beam_search(model, state, limits, beam_size=4, length_penalty=0.0)
@@ -86,7 +86,8 @@ def test_beam_of_one_is_greedy_and_scores_match_teacher_forcing():
     # an output that ended with <eos> scores what teacher forcing gives for it
     ended = [(i, h) for i, h in enumerate(beam4) if h.length == len(h.tokens) + 1]
     assert ended
-    examples = [(list(batch.source[i, : batch.source_lengths[i]]), h.tokens) for i, h in ended]
+    examples = [(list(batch.source.ids[: batch.source.lengths[i], i]), h.tokens)
+                for i, h in ended]
     forced = model.sentence_scores(make_batch(examples, model.bos_id, model.eos_id))
     np.testing.assert_allclose(forced, [h.score for _, h in ended], atol=1e-4)
 

@@ -105,11 +105,11 @@ def test_encode_pads_and_maps_unknown_words(corpus):
     # "By" starts two of the sentences, so its key "by" has the 2 occurrences a word needs
     batch = model.encode([["That", "by", "zqxv"], ["By"]], upos=[["PRON", "ADP", "NOUN"],
                                                                    ["ADP"]])
-    assert batch.word_ids.shape == (3, 2) and batch.lengths.tolist() == [3, 1]
+    assert batch.ids.shape == (3, 2) and batch.lengths.tolist() == [3, 1]
     unk, pad = model.words.unk_id, model.words.pad_id
-    assert batch.word_ids[2, 0] == unk and batch.word_ids[1:, 1].tolist() == [pad, pad]
+    assert batch.ids[2, 0] == unk and batch.ids[1:, 1].tolist() == [pad, pad]
     # "by" and "By" share a known word id (lower-cased key) but are distinct character inputs
-    assert batch.word_ids[1, 0] == batch.word_ids[0, 1] != unk
+    assert batch.ids[1, 0] == batch.ids[0, 1] != unk
     assert batch.chars.char_ids.shape[1] == 4  # That, by, zqxv, By
     assert batch.chars.form_index[:, 0].tolist() == [0, 1, 2] and batch.chars.form_index[0, 1] == 3
     assert batch.upos[1:, 1].tolist() == [IGNORE, IGNORE]

@@ -36,38 +36,39 @@ def test_stream_is_split_into_rows_read_in_consecutive_windows():
     ids = np.arange(41)
     windows = list(tbptt_batches(ids, batch_size=4, bptt=3))
     rows = ids[:40].reshape(4, 10)  # row b is the b-th contiguous quarter of the stream
-    inputs = np.concatenate([x for x, _ in windows])
-    targets = np.concatenate([y for _, y in windows])
+    inputs = np.concatenate([w.ids for w in windows])
+    targets = np.concatenate([w.targets for w in windows])
     np.testing.assert_array_equal(inputs, rows.T[:-1])
     np.testing.assert_array_equal(targets, rows.T[1:])
-    assert [len(x) for x, _ in windows] == [3, 3, 3]
-    assert all(x.shape[1] == 4 for x, _ in windows)
+    assert [len(w.ids) for w in windows] == [3, 3, 3]
+    assert all(w.size == 4 and w.num_tokens == 12 and w.mask.all() for w in windows)
 
 
 def test_carried_state_makes_windows_equal_one_long_pass():
     model = small_model()
     ids = stream()
     windows = list(tbptt_batches(ids, batch_size=3, bptt=4))
-    whole_inputs = np.concatenate([x for x, _ in windows])
+    whole_inputs = np.concatenate([w.ids for w in windows])
     whole_logits, _ = model.forward(whole_inputs)
     start = 0
-    for inputs, targets in windows:
-        expected = ops.cross_entropy(whole_logits.data[start : start + len(inputs)], targets)
-        np.testing.assert_allclose(model.loss((inputs, targets)).item(), expected.item(),
-                                   rtol=1e-5)
-        start += len(inputs)
+    for window in windows:
+        steps = len(window.ids)
+        expected = ops.cross_entropy(whole_logits.data[start : start + steps], window.targets)
+        np.testing.assert_allclose(model.loss(window).item(), expected.item(), rtol=1e-5)
+        start += steps
 
 
 def test_gradients_stop_at_the_window_start():
     model = small_model().double()
-    (x1, y1), (x2, y2) = list(tbptt_batches(stream(), batch_size=3, bptt=5))[:2]
-    model.loss((x1, y1))
+    first, second = list(tbptt_batches(stream(), batch_size=3, bptt=5))[:2]
+    x1, x2, y2 = first.ids, second.ids, second.targets
+    model.loss(first)
     carried = model._carried
     for layer_state in carried:
         for t in layer_state:
             assert t._creator is None and not t.requires_grad
     model.zero_grad()
-    model.loss((x2, y2)).backward()
+    model.loss(second).backward()
     truncated = grads(model)
 
     # the same window from the same state given as plain constants: identical gradients

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 
 from rnnlab.engine import ops
+from rnnlab.engine.padding import length_mask
 from rnnlab.engine.tensor import Tensor
 from rnnlab.nn.pooling import (
     AttentionPooling,
     SentencePooling,
     last_pool,
-    length_mask,
     masked_softmax,
     max_pool,
     mean_pool,
@@ -29,7 +29,7 @@ def _states(seed: int = 0, features: int = 2 * H) -> np.ndarray:
     rng = np.random.default_rng(seed)
     states = rng.permutation(T * B * features).reshape(T, B, features) / 7.0 - 8.0
     states += 0.01 * rng.standard_normal(states.shape)
-    pad = ~length_mask(LENGTHS, T, B)
+    pad = ~length_mask(LENGTHS, T)
     states[pad] = 1e3 * rng.standard_normal((int(pad.sum()), features))
     return states
 
@@ -61,7 +61,7 @@ def test_padding_gets_zero_gradient_and_never_changes_the_result(name):
     states = Tensor(base.copy(), requires_grad=True)
     out = POOLS[name](states, LENGTHS)
     ops.sum(ops.mul(out, np.ones_like(out.data))).backward()
-    pad = ~length_mask(LENGTHS, T, B)
+    pad = ~length_mask(LENGTHS, T)
     assert not states.grad[pad].any()
     assert states.grad[~pad].any()
     other = base.copy()
@@ -93,7 +93,7 @@ def test_attention_pooling_gradients_for_states_and_parameters(gradcheck):
     pooling = AttentionPooling(2 * H, 4, dtype=np.float64, rng=rng)
     tensors = {"states": states, **dict(pooling.named_parameters())}
     projection = rng.standard_normal((B, 2 * H))
-    states.data[~length_mask(LENGTHS, T, B)] = 0.0  # finite differences need moderate values
+    states.data[~length_mask(LENGTHS, T)] = 0.0  # finite differences need moderate values
     gradcheck(_projected(lambda: pooling(states, LENGTHS), projection), tensors, tol=1e-7)
 
 
@@ -103,7 +103,7 @@ def test_attention_ignores_padding_and_weights_sum_to_one():
     base = _states()
     states = Tensor(base.copy(), requires_grad=True)
     alpha = pooling.weights(states, LENGTHS).data
-    pad = ~length_mask(LENGTHS, T, B)
+    pad = ~length_mask(LENGTHS, T)
     assert np.allclose(alpha.sum(axis=0), 1.0)
     assert not alpha[pad].any() and (alpha[~pad] > 0).all()
     out = pooling(states, LENGTHS)
