@@ -52,7 +52,7 @@ from speed_floor import gemm_floor
 from threadpoolctl import threadpool_info, threadpool_limits
 
 import rnnlab
-from rnnlab.recurrent import fused, gemm, parallel, step_product
+from rnnlab.recurrent import MODULES, compute_path, gemm, parallel, step_product
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "RESULTS.md"
@@ -60,7 +60,6 @@ SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 
           (200, 8, 64, 64)]
 QUICK_SHAPES = [(35, 20, 200, 200), (200, 8, 64, 64)]
 MEMORY_SHAPE = (1000, 32, 256, 256)
-GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 
 
 @dataclass(frozen=True)
@@ -232,7 +231,7 @@ def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int,
     train = alternate(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
                       block)
     floor_fwd, floor_train = gemm_floor(
-        pair.steps_per_time(), case.I, case.H, GATES[case.kind], case.layers,
+        pair.steps_per_time(), case.I, case.H, MODULES[case.kind.lower()].kind.gates, case.layers,
         2 if case.bidirectional else 1,
     )
     return {"case": case.name, "forward": forward, "train": train,
@@ -293,9 +292,9 @@ def environment(threads: int) -> dict:
         pass
     blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, "
             f"{i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas"]
-    kernels = fused.kernels("lstm")
+    compute = compute_path.current()
     mkl = step_product.mkl_library()
-    if kernels is None:
+    if compute == compute_path.NUMPY:
         path = "NumPy steps (Numba disabled or missing)"
     else:
         import numba
@@ -303,7 +302,7 @@ def environment(threads: int) -> dict:
         path = f"Numba {numba.__version__} step kernels"
     if mkl is None:
         path += ", Python time loop; no MKL: every GEMM by NumPy's BLAS"
-    elif fused.time_loops("lstm") is not None:
+    elif compute == compute_path.NUMBA_MKL:
         path += (f", compiled time loops calling MKL's packed GEMM; whole-sequence products by "
                  f"MKL's GEMM ({Path(mkl._name).name}, sequential)")
     else:

@@ -38,12 +38,12 @@ from rnnlab import random as rnd
 from rnnlab.data.batching import pad_sequences
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io.serialization import load_json, load_model_of_kind, save_model
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
-from rnnlab.nn.module import Module
 from rnnlab.recurrent.layers import LSTM
 
 MODEL_KIND = "pos_tagger"
