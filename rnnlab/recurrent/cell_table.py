@@ -47,9 +47,9 @@ class CellKind:
     options: Mapping[str, str]  # the module's keywords that select this kind
     reference: ModuleType  # the cell's file: NumPy reference steps and the whole-sequence code
     compiled: str  # the module of the compiled twins
-    onnx_op: str
     torch_module: str | None  # the PyTorch layer with the same weights and numbers, if any
     torch_cell: str | None
+    onnx_op: str  # ONNX's operator: RNN, LSTM or GRU
     onnx_activation: str | None = None  # RNN: ONNX's name of the nonlinearity
     onnx_linear_before_reset: int | None = None  # GRU: 1 for the PyTorch form, 0 lecture
     separate_b_hn: bool = False  # GRU: b_hn stays out of the input projection
