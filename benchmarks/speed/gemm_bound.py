@@ -42,9 +42,8 @@ from threadpoolctl import threadpool_limits
 from timing import alternate, environment
 
 import rnnlab
-from rnnlab.recurrent import gemm, parallel
+from rnnlab.recurrent import KINDS, MODULES, compute_path, gemm, parallel
 
-GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 BLOCK = 3
 
 
@@ -85,9 +84,10 @@ class Products:
 def measure(cell: str, shape: tuple[int, int, int, int], rounds: int, warmup: int) -> dict:
     """Median times and per-round ratios of rnnlab, torch and the bound for one case."""
     pair = Pair(Case(cell.upper(), *shape))
-    bound = Products(*shape, GATES[cell])
+    gates = MODULES[cell].kind.gates
+    bound = Products(*shape, gates)
     sides = {"ours": pair.train_ours, "torch": pair.train_theirs, "bound": bound,
-             "openblas": Products(*shape, GATES[cell], library="numpy")}
+             "openblas": Products(*shape, gates, library="numpy")}
     timed = alternate(sides, rounds, warmup=warmup, block=BLOCK,
                       before=lambda _: pair.clear_grads())
     result = {f"{name} ms": 1e3 * timed.median(name) for name in sides}
@@ -103,10 +103,9 @@ def _per_step_products():
     ``per_step(states (T, B, K), packed, out (T, B, N))``; None without MKL and Numba."""
     import numba
 
-    from rnnlab.recurrent.fused import time_loops
     from rnnlab.recurrent.fused.packed_gemm import packed_product
 
-    if time_loops("gru") is None:
+    if compute_path.current() != compute_path.NUMBA_MKL:
         return None
 
     @numba.njit(nogil=True)
@@ -191,7 +190,8 @@ def phases(shape: tuple[int, int, int, int], rounds: int = 13) -> None:
         tick(time.perf_counter())
         gemm.matmul(x, w_ih.T, out=kept["xp"])
         tick(time.perf_counter())
-        _, cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, "pytorch", 0)
+        _, cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, "pytorch", 0,
+                                    kernels=KINDS["gru"].kernels())
         tick(time.perf_counter())
         per_step(states, forward_packed, kept["hh"])
         tick(time.perf_counter())
@@ -227,7 +227,7 @@ def phases(shape: tuple[int, int, int, int], rounds: int = 13) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--cells", nargs="+", default=["gru", "rnn", "lstm"], choices=GATES)
+    parser.add_argument("--cells", nargs="+", default=["gru", "rnn", "lstm"], choices=list(MODULES))
     parser.add_argument("--shape", nargs=4, type=int, default=[100, 64, 512, 512],
                         metavar=("T", "B", "I", "H"))
     parser.add_argument("--rounds", type=int, default=15)

@@ -1,8 +1,9 @@
 """CPU time of the small pieces whose figures the docstrings cite: MKL's GEMM against
 NumPy's for a whole-sequence product (``rnnlab/recurrent/gemm.py``), the embedding
 gradient — ``np.add.at`` against the compiled row scatter, ``np.zeros`` against
-``np.empty`` + ``fill(0)`` (``rnnlab/engine/ops.py``, ``fused/scatter.py``) — and the
-compiled LSTM step kernels per call (``fused/lstm_steps.py``). One thread, medians of 15.
+``np.empty`` + ``fill(0)`` (``rnnlab/engine/ops.py``, ``engine/kernels/scatter.py``) — and
+the compiled LSTM step kernels per call (``recurrent/fused/lstm_steps.py``). One thread,
+medians of 15.
 
     OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/kernel_micro.py
 """
@@ -19,7 +20,8 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 from timing import repeat  # noqa: E402
 
-from rnnlab.recurrent import fused  # noqa: E402
+from rnnlab.engine.kernels import numba_enabled  # noqa: E402
+from rnnlab.recurrent import KINDS, compute_path  # noqa: E402
 from rnnlab.recurrent.gemm import matmul  # noqa: E402
 
 
@@ -37,7 +39,7 @@ def main() -> None:
           f"NumPy {_ms(lambda: x @ w.T):.2f} ms")
     ids = rng.integers(0, 17000, 1216).astype(np.int64)
     rows = rng.standard_normal((1216, 300)).astype(np.float32)
-    scatter = fused.kernels("scatter")
+    from rnnlab.engine.kernels import scatter  # imports numba
 
     def zeros_add_at() -> None:
         np.add.at(np.zeros((17000, 300), np.float32), ids, rows)
@@ -59,10 +61,10 @@ def main() -> None:
 def lstm_steps(rng: np.random.Generator) -> None:
     """µs per call of the compiled LSTM forward and backward step (called from Python, so
     Numba's dispatch is included), float32, on values in their usual ranges."""
-    steps = fused.kernels("lstm")
-    if steps is None:
+    if not numba_enabled():
         print("LSTM step kernels: Numba is not in use")
         return
+    steps = KINDS["lstm"].kernels(compute_path.NUMBA).steps
     for B, H in ((32, 256), (8, 64)):
         forward, backward = _lstm_step_micro(steps, rng, B, H)
         print(f"LSTM step kernels at (B, H) = ({B}, {H}), per call: forward {forward:.1f} µs, "

@@ -51,14 +51,13 @@ from threadpoolctl import threadpool_limits
 from timing import alternate, environment
 
 import rnnlab
-from rnnlab.recurrent import gemm, parallel
+from rnnlab.recurrent import MODULES, gemm, parallel
 
 HERE = Path(__file__).resolve().parent
 SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
           (200, 8, 64, 64)]
 QUICK_SHAPES = [(35, 20, 200, 200), (200, 8, 64, 64)]
 MEMORY_SHAPE = (1000, 32, 256, 256)
-GATES = {"LSTM": 4, "GRU": 3, "RNN": 1}
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int,
     train = compare(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
                     block)
     floor_fwd, floor_train = gemm_floor(
-        pair.steps_per_time(), case.I, case.H, GATES[case.kind], case.layers,
+        pair.steps_per_time(), case.I, case.H, MODULES[case.kind.lower()].kind.gates, case.layers,
         2 if case.bidirectional else 1,
     )
     return {"case": case.name, "forward": forward, "train": train,

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info
 
-from rnnlab.recurrent import fused, parallel, step_product
+from rnnlab.recurrent import compute_path, parallel, step_product
 
 Clock = Callable[[], float]
 
@@ -133,9 +133,9 @@ def environment(threads: int) -> dict[str, str]:
         pass
     blas = [f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, "
             f"{i['num_threads']} threads)" for i in threadpool_info() if i["user_api"] == "blas"]
-    kernels = fused.kernels("lstm")
+    compute = compute_path.current()
     mkl = step_product.mkl_library()
-    if kernels is None:
+    if compute == compute_path.NUMPY:
         path = "NumPy steps (Numba disabled or missing)"
     else:
         import numba
@@ -143,7 +143,7 @@ def environment(threads: int) -> dict[str, str]:
         path = f"Numba {numba.__version__} step kernels"
     if mkl is None:
         path += ", Python time loop; no MKL: every GEMM by NumPy's BLAS"
-    elif fused.time_loops("lstm") is not None:
+    elif compute == compute_path.NUMBA_MKL:
         path += (f", compiled time loops calling MKL's packed GEMM; whole-sequence products by "
                  f"MKL's GEMM ({Path(mkl._name).name}, sequential)")
     else:

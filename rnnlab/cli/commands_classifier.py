@@ -23,7 +23,6 @@ from rnnlab.data.sst import read_sst
 from rnnlab.data.tokenize import tokenize_english
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.classifier import (
-    ENCODERS,
     ClassificationReport,
     ClassifierConfig,
     SentenceClassifier,
@@ -32,6 +31,7 @@ from rnnlab.models.classifier import (
     normalise_tokens,
 )
 from rnnlab.nn.pooling import POOLING_METHODS
+from rnnlab.recurrent.factory import CELL_NAMES
 from rnnlab.training.trainer import BEST_DIR, Trainer
 
 SST_LABELS = {
@@ -273,7 +273,7 @@ def register(groups) -> None:
                        help="SST: 2 = binary (neutral dropped), 5 = fine-grained")
     train.add_argument("--phrases", action="store_true",
                        help="SST: every distinct labelled phrase is an extra training example")
-    train.add_argument("--cell", choices=sorted(ENCODERS), default="lstm")
+    train.add_argument("--cell", choices=CELL_NAMES, default="lstm")
     train.add_argument("--layers", type=int, default=1)
     train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction, default=True)
     train.add_argument("--hidden", type=int, default=150, help="hidden size per direction")

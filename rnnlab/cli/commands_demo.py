@@ -12,10 +12,11 @@ from collections.abc import Callable
 from rnnlab.cli import CommandGroups
 from rnnlab.demos.addition import AdditionConfig, run_addition
 from rnnlab.demos.agreement import OBJECTIVES, AgreementConfig, run_agreement
-from rnnlab.demos.common import CELLS, DemoReport
+from rnnlab.demos.common import DemoReport
 from rnnlab.demos.gates import GatesConfig, run_gates
 from rnnlab.demos.gradients import GradientsConfig, run_gradients
 from rnnlab.demos.tagging import TaggingDemoConfig, run_tagging_demo
+from rnnlab.recurrent.factory import CELL_NAMES
 
 
 def _add_demo(
@@ -93,7 +94,7 @@ def register(groups: CommandGroups) -> None:
     p = _add_demo(groups, "addition", "LECTURE §1: learn to add digit by digit, the carry in "
                   "the hidden state", _addition)
     p.add_argument("--base", type=int, default=add.base, help="2 (default) or 10")
-    p.add_argument("--cell", choices=CELLS, default=add.cell, help="default rnn")
+    p.add_argument("--cell", choices=CELL_NAMES, default=add.cell, help="default rnn")
     p.add_argument("--compare", action="store_true", help="train RNN, GRU and LSTM and compare")
     p.add_argument("--hidden-size", type=int, default=add.hidden_size)
     p.add_argument("--layers", type=int, default=add.num_layers)

@@ -13,13 +13,14 @@ import numpy as np
 
 import rnnlab
 from rnnlab.data.paths import ENV_VAR, shared_data_dir
-from rnnlab.recurrent import fused, parallel, step_product
+from rnnlab.engine import kernels
+from rnnlab.recurrent import compute_path, parallel, step_product
 
 
 def _numba_path() -> str:
-    if os.environ.get(fused.DISABLE_ENV) == "1":
-        return f"off ({fused.DISABLE_ENV}=1): NumPy step kernels"
-    if fused.kernels("lstm") is None:
+    if os.environ.get(kernels.DISABLE_ENV) == "1":
+        return f"off ({kernels.DISABLE_ENV}=1): NumPy step kernels"
+    if not kernels.numba_importable():
         return "not installed: NumPy step kernels"
     import numba
 
@@ -32,7 +33,7 @@ def _mkl_path() -> str:
     library = step_product.mkl_library()
     if library is None:
         return "not installed: NumPy's BLAS for every product (pip install -e '.[mkl]')"
-    if fused.time_loops("lstm") is not None:
+    if compute_path.current() == compute_path.NUMBA_MKL:
         return f"on: packed GEMM inside compiled time loops ({library._name})"
     return (f"on: packed GEMM for per-step products of ≥ {step_product.MIN_MACS} "
             f"multiply-adds ({library._name})")

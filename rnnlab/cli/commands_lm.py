@@ -32,13 +32,13 @@ from rnnlab.models.conditional_generator import (
     generator_vocab,
 )
 from rnnlab.models.language_model import (
-    CELLS,
     DROPOUT_KINDS,
     LanguageModel,
     LanguageModelConfig,
     LanguageModelScore,
     build_vocab,
 )
+from rnnlab.recurrent.factory import CELL_NAMES
 from rnnlab.training.trainer import BEST_DIR, Trainer
 
 ARGS_FILE = "train_args.json"
@@ -49,7 +49,7 @@ RESUME_FREE = ("resume", "no_progress", "handler", "command", "model")
 
 # ----------------------------------------------------------------- shared flags
 def _add_network_flags(p: argparse.ArgumentParser, hidden: int, layers: int) -> None:
-    p.add_argument("--cell", choices=CELLS, default="lstm")
+    p.add_argument("--cell", choices=CELL_NAMES, default="lstm")
     p.add_argument("--layers", type=int, default=layers, help="stacked recurrent layers")
     p.add_argument("--hidden-size", type=int, default=hidden)
     p.add_argument("--embedding-dim", type=int, default=None, help="default: hidden size")

@@ -25,7 +25,6 @@ from rnnlab.data.parallel import read_parallel
 from rnnlab.data.vocab import Vocab
 from rnnlab.io.serialization import load_json, save_json
 from rnnlab.models.seq2seq import (
-    CELLS,
     LOWERCASE_MODES,
     ParallelBatch,
     Seq2Seq,
@@ -34,6 +33,7 @@ from rnnlab.models.seq2seq import (
     build_vocabularies,
     make_batch,
 )
+from rnnlab.recurrent.factory import CELL_NAMES
 from rnnlab.training.trainer import BEST_DIR, Trainer
 
 DEFAULT_MODEL = "runs/seq2seq-de-en"
@@ -272,7 +272,7 @@ def register(groups) -> None:
     p.add_argument("--src-valid", required=True, help="validation sources")
     p.add_argument("--tgt-valid", required=True, help="validation targets")
     p.add_argument("--out", required=True, help="output directory (model/, checkpoint/, logs)")
-    p.add_argument("--cell", choices=sorted(CELLS), default="lstm")
+    p.add_argument("--cell", choices=CELL_NAMES, default="lstm")
     p.add_argument("--embedding-size", type=int, default=256)
     p.add_argument("--hidden", type=int, default=256, help="encoder size per direction")
     p.add_argument("--decoder-hidden", type=int, default=0, help="0 = 2 × --hidden")

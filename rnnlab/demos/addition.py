@@ -22,12 +22,14 @@ import numpy as np
 import rnnlab
 from rnnlab.demos import plotting
 from rnnlab.demos.addition_data import AdditionBatch, digits_to_text, make_batch
-from rnnlab.demos.common import CELLS, DemoReport, data_rng, make_recurrent, start, steps_bar
+from rnnlab.demos.common import DemoReport, data_rng, start, steps_bar
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io import load_model_dir, save_model_dir
-from rnnlab.nn import Linear, Module
+from rnnlab.nn import Linear
 from rnnlab.optim import Adam
+from rnnlab.recurrent.factory import CELL_NAMES, check_cell, make_recurrent
 
 BASE_NAMES = {2: "binary", 10: "decimal"}
 
@@ -258,15 +260,14 @@ def run_one_cell(cell: str, config: AdditionConfig, report: DemoReport) -> dict:
 
 def run_addition(config: AdditionConfig) -> DemoReport:
     """Train (one cell, or RNN/GRU/LSTM with ``compare``), test up to ``test_digits``, plot."""
-    if config.cell not in CELLS:
-        raise ValueError(f"cell must be one of {CELLS}, got {config.cell!r}")
+    check_cell(config.cell)
     if config.train_digits > config.test_digits:
         raise ValueError("test_digits must be at least train_digits")
     report = start(config.out, config.seed)
     name = BASE_NAMES.get(config.base, f"base-{config.base}")
     report.say(f"{name} addition, least significant digit first; trained on numbers of "
                f"<= {config.train_digits} digits, tested on 1 … {config.test_digits} digits")
-    cells = CELLS if config.compare else (config.cell,)
+    cells = CELL_NAMES if config.compare else (config.cell,)
     results = {cell: run_one_cell(cell, config, report) for cell in cells}
 
     lengths = test_lengths(config)

@@ -42,11 +42,13 @@ from rnnlab.demos.agreement_data import (
     max_nouns,
     random_examples,
 )
-from rnnlab.demos.common import CELLS, DemoReport, data_rng, make_recurrent, start, steps_bar
+from rnnlab.demos.common import DemoReport, data_rng, start, steps_bar
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.nn import Embedding, Linear, Module
+from rnnlab.nn import Embedding, Linear
 from rnnlab.optim import Adam, clip_grad_norm
+from rnnlab.recurrent.factory import CELL_NAMES, make_recurrent
 
 OBJECTIVES = ("lm", "classify")
 VERB_IDS = [WORD_ID[v] for v in VERBS]  # was, were
@@ -57,7 +59,7 @@ class AgreementConfig:
     """Settings of ``rnnlab demo agreement``."""
 
     objective: str = "lm"
-    cells: tuple[str, ...] = CELLS
+    cells: tuple[str, ...] = CELL_NAMES
     embedding_size: int = 16
     hidden_size: int = 16
     train_distance: int = 10
@@ -196,9 +198,9 @@ def run_agreement(config: AgreementConfig) -> DemoReport:
     by distance and by attractors."""
     if config.objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, got {config.objective!r}")
-    unknown = set(config.cells) - set(CELLS)
+    unknown = set(config.cells) - set(CELL_NAMES)
     if unknown:
-        raise ValueError(f"unknown cell(s) {sorted(unknown)}; choose from {CELLS}")
+        raise ValueError(f"unknown cell(s) {sorted(unknown)}; choose from {CELL_NAMES}")
     if max_nouns(config.attractor_distance) < 1:
         raise ValueError("attractor_distance must leave room for at least one attractor (>= 4)")
     report = start(config.out, config.seed)

@@ -1,4 +1,4 @@
-"""What every demo shares: seeds, output folders, progress bars, models' recurrent cores."""
+"""What every demo shares: seeds, output folders, progress bars."""
 
 from __future__ import annotations
 
@@ -10,9 +10,6 @@ from tqdm import tqdm
 
 import rnnlab
 from rnnlab.io import save_json
-from rnnlab.recurrent.layers import GRU, LSTM, RNN, RecurrentBase
-
-CELLS = ("rnn", "gru", "lstm")
 
 
 @dataclass
@@ -64,16 +61,3 @@ def steps_bar(total: int, description: str, enabled: bool = True) -> tqdm:
     return tqdm(total=total, desc=description, unit="step", disable=not enabled,
                 dynamic_ncols=True, leave=False)
 
-
-def make_recurrent(
-    cell: str, input_size: int, hidden_size: int, num_layers: int = 1,
-    nonlinearity: str = "tanh",
-) -> RecurrentBase:
-    """``rnn`` (with ``nonlinearity`` tanh or sigmoid), ``gru`` or ``lstm``, time-major."""
-    if cell == "rnn":
-        return RNN(input_size, hidden_size, num_layers, nonlinearity=nonlinearity)
-    if cell == "gru":
-        return GRU(input_size, hidden_size, num_layers)
-    if cell == "lstm":
-        return LSTM(input_size, hidden_size, num_layers)
-    raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")

@@ -29,14 +29,19 @@ from matplotlib.axes import Axes
 
 import rnnlab
 from rnnlab.demos import plotting
-from rnnlab.demos.common import DemoReport, data_rng, make_recurrent, start, steps_bar
+from rnnlab.demos.common import DemoReport, data_rng, start, steps_bar
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
-from rnnlab.nn import Linear, Module
+from rnnlab.nn import Linear
 from rnnlab.optim import SGD, Adam, Optimizer, clip_grad_norm, global_grad_norm
+from rnnlab.recurrent.cell_table import KINDS as CELL_KINDS
 from rnnlab.recurrent.cells import GRUCell, LSTMCell, RNNCell
+from rnnlab.recurrent.factory import make_recurrent, make_step_cell
 
-KINDS = ("rnn-tanh", "rnn-sigmoid", "gru", "lstm")
+KINDS = {"rnn-tanh": CELL_KINDS["rnn_tanh"], "rnn-sigmoid": CELL_KINDS["rnn_sigmoid"],
+         "gru": CELL_KINDS["gru"], "lstm": CELL_KINDS["lstm"]}
+"""The demo's names of the cells it compares, and their kinds in the cell table."""
 
 
 @dataclass
@@ -77,11 +82,9 @@ class RecallModel(Module):
     def __init__(self, kind: str, symbols: int, hidden_size: int) -> None:
         super().__init__()
         if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-        cell, _, nonlinearity = kind.partition("-")
+            raise ValueError(f"kind must be one of {tuple(KINDS)}, got {kind!r}")
         self.kind = kind
-        self.recurrent = make_recurrent(cell, symbols, hidden_size,
-                                        nonlinearity=nonlinearity or "tanh")
+        self.recurrent = make_recurrent(KINDS[kind], symbols, hidden_size)
         self.head = Linear(hidden_size, symbols)
 
     def forward(self, inputs: np.ndarray) -> Tensor:
@@ -94,12 +97,7 @@ class RecallModel(Module):
         layer = self.recurrent
         sizes = (layer.input_size, layer.hidden_size)
         scratch = np.random.default_rng(0)  # initial values are overwritten below
-        if self.kind.startswith("rnn"):
-            cell = RNNCell(*sizes, nonlinearity=layer.nonlinearity, rng=scratch)
-        elif self.kind == "gru":
-            cell = GRUCell(*sizes, rng=scratch)
-        else:
-            cell = LSTMCell(*sizes, rng=scratch)
+        cell = make_step_cell(layer.kind, *sizes, rng=scratch)
         cell.load_state_dict({name.removesuffix("_l0"): value
                               for name, value in layer.state_dict().items()})
         return cell.astype(layer.dtype)

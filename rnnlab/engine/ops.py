@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from rnnlab.engine import kernels
 from rnnlab.engine.tensor import Function, Tensor
 
 
@@ -380,11 +381,10 @@ class EmbeddingLookup(Function):
         grad.fill(0)
         ids = self.ids.reshape(-1)
         rows = g.reshape(-1, self.shape[1])
-        from rnnlab.recurrent import fused  # here: rnnlab.recurrent imports this module
+        if kernels.numba_enabled() and ids.size and rows.flags.c_contiguous:
+            from rnnlab.engine.kernels.scatter import scatter_add_rows  # imports numba
 
-        kernels = fused.kernels("scatter")
-        if kernels is not None and ids.size and rows.flags.c_contiguous:
-            kernels.scatter_add_rows(grad, ids.astype(np.int64, copy=False), rows)
+            scatter_add_rows(grad, ids.astype(np.int64, copy=False), rows)
         else:
             np.add.at(grad, ids, rows)
         if self.padding_idx is not None:

@@ -28,15 +28,13 @@ from rnnlab.data.batching import bucket_batches
 from rnnlab.data.tokenize import tokenize_english
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.layers import Dropout, Embedding, Linear
-from rnnlab.nn.module import Module
 from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
-from rnnlab.recurrent import GRU, LSTM, RNN
-
-ENCODERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+from rnnlab.recurrent.factory import check_cell, make_recurrent
 
 
 @dataclass
@@ -69,8 +67,7 @@ class ClassifierConfig:
     max_word_chars: int = 20
 
     def __post_init__(self) -> None:
-        if self.cell not in ENCODERS:
-            raise ValueError(f"cell must be one of {sorted(ENCODERS)}, got {self.cell!r}")
+        check_cell(self.cell)
         if self.pooling not in POOLING_METHODS:
             raise ValueError(f"pooling must be one of {POOLING_METHODS}, got {self.pooling!r}")
         if self.num_classes < 2:
@@ -179,7 +176,8 @@ class SentenceClassifier(FolderIO, Module):
             self.char_encoder = CharEncoder(len(self.chars), config.char_dim, config.char_hidden,
                                             padding_idx=self.chars.pad_id, rng=init_rng)
             word_size += self.char_encoder.output_size
-        self.encoder = ENCODERS[config.cell](
+        self.encoder = make_recurrent(
+            config.cell,
             word_size,
             config.hidden_size,
             num_layers=config.num_layers,

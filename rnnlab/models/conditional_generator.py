@@ -27,11 +27,12 @@ from rnnlab.data.vocab import BOS, EOS, PAD, UNK, Vocab
 from rnnlab.decoding.sampling import Sampler
 from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
-from rnnlab.models.language_model import CELLS, LanguageModelScore
-from rnnlab.nn import Dropout, Embedding, Linear, Module
-from rnnlab.recurrent import GRU, LSTM, RNN
+from rnnlab.models.language_model import LanguageModelScore
+from rnnlab.nn import Dropout, Embedding, Linear
+from rnnlab.recurrent.factory import check_cell, make_recurrent
 
 CONDITION_MODES = ("none", "init", "init+input")
 
@@ -54,8 +55,7 @@ class ConditionalGeneratorConfig:
 
     def __post_init__(self) -> None:
         check_level(self.level)
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        check_cell(self.cell)
         if self.condition_mode not in CONDITION_MODES:
             raise ValueError(f"condition_mode must be one of {CONDITION_MODES}")
         if self.labels is not None and len(self.labels) != self.condition_dim:
@@ -92,8 +92,8 @@ class ConditionalGenerator(FolderIO, Module):
         self.states_per_layer = 2 if c.cell == "lstm" else 1
         self.embedding = Embedding(c.vocab_size, c.embedding_dim, padding_idx=vocab.pad_id)
         step_input = c.embedding_dim + (c.condition_dim if c.condition_mode == "init+input" else 0)
-        layer_class = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[c.cell]
-        self.rnn = layer_class(step_input, c.hidden_size, c.num_layers, dropout=c.dropout)
+        self.rnn = make_recurrent(c.cell, step_input, c.hidden_size, c.num_layers,
+                                  dropout=c.dropout)
         if c.condition_mode != "none":
             size = self.states_per_layer * c.num_layers * c.hidden_size
             self.condition_to_state = Linear(c.condition_dim, size)

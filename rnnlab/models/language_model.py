@@ -36,12 +36,12 @@ from rnnlab.data.vocab import EOS, UNK, Vocab
 from rnnlab.decoding.sampling import Sampler
 from rnnlab.decoding.sampling_loop import sample_sequence
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module, ModuleList, Parameter
 from rnnlab.engine.tensor import Function, Tensor, no_grad
 from rnnlab.models.folder import FolderIO
-from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout, Module, ModuleList, Parameter
-from rnnlab.recurrent import GRU, LSTM, RNN
+from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout
+from rnnlab.recurrent.factory import check_cell, make_recurrent
 
-CELLS = ("lstm", "gru", "rnn")
 DROPOUT_KINDS = ("standard", "locked")
 
 # one entry per layer: h (1, B, H) for RNN/GRU, (h, c) for LSTM
@@ -65,8 +65,7 @@ class LanguageModelConfig:
 
     def __post_init__(self) -> None:
         check_level(self.level)
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}, got {self.cell!r}")
+        check_cell(self.cell)
         if self.dropout_kind not in DROPOUT_KINDS:
             raise ValueError(f"dropout_kind must be one of {DROPOUT_KINDS}")
         if self.tie_weights and self.embedding_dim != self.hidden_size:
@@ -137,12 +136,6 @@ class SoftmaxNLL(Function):
         return d_h, d_weight, d.sum(axis=0), None
 
 
-def make_recurrent_layer(cell: str, input_size: int, hidden_size: int) -> Module:
-    """One single-layer LSTM, GRU or tanh RNN (time-major)."""
-    layer_class = {"lstm": LSTM, "gru": GRU, "rnn": RNN}[cell]
-    return layer_class(input_size, hidden_size)
-
-
 def build_vocab(tokens: list[str], level: str, max_size: int | None = None) -> Vocab:
     """Vocabulary of a token stream: ``<unk>`` first, then ``<eos>`` at word level, then the
     tokens by frequency. PTB's own ``<unk>``/``<eos>`` map onto those specials."""
@@ -168,7 +161,7 @@ class LanguageModel(FolderIO, Module):
         V, E, H = config.vocab_size, config.embedding_dim, config.hidden_size
         self.embedding = Embedding(V, E)
         self.layers = ModuleList(
-            [make_recurrent_layer(config.cell, E if i == 0 else H, H)
+            [make_recurrent(config.cell, E if i == 0 else H, H)
              for i in range(config.num_layers)]
         )
         drop = LockedDropout if config.dropout_kind == "locked" else Dropout

@@ -42,14 +42,13 @@ from rnnlab.decoding import (
     replace_unknowns,
 )
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
 from rnnlab.nn.attention import LuongAttention
 from rnnlab.nn.layers import Dropout, Embedding, Linear
-from rnnlab.nn.module import Module
-from rnnlab.recurrent import GRU, LSTM, RNN
+from rnnlab.recurrent.factory import MODULES, check_cell
 
-CELLS = {"lstm": LSTM, "gru": GRU, "rnn": RNN}
 LOWERCASE_MODES = ("none", "source", "both")
 
 
@@ -74,8 +73,7 @@ class Seq2SeqConfig:
     lowercase: str = "source"
 
     def __post_init__(self) -> None:
-        if self.cell not in CELLS:
-            raise ValueError(f"cell must be one of {sorted(CELLS)}, got {self.cell!r}")
+        check_cell(self.cell)
         if self.lowercase not in LOWERCASE_MODES:
             raise ValueError(f"lowercase must be one of {LOWERCASE_MODES}, not {self.lowercase!r}")
         if self.decoder_hidden_size == 0:
@@ -157,7 +155,7 @@ class Seq2Seq(FolderIO, Module):
         self.bos_id, self.eos_id = target_vocab.bos_id, target_vocab.eos_id
         self.blocked_ids = np.array([target_vocab.pad_id, target_vocab.bos_id])
         c = config
-        cell = CELLS[c.cell]
+        cell = MODULES[c.cell]
         options = {"dtype": dtype, "rng": rng}
         self.source_embedding = Embedding(c.source_vocab_size, c.embedding_size, 0, **options)
         self.target_embedding = Embedding(c.target_vocab_size, c.embedding_size, 0, **options)

@@ -38,13 +38,13 @@ from rnnlab import random as rnd
 from rnnlab.data.batch import PaddedBatch
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
-from rnnlab.nn.module import Module
 from rnnlab.recurrent.layers import LSTM
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "pretrained" / "en_ewt_tagger"

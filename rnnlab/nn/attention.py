@@ -35,9 +35,9 @@ from typing import Any
 import numpy as np
 
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Function, Tensor
 from rnnlab.nn.layers import Linear
-from rnnlab.nn.module import Module
 
 
 class MaskedAttention(Function):

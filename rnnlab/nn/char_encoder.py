@@ -29,9 +29,9 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor
 from rnnlab.nn.layers import Embedding
-from rnnlab.nn.module import Module
 from rnnlab.recurrent.layers import LSTM
 
 

@@ -34,9 +34,9 @@ from typing import Any
 import numpy as np
 
 from rnnlab import random as rnd
+from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Function, Tensor
-from rnnlab.nn.module import Module, Parameter
 
 
 def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:

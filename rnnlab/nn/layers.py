@@ -9,8 +9,8 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.tensor import Tensor
-from rnnlab.nn.module import Module, Parameter
 
 
 class Linear(Module):

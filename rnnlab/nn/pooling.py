@@ -22,10 +22,10 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module
 from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Function, Tensor
 from rnnlab.nn.layers import Linear
-from rnnlab.nn.module import Module
 
 POOLING_METHODS = ("last", "max", "mean", "attention")
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from rnnlab.nn.module import Parameter
+from rnnlab.engine.module import Parameter
 
 
 class Optimizer:

@@ -14,17 +14,18 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.tensor import Tensor
-from rnnlab.nn.module import Module, Parameter
+from rnnlab.recurrent.cell_table import KINDS, CellKind, find_kind
 from rnnlab.recurrent.gru_cell import FORMS
 from rnnlab.recurrent.layer_function import RecurrentLayer
-from rnnlab.recurrent.layers import GATES, _check_finite, _describe
+from rnnlab.recurrent.layers import _check_finite, _describe
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import make_schedule
 
 
 class _CellBase(Module):
-    cell_kind = "rnn"
+    kind: CellKind  # the cell's entry of the cell table
 
     def __init__(
         self,
@@ -37,15 +38,13 @@ class _CellBase(Module):
         super().__init__()
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         rng = rng or rnd.generator()
-        rows = GATES[self.cell_kind] * hidden_size
+        rows = self.kind.gates * hidden_size
         bound = 1.0 / math.sqrt(hidden_size)
         shapes = {"weight_ih": (rows, input_size), "weight_hh": (rows, hidden_size)}
         if bias:
             shapes.update(bias_ih=(rows,), bias_hh=(rows,))
         for name, shape in shapes.items():
             setattr(self, name, Parameter(rng.uniform(-bound, bound, shape), dtype))
-
-    mode = "rnn_tanh"
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
@@ -93,7 +92,7 @@ class _CellBase(Module):
             getattr(self, "bias_hh", None),
             h,
             *(() if c is None else (c,)),
-            mode=self.mode,
+            kind=self.kind,
             schedule=schedule,
         )
 
@@ -101,12 +100,14 @@ class _CellBase(Module):
 class RNNCell(_CellBase):
     """h' = σ(W_ih x + b_ih + W_hh h + b_hh) — one step of LECTURE §2."""
 
+    kind = KINDS["rnn_tanh"]
+
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  nonlinearity: str = "tanh", **kwargs: Any) -> None:
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
         super().__init__(input_size, hidden_size, bias, **kwargs)
-        self.mode = f"rnn_{nonlinearity}"
+        self.kind = find_kind("rnn", nonlinearity=nonlinearity)
 
     def forward(self, x: Any, hx: Any = None) -> Tensor:
         x = self._input(x)
@@ -116,8 +117,7 @@ class RNNCell(_CellBase):
 class LSTMCell(_CellBase):
     """One LSTM step (LECTURE §6); returns ``(h', c')``."""
 
-    cell_kind = "lstm"
-    mode = "lstm"
+    kind = KINDS["lstm"]
 
     def forward(self, x: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         x = self._input(x)
@@ -132,7 +132,7 @@ class LSTMCell(_CellBase):
 class GRUCell(_CellBase):
     """One GRU step (LECTURE §7), ``form="pytorch"`` (default) or ``"lecture"``."""
 
-    cell_kind = "gru"
+    kind = KINDS["gru"]
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
                  form: str = "pytorch", **kwargs: Any) -> None:
@@ -140,7 +140,7 @@ class GRUCell(_CellBase):
             raise ValueError(f"GRU form must be one of {FORMS}, got {form!r}")
         super().__init__(input_size, hidden_size, bias, **kwargs)
         self.form = form
-        self.mode = "gru" if form == "pytorch" else "gru_lecture"
+        self.kind = find_kind("gru", form=form)
 
     def forward(self, x: Any, hx: Any = None) -> Tensor:
         x = self._input(x)

@@ -33,17 +33,16 @@ overwrites those with ∂L/∂xp). ``HN`` (T, B, H) holds h W_hnᵀ + b_hn (pyto
 δn̂ ⊙ r in backward) or r ⊙ h (lecture form). In BPTT δh' = dh + dh_skip: ``dh`` comes out of
 the GEMM with W_hh, ``dh_skip`` is the part that bypasses it (δh' ⊙ z, resp. ⊙ (1 − z)).
 Each step is one GEMM (two for the lecture form) plus the ``*_step`` calls below, or their
-compiled twins in :mod:`rnnlab.recurrent.fused` — where, with MKL in use, the whole loop
-is one compiled call (``forward_sequence`` / ``backward_sequence``).
+compiled twins in :mod:`rnnlab.recurrent.fused` — whichever ``kernels`` hold
+(:mod:`rnnlab.recurrent.compute_path`); on the "numba+mkl" path the whole loop is one
+compiled call (``forward_sequence`` / ``backward_sequence``).
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
-from rnnlab.recurrent import fused
+from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
@@ -137,16 +136,6 @@ def lecture_backward_gates_step(gates, d_rh, h_prev, dh_skip) -> None:
     r[...] = d_rh * h_prev * (r * (1 - r))
 
 
-_NUMPY_STEPS = SimpleNamespace(
-    forward_step=forward_step,
-    backward_step=backward_step,
-    lecture_gates_step=lecture_gates_step,
-    lecture_state_step=lecture_state_step,
-    lecture_backward_state_step=lecture_backward_state_step,
-    lecture_backward_gates_step=lecture_backward_gates_step,
-)
-
-
 def forward(
     xp: np.ndarray,
     w_hh: np.ndarray,
@@ -155,12 +144,14 @@ def forward(
     schedule: Schedule,
     form: str = "pytorch",
     split: int = 0,
+    *,
+    kernels: Kernels,
 ) -> tuple[np.ndarray, dict]:
     """Run the GRU over ``xp`` (T, B, 3H), which becomes the gate store. Returns states
     S (K+1, B, H) in visit order (S[0] = h0) and the backward cache. With ``split``
     (compiled time loops only), rows [:split] and [split:] run their loops on two threads
     (:func:`row_groups`)."""
-    steps = fused.kernels("gru") or _NUMPY_STEPS
+    steps, loops = kernels.steps, kernels.loops
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     T, dtype = xp.shape[0], xp.dtype
     S = np.empty((K + 1, B, H), dtype)
@@ -174,7 +165,6 @@ def forward(
     w_t_n = w_hh[2 * H :].T if lecture else w_hh.T[:0]
     hh = np.empty((B, w_t_main.shape[1]), dtype)  # h(t−1) W_hhᵀ, or its r, z part
     hh_n = np.empty((B, H) if lecture else (0, H), dtype)  # (r ⊙ h(t−1)) W_hnᵀ, lecture form
-    loops = fused.time_loops("gru")
     packed = pack(w_t_main, B) if loops is not None else None  # packed transposed, no copy
     if packed is not None:
         packed_n = pack(w_t_n, B) if lecture else packed[:0]  # empty: the pytorch form has one
@@ -182,7 +172,8 @@ def forward(
         run_each(lambda g: loops.forward_sequence(xp, packed, packed_n, b_hn, S, HN, hh, hh_n,
                                                   lecture, times, g.sizes, g.start, g.stop),
                  row_groups(schedule, split))
-        return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": split}
+        return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": split,
+                   "kernels": kernels}
     w_t_main, w_t_n = np.ascontiguousarray(w_t_main), np.ascontiguousarray(w_t_n)  # BLAS: faster
     recurrent = StepProduct(S, w_t_main, hh)  # h(t−1) W_hhᵀ, or W_h{r,z}ᵀ
     recurrent_n = StepProduct(HN, w_t_n, hh_n) if lecture else None  # (r ⊙ h) W_hnᵀ
@@ -197,7 +188,7 @@ def forward(
             steps.lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
         if n < B:
             S[k + 1, n:] = S[k, n:]
-    return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": 0}
+    return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": 0, "kernels": kernels}
 
 
 def backward(
@@ -210,7 +201,7 @@ def backward(
     """BPTT. ``d_output`` (T, B, H) is ∂L/∂h(t) from above, C-contiguous, read only on
     running rows. Returns ∂L/∂xp (T, B, 3H) in time order (zero on padding; it reuses the
     gate store), ∂L/∂W_hh, ∂L/∂b_hn, ∂L/∂h0."""
-    steps = fused.kernels("gru") or _NUMPY_STEPS
+    steps, loops = cache["kernels"].steps, cache["kernels"].loops
     S, gates, HN, form = cache["S"], cache["gates"], cache["HN"], cache["form"]
     K, B, H = schedule.steps, S.shape[1], S.shape[2]
     dh = d_hn.copy()
@@ -219,7 +210,6 @@ def backward(
     lecture = form == "lecture"
     d_hh = np.empty((B, 3 * H), S.dtype)  # ∂L/∂(h W_hhᵀ), pytorch form
     d_rh = np.empty((B, H), S.dtype)  # δ(r⊙h) = δn̂ W_hn, lecture form
-    loops = fused.time_loops("gru")
     packed = pack(w_n if lecture else w_hh, B) if loops is not None else None
     if packed is not None:
         packed_rz = pack(w_rz, B) if lecture else packed[:0]  # empty: only the lecture form

@@ -1,10 +1,12 @@
 """One recurrent layer in one direction as a single node on the autograd tape.
 
 ``forward`` projects the inputs of *all* steps with one GEMM (xp = x W_ihᵀ + b), hands
-xp to the cell's hand-written kernel, and lays the states out as the (T, B, H) output
-(zero past each sequence's end). ``backward`` runs the cell's BPTT, which returns ∂L/∂xp
-in time order in xp's own buffer, and forms ∂L/∂x, ∂L/∂W_ih and ∂L/∂b with one GEMM or
-reduction each over all steps (DESIGN.md, "Speed").
+xp to the cell's hand-written kernel — through the layer's entry of the cell table
+(:class:`~rnnlab.recurrent.cell_table.CellKind`), with the kernels of the compute path
+chosen once per call — and lays the states out as the (T, B, H) output (zero past each
+sequence's end). ``backward`` runs the cell's BPTT, which returns ∂L/∂xp in time order in
+xp's own buffer, and forms ∂L/∂x, ∂L/∂W_ih and ∂L/∂b with one GEMM or reduction each over
+all steps (DESIGN.md, "Speed").
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlab.engine.tensor import Function
-from rnnlab.recurrent import fused, gru_cell, lstm_cell, rnn_cell
+from rnnlab.recurrent.cell_table import CellKind
 from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.schedule import Schedule, make_schedule
@@ -37,18 +39,18 @@ def _padding_mask(schedule: Schedule, total: int) -> np.ndarray:
 class RecurrentLayer(Function):
     """(x, W_ih, W_hh, b_ih, b_hh, h0[, c0]) → (output, h_n[, c_n]) for one direction.
 
-    ``mode`` is ``"rnn_tanh"``, ``"rnn_sigmoid"``, ``"rnn_relu"``, ``"lstm"``, ``"gru"`` or
-    ``"gru_lecture"``. Biases may be ``None`` (``bias=False``).
+    ``kind`` is the cell's entry of the cell table; c0 and c_n are there when it carries a
+    cell state (LSTM). Biases may be ``None`` (``bias=False``).
 
     With ``split`` (0 < split < B; only where :func:`can_split_rows` says so), the layer
     uses two threads on shared arrays: rows [:split] and [split:] run their time loops at
     once, and each whole-sequence product is computed in two halves. Nothing is copied.
     """
 
-    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, mode, schedule, split=0):
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, kind, schedule, split=0):
         T, B, _ = x.shape
         H = w_hh.shape[1]
-        self.mode, self.schedule = mode, schedule
+        self.kind, self.schedule = kind, schedule
         self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
         self.has_bias = b_ih is not None
         self.split = split
@@ -57,42 +59,24 @@ class RecurrentLayer(Function):
         bias = None
         if self.has_bias:
             bias = b_ih + b_hh  # written into xp before the product; the GRU keeps b_hn apart
-            if mode.startswith("gru"):
+            if kind.separate_b_hn:
                 bias[2 * H :] = b_ih[2 * H :]
         xp = matmul(x.reshape(T * B, -1), w_ih.T, bias=bias, split=parallel).reshape(T, B, -1)
-        c_n = None
-        if mode == "lstm":
-            S, C, self.cache = lstm_cell.forward(xp, w_hh, h0, c0, schedule, split)
-            c_n = C[-1]
-        elif mode.startswith("gru"):
-            b_hn = b_hh[2 * H :] if self.has_bias else np.zeros(H, x.dtype)
-            form = "lecture" if mode == "gru_lecture" else "pytorch"
-            S, self.cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, form, split)
-        else:
-            S, self.cache = rnn_cell.forward(xp, w_hh, h0, schedule, mode.split("_")[1], split)
+        S, C, self.cache = kind.forward(xp, w_hh, b_hh, h0, c0, schedule, split, kind.kernels())
         output = _to_time_order(S[1:], schedule, T)
         if not schedule.full:
             output = output * _padding_mask(schedule, T)[:, :, None]
         h_n = S[-1]
-        return (output, h_n, c_n) if mode == "lstm" else (output, h_n)
+        return (output, h_n, C[-1]) if kind.has_cell_state else (output, h_n)
 
     def backward(self, d_output, d_hn, d_cn=None):
-        schedule, mode = self.schedule, self.mode
+        schedule, kind = self.schedule, self.kind
         T, B, _ = self.x.shape
         H = self.w_hh.shape[1]
         # the kernels read only the running rows [:n] of each step, so padding is never used
         d_output = np.ascontiguousarray(d_output)
-        d_c0 = None
-        if mode == "lstm":
-            d_xp, d_w_hh, d_h0, d_c0 = lstm_cell.backward(
-                self.cache, d_output, d_hn, d_cn, self.w_hh, schedule
-            )
-        elif mode.startswith("gru"):
-            d_xp, d_w_hh, d_b_hn, d_h0 = gru_cell.backward(
-                self.cache, d_output, d_hn, self.w_hh, schedule
-            )
-        else:
-            d_xp, d_w_hh, d_h0 = rnn_cell.backward(self.cache, d_output, d_hn, self.w_hh, schedule)
+        d_xp, d_w_hh, d_b_hn, d_h0, d_c0 = kind.backward(self.cache, d_output, d_hn, d_cn,
+                                                         self.w_hh, schedule)
         d_xp_flat = d_xp.reshape(T * B, -1)
         needs = self.needs_input_grad
         parallel = self.split > 0
@@ -105,12 +89,12 @@ class RecurrentLayer(Function):
         d_b_ih = d_b_hh = None
         if self.has_bias:
             d_b_ih = d_xp_flat.sum(axis=0)
-            if mode.startswith("gru"):
+            if kind.separate_b_hn:
                 d_b_hh = np.concatenate([d_b_ih[: 2 * H], d_b_hn])
             else:
                 d_b_hh = d_b_ih.copy()
         grads = (d_x, d_w_ih, d_w_hh, d_b_ih, d_b_hh, d_h0)
-        return (*grads, d_c0) if mode == "lstm" else grads
+        return (*grads, d_c0) if kind.has_cell_state else grads
 
 
 class BidirectionalLayer(Function):
@@ -122,7 +106,7 @@ class BidirectionalLayer(Function):
     threads when :mod:`rnnlab.recurrent.parallel` allows it, forward and backward.
     """
 
-    def forward(self, x, *per_direction, mode, schedules):
+    def forward(self, x, *per_direction, kind, schedules):
         width = len(per_direction) // 2
         self.directions = [RecurrentLayer(), RecurrentLayer()]
         for d, direction in enumerate(self.directions):
@@ -130,11 +114,11 @@ class BidirectionalLayer(Function):
             direction.needs_input_grad = (self.needs_input_grad[0], *own)
         forward_out, reverse_out = run_pair(
             *(lambda d=d: self.directions[d].forward(
-                x, *per_direction[d * width : (d + 1) * width], mode=mode,
+                x, *per_direction[d * width : (d + 1) * width], kind=kind,
                 schedule=schedules[d]) for d in (0, 1)))
         self.hidden = forward_out[0].shape[2]
         output = np.concatenate([forward_out[0], reverse_out[0]], axis=2)
-        if mode == "lstm":
+        if kind.has_cell_state:
             return output, forward_out[1], reverse_out[1], forward_out[2], reverse_out[2]
         return output, forward_out[1], reverse_out[1]
 
@@ -152,11 +136,11 @@ class BidirectionalLayer(Function):
         return (d_x, *rest_forward, *rest_reverse)
 
 
-def can_split_rows(mode: str) -> bool:
-    """Whether a :class:`RecurrentLayer` of this mode may take ``split``: its cell's time
+def can_split_rows(kind: CellKind) -> bool:
+    """Whether a :class:`RecurrentLayer` of this kind may take ``split``: its cell's time
     loops are compiled (Numba and MKL), so two threads run them on shared arrays without
     the GIL. Otherwise a batch split runs as a :class:`BatchSplitLayer`."""
-    return fused.time_loops(mode.split("_")[0]) is not None
+    return kind.kernels().loops is not None
 
 
 def balanced_split(schedule: Schedule) -> int:
@@ -191,7 +175,7 @@ class BatchSplitLayer(Function):
     of the two groups'; everything else is the two groups' results side by side.
     """
 
-    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, mode, schedule, split):
+    def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, kind, schedule, split):
         B = x.shape[1]
         self.rows = (slice(0, split), slice(split, B))
         self.groups = [RecurrentLayer(), RecurrentLayer()]
@@ -200,7 +184,7 @@ class BatchSplitLayer(Function):
             group.needs_input_grad = self.needs_input_grad
         results = run_pair(*(lambda g=g: self.groups[g].forward(
             np.ascontiguousarray(x[:, self.rows[g]]), w_ih, w_hh, b_ih, b_hh,
-            h0[self.rows[g]], *(() if c0 is None else (c0[self.rows[g]],)), mode=mode,
+            h0[self.rows[g]], *(() if c0 is None else (c0[self.rows[g]],)), kind=kind,
             schedule=schedules[g]) for g in (0, 1)))
         output = np.concatenate([results[0][0], results[1][0]], axis=1)
         states = [np.concatenate([a, b], axis=0) for a, b in zip(results[0][1:], results[1][1:],

@@ -21,9 +21,10 @@ import numpy as np
 
 from rnnlab import random as rnd
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.padding import check_lengths
 from rnnlab.engine.tensor import Function, Tensor
-from rnnlab.nn.module import Module, Parameter
+from rnnlab.recurrent.cell_table import KINDS, CellKind, find_kind
 from rnnlab.recurrent.gru_cell import FORMS
 from rnnlab.recurrent.layer_function import (
     BatchSplitLayer,
@@ -35,8 +36,6 @@ from rnnlab.recurrent.layer_function import (
 from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
-
-GATES = {"rnn": 1, "lstm": 4, "gru": 3}
 
 
 class PermuteBatch(Function):
@@ -72,9 +71,10 @@ def _describe(value: Any) -> str:
 
 
 class RecurrentBase(Module):
-    """Shared machinery of RNN, LSTM and GRU (see the module docstring)."""
+    """Shared machinery of RNN, LSTM and GRU (see the module docstring). ``kind`` is the
+    layer's entry of the cell table (:mod:`rnnlab.recurrent.cell_table`)."""
 
-    cell_kind = "rnn"
+    kind: CellKind
 
     def __init__(
         self,
@@ -103,7 +103,7 @@ class RecurrentBase(Module):
         self.num_directions = 2 if bidirectional else 1
         self._rng = rng
         rng = rng or rnd.generator()
-        gate_rows = GATES[self.cell_kind] * hidden_size
+        gate_rows = self.kind.gates * hidden_size
         bound = 1.0 / math.sqrt(hidden_size)  # PyTorch's U(−1/√H, 1/√H)
         for layer in range(self.num_layers):
             layer_input = input_size if layer == 0 else hidden_size * self.num_directions
@@ -120,10 +120,6 @@ class RecurrentBase(Module):
 
     def _direction_suffixes(self, layer: int) -> list[str]:
         return [f"_l{layer}"] + ([f"_l{layer}_reverse"] if self.bidirectional else [])
-
-    @property
-    def mode(self) -> str:
-        return self.cell_kind
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
@@ -235,13 +231,13 @@ class RecurrentBase(Module):
                 ]
             if self.bidirectional:  # one node, both directions at once (parallel.py)
                 results = BidirectionalLayer.apply(layer_input, *per_direction,
-                                                   mode=self.mode, schedules=schedules)
+                                                   kind=self.kind, schedules=schedules)
                 final_h += results[1:3]
                 final_c += results[3:5]
             else:  # with a split: two groups of rows at once (parallel.py)
-                function = (BatchSplitLayer if split and not can_split_rows(self.mode)
+                function = (BatchSplitLayer if split and not can_split_rows(self.kind)
                             else RecurrentLayer)
-                results = function.apply(layer_input, *per_direction, mode=self.mode,
+                results = function.apply(layer_input, *per_direction, kind=self.kind,
                                          schedule=schedules[0], split=split)
                 final_h.append(results[1])
                 final_c += results[2:3]
@@ -266,7 +262,7 @@ class RNN(RecurrentBase):
     ``nonlinearity`` is ``"tanh"`` (usual), ``"sigmoid"`` (the lecture's σ) or ``"relu"``.
     """
 
-    cell_kind = "rnn"
+    kind = KINDS["rnn_tanh"]
 
     def __init__(
         self,
@@ -287,10 +283,7 @@ class RNN(RecurrentBase):
             **kwargs,
         )
         self.nonlinearity = nonlinearity
-
-    @property
-    def mode(self) -> str:
-        return f"rnn_{self.nonlinearity}"
+        self.kind = find_kind("rnn", nonlinearity=nonlinearity)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
@@ -299,7 +292,7 @@ class RNN(RecurrentBase):
 class LSTM(RecurrentBase):
     """Long short-term memory, LECTURE §6. Returns ``(output, (h_n, c_n))``."""
 
-    cell_kind = "lstm"
+    kind = KINDS["lstm"]
 
     def _split_hx(self, hx: Any, batch: int) -> tuple[Tensor, Tensor | None]:
         if hx is None:
@@ -318,17 +311,14 @@ class GRU(RecurrentBase):
     h' = (1 − z) ⊙ h + z ⊙ h̃ — the lecture's model. Same parameters, different models.
     """
 
-    cell_kind = "gru"
+    kind = KINDS["gru"]
 
     def __init__(self, *args: Any, form: str = "pytorch", **kwargs: Any) -> None:
         if form not in FORMS:
             raise ValueError(f"GRU form must be one of {FORMS}, got {form!r}")
         super().__init__(*args, **kwargs)
         self.form = form
-
-    @property
-    def mode(self) -> str:
-        return "gru" if self.form == "pytorch" else "gru_lecture"
+        self.kind = find_kind("gru", form=form)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + (", form='lecture'" if self.form == "lecture" else "")

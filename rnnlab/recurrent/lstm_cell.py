@@ -22,16 +22,15 @@ Memory: the gates live in ``xp`` itself — step t overwrites xp(t) with its act
 gates, and backward overwrites those with δz(t), which is ∂L/∂xp. tanh(c) is recomputed
 in backward rather than stored. Each step is one GEMM plus one call to ``forward_step`` /
 ``backward_step`` below, or to their compiled twins in :mod:`rnnlab.recurrent.fused` —
-where, with MKL in use, the whole loop is one compiled call (``forward_sequence``).
+whichever ``kernels`` hold (:mod:`rnnlab.recurrent.compute_path`); on the "numba+mkl" path
+the whole loop is one compiled call (``forward_sequence`` / ``backward_sequence``).
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
-from rnnlab.recurrent import fused
+from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
@@ -90,9 +89,6 @@ def backward_step(
     i[...], f[...], g[...], o[...] = d_i, d_f, d_g, d_o
 
 
-_NUMPY_STEPS = SimpleNamespace(forward_step=forward_step, backward_step=backward_step)
-
-
 def forward(
     xp: np.ndarray,
     w_hh: np.ndarray,
@@ -100,24 +96,25 @@ def forward(
     c0: np.ndarray,
     schedule: Schedule,
     split: int = 0,
+    *,
+    kernels: Kernels,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Run the LSTM over ``xp`` (T, B, 4H), which becomes the gate store. Returns hidden
     states S and cell states C, both (K+1, B, H) in visit order with S[0] = h0, C[0] = c0,
     and the backward cache. With ``split`` (compiled time loops only), rows [:split] and
     [split:] run their loops on two threads (:func:`row_groups`)."""
-    steps = fused.kernels("lstm") or _NUMPY_STEPS
+    steps, loops = kernels.steps, kernels.loops
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     S = np.empty((K + 1, B, H), xp.dtype)
     C = np.empty((K + 1, B, H), xp.dtype)
     S[0], C[0] = h0, c0
     hh = np.empty((B, 4 * H), xp.dtype)
-    loops = fused.time_loops("lstm")
     w_packed = pack(w_hh.T, B) if loops is not None else None  # packed transposed, no copy
     if w_packed is not None:
         times = schedule.arrays[0]
         run_each(lambda g: loops.forward_sequence(xp, w_packed, S, C, hh, times, g.sizes,
                                                   g.start, g.stop), row_groups(schedule, split))
-        return S, C, {"S": S, "C": C, "gates": xp, "split": split}
+        return S, C, {"S": S, "C": C, "gates": xp, "split": split, "kernels": kernels}
     w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
     recurrent = StepProduct(S, w_hh_t, hh)  # hh[:n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
@@ -126,7 +123,7 @@ def forward(
         if n < B:
             S[k + 1, n:] = S[k, n:]
             C[k + 1, n:] = C[k, n:]
-    return S, C, {"S": S, "C": C, "gates": xp, "split": 0}
+    return S, C, {"S": S, "C": C, "gates": xp, "split": 0, "kernels": kernels}
 
 
 def backward(
@@ -140,12 +137,11 @@ def backward(
     """BPTT. ``d_output`` (T, B, H) is ∂L/∂h(t) from above, C-contiguous, read only on
     running rows. Returns ∂L/∂xp (T, B, 4H) in time order (zero on padding; it reuses the
     gate store), ∂L/∂W_hh, ∂L/∂h0, ∂L/∂c0."""
-    steps = fused.kernels("lstm") or _NUMPY_STEPS
+    steps, loops = cache["kernels"].steps, cache["kernels"].loops
     S, C, gates = cache["S"], cache["C"], cache["gates"]
     K = schedule.steps
     dh = d_hn.copy()
     dc = d_cn.copy()
-    loops = fused.time_loops("lstm")
     w_packed = pack(w_hh, dh.shape[0]) if loops is not None else None
     if w_packed is not None:
         times = schedule.arrays[0]

@@ -15,16 +15,16 @@ and from step t+1,
 The weight gradient is formed once after the loop with one GEMM over all steps. Backward
 writes δa(t) over xp(t), which forward keeps for the purpose. Each step is one GEMM plus
 one call to ``forward_step`` / ``backward_step`` below, or to their compiled twins in
-:mod:`rnnlab.recurrent.fused`.
+:mod:`rnnlab.recurrent.fused` — whichever ``kernels`` hold
+(:mod:`rnnlab.recurrent.compute_path`); on the "numba+mkl" path the whole loop is one
+compiled call (``forward_sequence`` / ``backward_sequence``).
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import numpy as np
 
-from rnnlab.recurrent import fused
+from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
@@ -65,9 +65,6 @@ def backward_step(
     da *= d
 
 
-_NUMPY_STEPS = SimpleNamespace(forward_step=forward_step, backward_step=backward_step)
-
-
 def forward(
     xp: np.ndarray,
     w_hh: np.ndarray,
@@ -75,23 +72,25 @@ def forward(
     schedule: Schedule,
     nonlinearity: str = "tanh",
     split: int = 0,
+    *,
+    kernels: Kernels,
 ) -> tuple[np.ndarray, dict]:
     """Run the unit over ``xp`` (T, B, H). Returns the states S (K+1, B, H) in visit order
     (S[0] = h0) and what backward needs (``xp`` included: backward overwrites it). With
     ``split`` (compiled time loops only), rows [:split] and [split:] run their loops on two
     threads (:func:`row_groups`)."""
-    steps = fused.kernels("rnn") or _NUMPY_STEPS
+    steps, loops = kernels.steps, kernels.loops
     activation = NONLINEARITIES.index(nonlinearity)
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     S = np.empty((K + 1, B, H), dtype=xp.dtype)
     S[0] = h0
-    loops = fused.time_loops("rnn")
     w_packed = pack(w_hh.T, B) if loops is not None else None  # packed transposed, no copy
     if w_packed is not None:
         times = schedule.arrays[0]
         run_each(lambda g: loops.forward_sequence(xp, w_packed, S, activation, times, g.sizes,
                                                   g.start, g.stop), row_groups(schedule, split))
-        return S, {"S": S, "xp": xp, "activation": activation, "split": split}
+        return S, {"S": S, "xp": xp, "activation": activation, "split": split,
+                   "kernels": kernels}
     w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
     recurrent = StepProduct(S, w_hh_t, S)  # S[k+1, :n] = S[k, :n] W_hhᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
@@ -99,7 +98,7 @@ def forward(
         steps.forward_step(S[k + 1, :n], xp[t, :n], activation)
         if n < B:
             S[k + 1, n:] = S[k, n:]
-    return S, {"S": S, "xp": xp, "activation": activation, "split": 0}
+    return S, {"S": S, "xp": xp, "activation": activation, "split": 0, "kernels": kernels}
 
 
 def backward(
@@ -112,10 +111,9 @@ def backward(
     """BPTT. ``d_output`` (T, B, H) is ∂L/∂h(t) from above, C-contiguous, read only on
     running rows. Returns ∂L/∂a (T, B, H) in time order, zero on padding — equal to ∂L/∂xp
     and to ∂L/∂b per step — ∂L/∂W_hh and ∂L/∂h0."""
-    steps = fused.kernels("rnn") or _NUMPY_STEPS
+    steps, loops = cache["kernels"].steps, cache["kernels"].loops
     S, dA, activation = cache["S"], cache["xp"], cache["activation"]
     dh = d_hn.copy()
-    loops = fused.time_loops("rnn")
     w_packed = pack(w_hh, dh.shape[0]) if loops is not None else None
     if w_packed is not None:
         times = schedule.arrays[0]

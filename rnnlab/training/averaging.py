@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from rnnlab.nn.module import Parameter
+from rnnlab.engine.module import Parameter
 
 
 class WeightAverage:

@@ -35,10 +35,10 @@ import numpy as np
 from tqdm import tqdm
 
 from rnnlab import random as rnd
+from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_json
 from rnnlab.nn.layers import Embedding
-from rnnlab.nn.module import Module
 from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
 from rnnlab.training.averaging import WeightAverage
 from rnnlab.training.plots import plot_learning_curves

@@ -25,16 +25,7 @@ from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, bui
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_vocabularies
 from rnnlab.models.tagger import Tagger, TaggerConfig
 from rnnlab.nn import Linear
-
-LAYERS = [
-    ("lstm", {}),
-    ("gru", {}),
-    ("gru", {"form": "lecture"}),
-    ("rnn", {"nonlinearity": "tanh"}),
-    ("rnn", {"nonlinearity": "sigmoid"}),
-    ("rnn", {"nonlinearity": "relu"}),
-]
-CLASSES = {"lstm": rnnlab.LSTM, "gru": rnnlab.GRU, "rnn": rnnlab.RNN}
+from rnnlab.recurrent import KINDS, make_recurrent
 
 
 def _run(model, feeds: dict) -> list[np.ndarray]:
@@ -50,13 +41,13 @@ def _ours(layer, x, lengths, state):
     return [output.data, *(f.data for f in finals)]
 
 
-@pytest.mark.parametrize("cell, options", LAYERS)
+@pytest.mark.parametrize("cell", list(KINDS))
 @pytest.mark.parametrize("num_layers, bidirectional", [(1, False), (2, True), (2, False)])
-def test_onnxruntime_gives_the_layers_numbers(cell, options, num_layers, bidirectional):
+def test_onnxruntime_gives_the_layers_numbers(cell, num_layers, bidirectional):
     rng = np.random.default_rng(0)
     T, B, I, H = 7, 4, 5, 6
-    layer = CLASSES[cell](I, H, num_layers=num_layers, bidirectional=bidirectional, rng=rng,
-                          **options)
+    layer = make_recurrent(cell, I, H, num_layers=num_layers, bidirectional=bidirectional,
+                           rng=rng)
     layer.eval()
     x = rng.standard_normal((T, B, I)).astype(np.float32)
     lengths = np.array([3, 7, 1, 5])  # padded, in no particular order
@@ -70,13 +61,12 @@ def test_onnxruntime_gives_the_layers_numbers(cell, options, num_layers, bidirec
     np.testing.assert_array_equal(got[0][3:, 0], 0)  # past a sequence's end: zero
 
 
-@pytest.mark.parametrize("cell, options", [("lstm", {}), ("gru", {"form": "lecture"}),
-                                           ("rnn", {})])
-def test_batch_first_initial_state_and_no_bias(cell, options):
+@pytest.mark.parametrize("cell", ["lstm", "gru_lecture", "rnn_tanh"])
+def test_batch_first_initial_state_and_no_bias(cell):
     rng = np.random.default_rng(1)
     T, B, I, H, L = 5, 3, 4, 3, 2
-    layer = CLASSES[cell](I, H, num_layers=L, bidirectional=True, batch_first=True, bias=False,
-                          rng=rng, **options)
+    layer = make_recurrent(cell, I, H, num_layers=L, bidirectional=True, batch_first=True,
+                           bias=False, rng=rng)
     x = rng.standard_normal((B, T, I)).astype(np.float32)
     lengths = np.array([5, 2, 4])
     states = [rng.standard_normal((2 * L, B, H)).astype(np.float32)

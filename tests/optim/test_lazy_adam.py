@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import torch
 
+from rnnlab.engine.module import Parameter
 from rnnlab.engine.tensor import Tensor
 from rnnlab.nn import Embedding
-from rnnlab.nn.module import Parameter
 from rnnlab.optim import Adam
 
 ROWS, DIM = 7, 3

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from rnnlab.engine import ops
+from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.tensor import Tensor
 from rnnlab.io import load_arrays, save_arrays
-from rnnlab.nn import Embedding, Linear, Module, Parameter
+from rnnlab.nn import Embedding, Linear
 from rnnlab.optim import SGD, Adam, NonFiniteGradientError, clip_grad_norm, global_grad_norm
 
 torch.set_num_threads(1)

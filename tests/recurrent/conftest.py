@@ -5,7 +5,7 @@
   random projection loss Σ out ⊙ W₁ + Σ h_n ⊙ W₂ (+ Σ c_n ⊙ W₃) that makes every output count.
 - ``reference_stack``: a plain per-sequence NumPy loop over layers and directions
   (LECTURE §8–§10) into which a one-step function is plugged.
-- ``cell``: every cell type of the core; ``torch_cell``: those PyTorch also has.
+- ``cell``: every kind of cell in the cell table; ``torch_cell``: those PyTorch also has.
 """
 
 from __future__ import annotations
@@ -19,21 +19,13 @@ import pytest
 
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import GRU, LSTM, RNN
+from rnnlab.recurrent import KINDS, make_recurrent
 from rnnlab.recurrent.layers import RecurrentBase
 
-CELLS: dict[str, tuple[type[RecurrentBase], dict[str, str]]] = {
-    "rnn_tanh": (RNN, {"nonlinearity": "tanh"}),
-    "rnn_sigmoid": (RNN, {"nonlinearity": "sigmoid"}),
-    "rnn_relu": (RNN, {"nonlinearity": "relu"}),
-    "lstm": (LSTM, {}),
-    "gru": (GRU, {"form": "pytorch"}),
-    "gru_lecture": (GRU, {"form": "lecture"}),
-}
-TORCH_CELLS = ("rnn_tanh", "rnn_relu", "lstm", "gru")
+TORCH_CELLS = tuple(name for name, kind in KINDS.items() if kind.torch_module is not None)
 
 
-@pytest.fixture(params=list(CELLS))
+@pytest.fixture(params=list(KINDS))
 def cell(request) -> str:
     return request.param
 
@@ -114,11 +106,11 @@ def _make_case(
     input_size: int = 3,
     hidden_size: int = 4,
 ) -> RecurrentCase:
-    cls, options = CELLS[cell]
     rng = np.random.default_rng(seed)
-    layer = cls(
-        input_size, hidden_size, num_layers=num_layers, bias=bias, batch_first=batch_first,
-        dropout=dropout, bidirectional=bidirectional, dtype=dtype, rng=rng, **options,
+    layer = make_recurrent(
+        cell, input_size, hidden_size, num_layers=num_layers, bias=bias,
+        batch_first=batch_first, dropout=dropout, bidirectional=bidirectional, dtype=dtype,
+        rng=rng,
     )
     shape = (batch, steps, input_size) if batch_first else (steps, batch, input_size)
     x = Tensor(rng.standard_normal(shape).astype(dtype), requires_grad=True)
@@ -128,11 +120,11 @@ def _make_case(
         return Tensor(0.5 * rng.standard_normal(state_shape).astype(dtype), requires_grad=True)
 
     h0 = state() if with_hx else None
-    c0 = state() if with_hx and cell == "lstm" else None
+    c0 = state() if with_hx and KINDS[cell].has_cell_state else None
     out_size = hidden_size * layer.num_directions
     out_shape = (batch, steps, out_size) if batch_first else (steps, batch, out_size)
     projections = [rng.standard_normal(out_shape), rng.standard_normal(state_shape)]
-    if cell == "lstm":
+    if KINDS[cell].has_cell_state:
         projections.append(rng.standard_normal(state_shape))
     return RecurrentCase(
         layer=layer,

@@ -12,35 +12,29 @@ import numpy as np
 import pytest
 
 import rnnlab
-from rnnlab.recurrent import fused
-from rnnlab.recurrent.fused import scalar
+from rnnlab.engine import kernels
+from rnnlab.engine.kernels import scalar
+from rnnlab.recurrent import KINDS, compute_path, make_recurrent
 
 TOLERANCE = {np.float64: dict(rtol=1e-11, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
 
-LAYERS = [
-    ("LSTM", {}),
-    ("GRU", {"form": "pytorch"}),
-    ("GRU", {"form": "lecture"}),
-    ("RNN", {"nonlinearity": "tanh"}),
-    ("RNN", {"nonlinearity": "sigmoid"}),
-    ("RNN", {"nonlinearity": "relu"}),
-]
 
 
-def _run(kind, options, dtype, bidirectional, lengths):
+def _run(kind, dtype, bidirectional, lengths):
     """Outputs and gradients of one forward/backward on a fixed layer and batch."""
     rng = np.random.default_rng(7)
     T, B, I, H = 6, 4, 3, 5
-    layer = getattr(rnnlab, kind)(I, H, num_layers=2, bidirectional=bidirectional,
-                                  rng=np.random.default_rng(1), **options)
+    layer = make_recurrent(kind, I, H, num_layers=2, bidirectional=bidirectional,
+                           rng=np.random.default_rng(1))
     layer = layer.astype(dtype)
+    has_cell_state = KINDS[kind].has_cell_state
     D = 2 if bidirectional else 1
     x = rnnlab.Tensor(rng.standard_normal((T, B, I)).astype(dtype), requires_grad=True)
     h0 = rnnlab.Tensor(rng.standard_normal((2 * D, B, H)).astype(dtype), requires_grad=True)
     c0 = rnnlab.Tensor(rng.standard_normal((2 * D, B, H)).astype(dtype), requires_grad=True)
-    hx = (h0, c0) if kind == "LSTM" else h0
+    hx = (h0, c0) if has_cell_state else h0
     output, state = layer(x, hx, lengths=lengths)
-    h_n, c_n = state if kind == "LSTM" else (state, None)
+    h_n, c_n = state if has_cell_state else (state, None)
     weights = rng.standard_normal(output.shape).astype(dtype)
     loss = (output * weights).sum() + (h_n * h_n).sum()
     if c_n is not None:
@@ -60,13 +54,13 @@ def _run(kind, options, dtype, bidirectional, lengths):
     [None, [4, 6, 1, 3], [4, 5, 1, 3], [5, 5, 5, 5]],
     ids=["full", "uneven", "uneven-shorter-than-T", "even-shorter-than-T"],
 )
-@pytest.mark.parametrize(("kind", "options"), LAYERS, ids=lambda v: str(v))
-def test_fused_and_numpy_steps_agree(monkeypatch, kind, options, dtype, bidirectional, lengths):
-    assert fused.kernels("lstm") is not None, "numba should be importable in the test venv"
-    compiled = _run(kind, options, dtype, bidirectional, lengths)
-    monkeypatch.setenv(fused.DISABLE_ENV, "1")
-    assert fused.kernels("lstm") is None
-    reference = _run(kind, options, dtype, bidirectional, lengths)
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_fused_and_numpy_steps_agree(monkeypatch, kind, dtype, bidirectional, lengths):
+    assert compute_path.current() != compute_path.NUMPY, "numba should import in the test venv"
+    compiled = _run(kind, dtype, bidirectional, lengths)
+    monkeypatch.setenv(kernels.DISABLE_ENV, "1")
+    assert compute_path.current() == compute_path.NUMPY
+    reference = _run(kind, dtype, bidirectional, lengths)
     assert compiled.keys() == reference.keys()
     for name, value in reference.items():
         assert np.all(np.isfinite(value)), name
@@ -74,15 +68,17 @@ def test_fused_and_numpy_steps_agree(monkeypatch, kind, options, dtype, bidirect
 
 
 def test_disabled_env_var_selects_numpy_steps(monkeypatch):
-    monkeypatch.setenv(fused.DISABLE_ENV, "1")
-    assert all(fused.kernels(cell) is None for cell in ("rnn", "lstm", "gru"))
-    monkeypatch.setenv(fused.DISABLE_ENV, "0")
-    assert fused.kernels("gru").__name__ == "rnnlab.recurrent.fused.gru_steps"
+    monkeypatch.setenv(kernels.DISABLE_ENV, "1")
+    for kind in KINDS.values():
+        assert kind.kernels().path == compute_path.NUMPY
+        assert kind.kernels().steps is kind.reference and kind.kernels().loops is None
+    monkeypatch.setenv(kernels.DISABLE_ENV, "0")
+    assert KINDS["gru"].kernels().steps.__name__ == "rnnlab.recurrent.fused.gru_steps"
 
 
 def test_missing_numba_falls_back_to_numpy_steps(monkeypatch):
-    monkeypatch.setattr(fused, "_numba_usable", False)
-    assert fused.kernels("lstm") is None
+    monkeypatch.setattr(kernels, "_numba_usable", False)
+    assert KINDS["lstm"].kernels().path == compute_path.NUMPY
     layer = rnnlab.LSTM(3, 4)
     output, _ = layer(np.ones((2, 1, 3), np.float32))
     assert output.shape == (2, 1, 4) and np.all(np.isfinite(output.data))

@@ -90,11 +90,10 @@ def test_batch_split_over_two_threads_equals_one_thread(restore_threads, monkeyp
     loops), or two layers on copies (:class:`BatchSplitLayer`, the fallback)."""
     from rnnlab.recurrent import layer_function, layers
 
-    mode = layer_type(1, 1).mode
-    if shared and not layer_function.can_split_rows(mode):
+    if shared and not layer_function.can_split_rows(layer_type.kind):
         pytest.skip("the shared-array split needs the compiled time loops (Numba and MKL)")
     if not shared:
-        monkeypatch.setattr(layers, "can_split_rows", lambda mode: False)
+        monkeypatch.setattr(layers, "can_split_rows", lambda kind: False)
     single = _unidirectional_run(layer_type, 1, lengths)
     calls = []
     splitter = layer_function.RecurrentLayer if shared else layer_function.BatchSplitLayer

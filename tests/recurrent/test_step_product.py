@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import GRU, LSTM, RNN, fused, step_product
+from rnnlab.recurrent import GRU, KINDS, LSTM, RNN, step_product
 from rnnlab.recurrent.step_product import StepProduct, mkl_library
 
 
@@ -87,7 +87,7 @@ def test_compiled_time_loops_run_when_numba_and_mkl_are_in_use(force_mkl, monkey
                                                                layer_type):
     """With both libraries present, the whole time loop is one compiled call per direction
     (forward and backward) — not a silent fallback to the Python loop."""
-    loops = fused.time_loops(layer_type.cell_kind)
+    loops = layer_type.kind.kernels().loops
     assert loops is not None
     calls = []
     for name in ("forward_sequence", "backward_sequence"):
@@ -104,4 +104,4 @@ def test_compiled_time_loops_run_when_numba_and_mkl_are_in_use(force_mkl, monkey
 
 def test_no_time_loops_without_mkl(monkeypatch):
     monkeypatch.setenv(step_product.DISABLE_ENV, "1")
-    assert fused.time_loops("lstm") is None
+    assert KINDS["lstm"].kernels().loops is None

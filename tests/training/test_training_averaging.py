@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from rnnlab import ops
+from rnnlab.engine.module import Module, Parameter
 from rnnlab.io import load_model_dir, save_model_dir
-from rnnlab.nn import Linear, Module
-from rnnlab.nn.module import Parameter
+from rnnlab.nn import Linear
 from rnnlab.training import Trainer, TrainerConfig
 from rnnlab.training.averaging import WeightAverage
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from rnnlab import ops
-from rnnlab.nn import Embedding, Linear, Module
+from rnnlab.engine.module import Module
+from rnnlab.nn import Embedding, Linear
 from rnnlab.training import Trainer, TrainerConfig, make_optimizer
 
 

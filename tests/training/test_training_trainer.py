@@ -10,8 +10,9 @@ import pytest
 
 import rnnlab
 from rnnlab import ops
+from rnnlab.engine.module import Module
 from rnnlab.io import load_model_dir, save_model_dir
-from rnnlab.nn import Dropout, Linear, Module
+from rnnlab.nn import Dropout, Linear
 from rnnlab.training import NonFiniteLossError, Trainer, TrainerConfig
 
 

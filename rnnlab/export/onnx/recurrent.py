@@ -14,7 +14,6 @@ from rnnlab.recurrent.layers import GRU, LSTM, RNN, RecurrentBase
 
 ONNX_GATE_ORDER = {"lstm": (0, 3, 1, 2), "gru": (1, 0, 2), "rnn": (0,)}
 """For each ONNX gate block in turn, the index of the same block in rnnlab's rows."""
-ACTIVATIONS = {"tanh": "Tanh", "sigmoid": "Sigmoid", "relu": "Relu"}
 
 
 def _reorder(rows: np.ndarray, cell: str, hidden: int) -> np.ndarray:
@@ -25,7 +24,7 @@ def _reorder(rows: np.ndarray, cell: str, hidden: int) -> np.ndarray:
 
 def _direction_weights(layer: RecurrentBase, suffix: str) -> tuple[np.ndarray, ...]:
     """(W, R, B) of one direction in ONNX's layout: W (G·H, in), R (G·H, H), B (2·G·H,)."""
-    H, cell = layer.hidden_size, layer.cell_kind
+    H, cell = layer.hidden_size, layer.kind.family
     w = getattr(layer, f"weight_ih{suffix}").data
     r = getattr(layer, f"weight_hh{suffix}").data
     if layer.bias:
@@ -58,13 +57,10 @@ def recurrent_stack(g: Graph, layer: RecurrentBase, x: str, sequence_lens: str,
     of h_n (and c_n), (L·D, B, H)."""
     H, D, L = layer.hidden_size, layer.num_directions, layer.num_layers
     is_lstm = isinstance(layer, LSTM)
-    op = layer.cell_kind.upper()  # ONNX's RNN, LSTM, GRU
+    op = layer.kind.onnx_op  # ONNX's RNN, LSTM, GRU
     attributes: dict[str, Any] = {"hidden_size": H,
-                                  "direction": "bidirectional" if D == 2 else "forward"}
-    if isinstance(layer, RNN):
-        attributes["activations"] = [ACTIVATIONS[layer.nonlinearity]] * D
-    if isinstance(layer, GRU):
-        attributes["linear_before_reset"] = int(layer.form == "pytorch")
+                                  "direction": "bidirectional" if D == 2 else "forward",
+                                  **layer.kind.onnx_attributes(D)}
     finals: list[list[str]] = [[], []]
     axis0 = g.constant(np.array([0]), "axis0")
     for index in range(L):

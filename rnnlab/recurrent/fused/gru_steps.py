@@ -12,8 +12,8 @@ kernel, with the recurrent products through MKL (:mod:`.packed_gemm`).
 
 from __future__ import annotations
 
+from rnnlab.engine.kernels.scalar import ONE, kernel, sigmoid, tanh
 from rnnlab.recurrent.fused.packed_gemm import packed_product
-from rnnlab.recurrent.fused.scalar import ONE, kernel, sigmoid, tanh
 
 
 @kernel

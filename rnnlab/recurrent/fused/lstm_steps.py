@@ -12,8 +12,8 @@ backward 14–23 / 2.3–3.6 µs (``benchmarks/speed/kernel_micro.py``, three ru
 
 from __future__ import annotations
 
+from rnnlab.engine.kernels.scalar import ONE, kernel, sigmoid, tanh
 from rnnlab.recurrent.fused.packed_gemm import packed_product
-from rnnlab.recurrent.fused.scalar import ONE, kernel, sigmoid, tanh
 
 
 @kernel

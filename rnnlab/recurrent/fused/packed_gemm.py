@@ -13,7 +13,7 @@ The compiled code names ``cblas_sgemm_compute`` / ``cblas_dgemm_compute`` and th
 linker resolves them by name in the MKL library that :func:`load` makes visible (the same
 one :mod:`rnnlab.recurrent.step_product` found, set to sequential threading). Kernels
 cached on disk keep only those names, so every process must call :func:`load` before it
-runs one: :func:`rnnlab.recurrent.fused.time_loops` does.
+runs one: :func:`rnnlab.recurrent.compute_path.current` does.
 """
 
 from __future__ import annotations

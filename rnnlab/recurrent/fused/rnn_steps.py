@@ -7,8 +7,8 @@ run a whole time loop of ``rnn_cell`` as one kernel, the products through MKL
 
 from __future__ import annotations
 
+from rnnlab.engine.kernels.scalar import ONE, ZERO, kernel, sigmoid, tanh
 from rnnlab.recurrent.fused.packed_gemm import packed_product
-from rnnlab.recurrent.fused.scalar import ONE, ZERO, kernel, sigmoid, tanh
 
 
 @kernel

@@ -9,7 +9,7 @@ run of equal ids). This loop adds whole rows, which the compiler vectorises.
 
 from __future__ import annotations
 
-from rnnlab.recurrent.fused.scalar import kernel
+from rnnlab.engine.kernels.scalar import kernel
 
 
 @kernel

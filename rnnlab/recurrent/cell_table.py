@@ -1,0 +1,165 @@
+"""The cell table: every kind of recurrent cell the core runs, and all that differs between them.
+
+One :class:`CellKind` per kind — ``rnn_tanh``, ``rnn_sigmoid``, ``rnn_relu`` (LECTURE §2),
+``lstm`` (§6), ``gru`` (the cuDNN/PyTorch form) and ``gru_lecture`` (§7) — gives
+
+* its gates per step (W_ih and W_hh have gates · H rows) and whether it carries a cell
+  state c beside h;
+* its step kernels on each compute path (:mod:`rnnlab.recurrent.compute_path`): the NumPy
+  reference in the cell's own file, under the lecture's equations, and the compiled twins
+  in :mod:`rnnlab.recurrent.fused`;
+* how a layer runs it over a whole sequence (:meth:`CellKind.forward` / ``backward``, the
+  same call for every kind);
+* the module that builds it — ``MODULES[kind.family](…, **kind.options)``, see
+  :mod:`rnnlab.recurrent.factory` — and the PyTorch class that module mirrors;
+* the ONNX operator it exports to.
+
+Layers, one-step cells, model factories, demos, ONNX export and the tests read it; a new
+kind of cell is one entry here plus its kernels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from rnnlab.recurrent import compute_path, gru_cell, lstm_cell, rnn_cell
+from rnnlab.recurrent.compute_path import Kernels
+from rnnlab.recurrent.schedule import Schedule
+
+Forward = tuple[np.ndarray, np.ndarray | None, dict]
+Backward = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]
+
+
+@dataclass(frozen=True, eq=False)
+class CellKind:
+    """One kind of recurrent cell (module docstring). Kinds are constants: compared by
+    identity, copied as themselves."""
+
+    name: str
+    family: str  # "rnn", "lstm" or "gru": the --cell name and the key of MODULES
+    gates: int
+    has_cell_state: bool
+    options: Mapping[str, str]  # the module's keywords that select this kind
+    reference: ModuleType  # the cell's file: NumPy reference steps and the whole-sequence code
+    compiled: str  # the module of the compiled twins
+    torch_module: str | None  # the PyTorch layer with the same weights and numbers, if any
+    torch_cell: str | None
+    onnx_op: str  # ONNX's operator: RNN, LSTM or GRU
+    onnx_activation: str | None = None  # RNN: ONNX's name of the nonlinearity
+    onnx_linear_before_reset: int | None = None  # GRU: 1 for the PyTorch form, 0 lecture
+    separate_b_hn: bool = False  # GRU: b_hn stays out of the input projection
+
+    def __deepcopy__(self, memo: dict) -> CellKind:
+        return self
+
+    def kernels(self, path: str | None = None) -> Kernels:
+        """This cell's kernels on ``path``, by default the compute path the environment
+        allows now (:func:`rnnlab.recurrent.compute_path.current`)."""
+        return compute_path.kernels(self.reference, self.compiled, path)
+
+    def onnx_attributes(self, directions: int) -> dict[str, Any]:
+        """The ONNX node's attributes that depend on the kind (``hidden_size`` and
+        ``direction`` aside)."""
+        attributes: dict[str, Any] = {}
+        if self.onnx_activation is not None:
+            attributes["activations"] = [self.onnx_activation] * directions
+        if self.onnx_linear_before_reset is not None:
+            attributes["linear_before_reset"] = self.onnx_linear_before_reset
+        return attributes
+
+    def forward(self, xp: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None,
+                h0: np.ndarray, c0: np.ndarray | None, schedule: Schedule, split: int,
+                kernels: Kernels) -> Forward:
+        """Run the cell over the projected input ``xp`` (T, B, gates·H): the hidden states S
+        and (LSTM) cell states C, (K+1, B, H) in visit order, and the backward's cache."""
+        raise NotImplementedError
+
+    def backward(self, cache: dict, d_output: np.ndarray, d_hn: np.ndarray,
+                 d_cn: np.ndarray | None, w_hh: np.ndarray, schedule: Schedule) -> Backward:
+        """BPTT: ∂L/∂xp (T, B, gates·H, in time order), ∂L/∂W_hh, ∂L/∂b_hn (GRU, else
+        None), ∂L/∂h0 and ∂L/∂c0 (LSTM, else None)."""
+        raise NotImplementedError
+
+
+class _RNNKind(CellKind):
+    def forward(self, xp, w_hh, b_hh, h0, c0, schedule, split, kernels):
+        S, cache = rnn_cell.forward(xp, w_hh, h0, schedule, self.options["nonlinearity"],
+                                    split, kernels=kernels)
+        return S, None, cache
+
+    def backward(self, cache, d_output, d_hn, d_cn, w_hh, schedule):
+        d_xp, d_w_hh, d_h0 = rnn_cell.backward(cache, d_output, d_hn, w_hh, schedule)
+        return d_xp, d_w_hh, None, d_h0, None
+
+
+class _LSTMKind(CellKind):
+    def forward(self, xp, w_hh, b_hh, h0, c0, schedule, split, kernels):
+        return lstm_cell.forward(xp, w_hh, h0, c0, schedule, split, kernels=kernels)
+
+    def backward(self, cache, d_output, d_hn, d_cn, w_hh, schedule):
+        d_xp, d_w_hh, d_h0, d_c0 = lstm_cell.backward(cache, d_output, d_hn, d_cn, w_hh,
+                                                      schedule)
+        return d_xp, d_w_hh, None, d_h0, d_c0
+
+
+class _GRUKind(CellKind):
+    def forward(self, xp, w_hh, b_hh, h0, c0, schedule, split, kernels):
+        H = w_hh.shape[1]
+        b_hn = b_hh[2 * H :] if b_hh is not None else np.zeros(H, xp.dtype)
+        S, cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, self.options["form"], split,
+                                    kernels=kernels)
+        return S, None, cache
+
+    def backward(self, cache, d_output, d_hn, d_cn, w_hh, schedule):
+        d_xp, d_w_hh, d_b_hn, d_h0 = gru_cell.backward(cache, d_output, d_hn, w_hh, schedule)
+        return d_xp, d_w_hh, d_b_hn, d_h0, None
+
+
+def _rnn(nonlinearity: str, onnx_activation: str, torch: bool) -> _RNNKind:
+    return _RNNKind(
+        name=f"rnn_{nonlinearity}", family="rnn", gates=1, has_cell_state=False,
+        options={"nonlinearity": nonlinearity}, reference=rnn_cell,
+        compiled="rnnlab.recurrent.fused.rnn_steps", onnx_op="RNN",
+        onnx_activation=onnx_activation,
+        torch_module="torch.nn.RNN" if torch else None,
+        torch_cell="torch.nn.RNNCell" if torch else None,
+    )
+
+
+def _gru(form: str, linear_before_reset: int, name: str, torch: bool) -> _GRUKind:
+    return _GRUKind(
+        name=name, family="gru", gates=3, has_cell_state=False, options={"form": form},
+        reference=gru_cell, compiled="rnnlab.recurrent.fused.gru_steps", onnx_op="GRU",
+        onnx_linear_before_reset=linear_before_reset, separate_b_hn=True,
+        torch_module="torch.nn.GRU" if torch else None,
+        torch_cell="torch.nn.GRUCell" if torch else None,
+    )
+
+
+KINDS: dict[str, CellKind] = {kind.name: kind for kind in (
+    _rnn("tanh", "Tanh", torch=True),
+    _rnn("sigmoid", "Sigmoid", torch=False),  # the lecture's σ; PyTorch has tanh and relu
+    _rnn("relu", "Relu", torch=True),
+    _LSTMKind(
+        name="lstm", family="lstm", gates=4, has_cell_state=True, options={},
+        reference=lstm_cell, compiled="rnnlab.recurrent.fused.lstm_steps", onnx_op="LSTM",
+        torch_module="torch.nn.LSTM", torch_cell="torch.nn.LSTMCell",
+    ),
+    _gru("pytorch", 1, "gru", torch=True),
+    _gru("lecture", 0, "gru_lecture", torch=False),  # PyTorch has only the cuDNN form
+)}
+"""Every kind, by name."""
+
+
+def find_kind(family: str, **options: str) -> CellKind:
+    """The kind a module of ``family`` built with ``options`` runs: ``find_kind("rnn",
+    nonlinearity="relu")`` is ``KINDS["rnn_relu"]``."""
+    for kind in KINDS.values():
+        if kind.family == family and dict(kind.options) == options:
+            return kind
+    raise ValueError(f"no {family} cell with options {options}")
