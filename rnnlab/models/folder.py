@@ -35,6 +35,7 @@ from typing import Any, Self
 import numpy as np
 
 from rnnlab.data.vocab import Vocab
+from rnnlab.engine.module import Module
 from rnnlab.io.serialization import (
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -42,7 +43,6 @@ from rnnlab.io.serialization import (
     save_arrays,
     save_json,
 )
-from rnnlab.nn.module import Module
 
 FORMAT_VERSION = 1
 RUN_MODEL_DIR = "model"  # where a training run (rnnlab.training.Trainer) keeps its best model
