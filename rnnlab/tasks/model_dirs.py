@@ -1,0 +1,24 @@
+"""Open the model a command is given: a model folder or a training run's folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TypeVar
+
+from rnnlab.models import load_model
+
+M = TypeVar("M")
+
+
+def open_model(path: str | Path, cls: type[M]) -> M:
+    """The model of type ``cls`` saved in ``path`` (a model folder, or a run folder holding
+    one in ``model/``).
+
+    Raises:
+        FileNotFoundError: no model there.
+        ValueError: the folder holds another kind of model.
+    """
+    model = load_model(path)
+    if not isinstance(model, cls):
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+    return model
