@@ -18,6 +18,8 @@ def open_model(path: str | Path, cls: type[M]) -> M:
         FileNotFoundError: no model there.
         ValueError: the folder holds another kind of model.
     """
+    if not Path(path).exists():
+        raise FileNotFoundError(f"model folder {path} does not exist")
     model = load_model(path)
     if not isinstance(model, cls):
         raise ValueError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")

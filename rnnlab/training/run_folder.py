@@ -199,7 +199,7 @@ class RunFolder:
         *,
         resume: bool = False,
         overwrite: bool = False,
-        overrides: LoopOverrides = LoopOverrides(),
+        overrides: LoopOverrides | None = None,
         task_files: tuple[str, ...] = (),
     ) -> C:
         """Apply the run-folder rules and seed the run; returns the config to train with.
@@ -222,7 +222,8 @@ class RunFolder:
             self._make_room(overwrite, task_files)
             config = _with_absolute_paths(config)
             self._write_record(task, config)
-        config = dataclasses.replace(config, loop=overrides.apply(config.loop))
+        if overrides is not None:
+            config = dataclasses.replace(config, loop=overrides.apply(config.loop))
         rnd.seed(config.loop.seed)
         return config
 
