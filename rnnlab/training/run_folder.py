@@ -15,8 +15,8 @@ The rules, the same for every task (:meth:`RunFolder.start`):
 * ``resume`` trains on with the config saved in ``run.json``; a config given with it must
   match the saved one except in the loop settings that only extend or limit a run
   (:data:`LOOP_OVERRIDES`: epochs, time budget, patience, checkpoint cadence, progress bar),
-  which :class:`LoopOverrides` sets — these last across later resumes (the checkpoint
-  keeps the loop config it was written with);
+  which it sets; without a config they come from the last checkpoint (so an extension
+  lasts across later resumes); :class:`LoopOverrides` changes them in either case;
 * the run is seeded here, once, from the loop config's seed, before the task builds its
   model (the Trainer re-seeds the loop's streams from the same seed when it starts afresh).
 
@@ -238,13 +238,15 @@ class RunFolder:
                                  "an earlier rnnlab); repeat the run's flags to resume it")
             saved = _with_absolute_paths(given)  # adopt it: later resumes need no flags
             self._write_record(task, saved)
+            given = None  # its loop settings are defaults, not choices: the checkpoint's win
         elif given is not None:
             changed = differences(saved, _with_absolute_paths(given))
             if changed:
                 raise ValueError(f"--resume: the config differs from the run saved in "
                                  f"{self.path} ({'; '.join(changed)})")
-        latest = self._checkpoint_loop()
-        kept = {k: latest[k] for k in LOOP_OVERRIDES if k in latest}
+        source = (dataclasses.asdict(given.loop) if given is not None
+                  else self._checkpoint_loop())
+        kept = {k: source[k] for k in LOOP_OVERRIDES if k in source}
         return dataclasses.replace(saved, loop=dataclasses.replace(saved.loop, **kept))
 
     def _checkpoint_loop(self) -> dict[str, Any]:
