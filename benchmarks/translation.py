@@ -32,7 +32,6 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import rnnlab  # noqa: E402
-from rnnlab.cli.commands_seq2seq import bleu_scores, plot_attention, resolve_model_dir  # noqa: E402
 from rnnlab.data.batching import bucket_batches  # noqa: E402
 from rnnlab.data.parallel import read_parallel  # noqa: E402
 from rnnlab.models.seq2seq import (  # noqa: E402
@@ -42,6 +41,8 @@ from rnnlab.models.seq2seq import (  # noqa: E402
     make_batch,
 )
 from rnnlab.optim import Adam, clip_grad_norm  # noqa: E402
+from rnnlab.tasks import translation  # noqa: E402
+from rnnlab.tasks.model_dirs import open_model  # noqa: E402
 
 DATA = Path("/work/shared/data/multi30k")
 FIGURES = Path(__file__).resolve().parent / "figures"
@@ -115,29 +116,28 @@ def table(args: argparse.Namespace) -> None:
           "training |")
     print("|---|---|---|---:|---:|---:|---:|")
     for run in map(Path, args.runs):
-        model = Seq2Seq.load(resolve_model_dir(run))
+        model = open_model(run, Seq2Seq)
         minutes, epochs = _training_minutes(run)
         for beam in (1, args.beam):
-            start = time.perf_counter()
-            outputs = model.translate(source_lines, beam_size=beam, batch_size=64)
-            seconds = time.perf_counter() - start
-            scores = bleu_scores([o.text for o in outputs], references)
+            report = translation.evaluate(model, source_lines, references,
+                                          translation.DecodingOptions(beam=beam, batch_size=64))
             search = "greedy" if beam == 1 else f"beam {beam}"
             print(
                 f"| {run.name} | {'yes' if model.config.attention else 'no'} | {search} "
-                f"| {scores['bleu']:.2f} | {scores['bleu_lc']:.2f} | {seconds:.0f} s "
+                f"| {report.bleu:.2f} | {report.bleu_lc:.2f} | {report.decode_seconds:.0f} s "
                 f"| {minutes:.0f} min, {epochs} epochs |"
             )
-    print(f"\nsacrebleu signature (cased): {scores['signature']}")
+    print(f"\nsacrebleu signature (cased): {report.signature}")
 
 
 def figure(args: argparse.Namespace) -> None:
-    model = Seq2Seq.load(resolve_model_dir(args.run))
+    model = open_model(args.run, Seq2Seq)
     sources = (DATA / f"test_2016_flickr.{args.source}").read_text("utf-8").splitlines()
-    translation = model.translate([sources[args.line - 1]], beam_size=args.beam)[0]
+    [output] = translation.translate(model, [sources[args.line - 1]],
+                                     translation.DecodingOptions(beam=args.beam))
     path = FIGURES / f"seq2seq_attention_{Path(args.run).name}.png"
-    plot_attention(translation, path)
-    print(f"{sources[args.line - 1]}\n→ {translation.text}\nattention drawn in {path}")
+    translation.plot_attention(output, path)
+    print(f"{sources[args.line - 1]}\n→ {output.text}\nattention drawn in {path}")
 
 
 def print_commands(args: argparse.Namespace) -> None:
