@@ -264,6 +264,7 @@ class Trainer:
             raise
         self.state.finished = True
         self.save_checkpoint()
+        self._write_metrics()
         self._plot()
         return self.state.history
 
