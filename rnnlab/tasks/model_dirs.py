@@ -10,9 +10,9 @@ from rnnlab.models import load_model
 M = TypeVar("M")
 
 
-def open_model(path: str | Path, cls: type[M]) -> M:
-    """The model of type ``cls`` saved in ``path`` (a model folder, or a run folder holding
-    one in ``model/``).
+def open_model(path: str | Path, cls: type[M] | tuple[type, ...]) -> M:
+    """The model of type ``cls`` (or of one of a tuple of types) saved in ``path`` (a model
+    folder, or a run folder holding one in ``model/``).
 
     Raises:
         FileNotFoundError: no model there.
@@ -22,5 +22,6 @@ def open_model(path: str | Path, cls: type[M]) -> M:
         raise FileNotFoundError(f"model folder {path} does not exist")
     model = load_model(path)
     if not isinstance(model, cls):
-        raise ValueError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        wanted = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise ValueError(f"{path} holds a {type(model).__name__}, not a {wanted}")
     return model

@@ -125,7 +125,10 @@ def config_values(config: Any) -> dict[str, Any]:
 
 
 def normalise_value(field: dataclasses.Field, value: Any) -> Any:
-    """A data path as an absolute path string; any other value unchanged."""
+    """A data path as an absolute path string (a list of them as a list of those); any
+    other value unchanged."""
+    if field.metadata.get("data_path") and isinstance(value, list | tuple):
+        return [str(Path(v).resolve()) for v in value]
     if field.metadata.get("data_path") and value is not None:
         return str(Path(value).resolve())
     return value
