@@ -74,8 +74,8 @@ def epoch_time(args: argparse.Namespace) -> None:
     pairs = read_parallel(DATA / f"train.{args.source}", DATA / f"train.{args.target}")
     source_vocab, target_vocab = build_vocabularies(pairs, "source", min_freq=2)
     config = Seq2SeqConfig(
-        len(source_vocab), len(target_vocab), embedding_size=args.embedding_size,
-        hidden_size=args.hidden, decoder_hidden_size=args.decoder_hidden,
+        len(source_vocab), len(target_vocab), embedding_size=args.embed_dim,
+        hidden_size=args.hidden_size, decoder_hidden_size=args.decoder_hidden_size,
         num_layers=args.layers, attention=not args.no_attention,
     )
     rnnlab.seed(0)
@@ -97,7 +97,7 @@ def epoch_time(args: argparse.Namespace) -> None:
     per_batch = float(np.median(seconds[1:]))  # the first batch warms up the kernels
     print(
         f"| {args.source}→{args.target} | {'no attention' if args.no_attention else 'attention'} "
-        f"| emb {args.embedding_size}, enc 2×{args.hidden}, dec {config.decoder_hidden_size}, "
+        f"| emb {args.embed_dim}, enc 2×{args.hidden_size}, dec {config.decoder_hidden_size}, "
         f"{args.layers} layer(s) | {model.num_parameters():,} | {args.batch_size} "
         f"| {per_batch:.2f} s | {per_batch * len(groups) / 60:.1f} min ({len(groups)} batches) |"
     )
@@ -152,9 +152,10 @@ def main() -> None:
     p = subparsers.add_parser("epoch-time")
     p.add_argument("--batches", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--embedding-size", type=int, default=256)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--decoder-hidden", type=int, default=256)
+    p.add_argument("--embed-dim", "--embedding-size", dest="embed_dim", type=int, default=256)
+    p.add_argument("--hidden-size", "--hidden", dest="hidden_size", type=int, default=128)
+    p.add_argument("--decoder-hidden-size", "--decoder-hidden", dest="decoder_hidden_size",
+                   type=int, default=256)
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--no-attention", action="store_true")
     p.set_defaults(handler=epoch_time)
