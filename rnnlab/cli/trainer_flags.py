@@ -189,8 +189,3 @@ def resume_config(
                          f"{'; '.join(conflicts)} (drop the flag, or start a new run)")
     return None
 
-
-def trainer_config_from_args(args: argparse.Namespace, **fixed: Any) -> TrainerConfig:
-    """The loop configuration of the flags above; ``fixed`` sets what a command decides
-    itself (``monitor``, ``monitor_mode``)."""
-    return config_from_args(TrainerConfig, args, **fixed)
