@@ -37,6 +37,7 @@ import json  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from dataclasses import replace  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import matplotlib  # noqa: E402
@@ -44,12 +45,20 @@ import matplotlib  # noqa: E402
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from rnnlab.cli import main as rnnlab_main  # noqa: E402
 from rnnlab.data.paths import default_path  # noqa: E402
 from rnnlab.data.text import read_words  # noqa: E402
 from rnnlab.decoding import Sampler  # noqa: E402
 from rnnlab.models.conditional_generator import ConditionalGenerator  # noqa: E402
 from rnnlab.models.language_model import LanguageModel  # noqa: E402
+from rnnlab.tasks import generation  # noqa: E402
+from rnnlab.tasks import language_modelling as lm  # noqa: E402
+from rnnlab.tasks.generation import GenerationConfig, GeneratorData, GeneratorOptions  # noqa: E402
+from rnnlab.tasks.language_modelling import (  # noqa: E402
+    LanguageModelData,
+    LanguageModellingConfig,
+    LanguageModelOptions,
+    StreamWindows,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 FIGURES = REPO / "benchmarks" / "figures"
@@ -73,32 +82,36 @@ SHAKESPEARE_COMMAND = (
     "--lr-schedule step --lr-decay 0.7 --lr-decay-start 5 --clip 5 --eval-batch-size 16 "
     "--eval-bptt 200 --time-budget 85 --checkpoint-every 100 > runs/lm-shakespeare.log 2>&1 &"
 )
-# The Zaremba-small recipe of PTB_COMMAND, as flags; each ablation adds to it.
-PTB_BASE_FLAGS = ["--level", "word", "--cell", "lstm", "--layers", "2", "--hidden-size", "200",
-                  "--embedding-dim", "200", "--init-scale", "0.1", "--batch-size", "20",
-                  "--bptt", "20", "--optimizer", "sgd", "--lr", "20", "--clip", "0.25",
-                  "--lr-decay", "0.5", "--no-progress"]
-PTB_ABLATIONS = {
-    "baseline": ["--epochs", "13", "--lr-schedule", "step", "--lr-decay-start", "4"],
-    "tied": ["--epochs", "13", "--lr-schedule", "step", "--lr-decay-start", "4",
-             "--tie-weights"],
-    "tied+dropout": ["--epochs", "30", "--lr-schedule", "step", "--lr-decay-start", "6",
-                     "--tie-weights", "--dropout", "0.3", "--dropout-kind", "locked"],
-    "tied+dropout+plateau": ["--epochs", "30", "--lr-schedule", "plateau", "--tie-weights",
-                             "--dropout", "0.3", "--dropout-kind", "locked"],
+# The Zaremba-small recipe of PTB_COMMAND as a task config; each ablation changes it.
+PTB_MODEL = LanguageModelOptions(cell="lstm", layers=2, hidden_size=200, embed_dim=200,
+                                 init_scale=0.1)
+PTB_LOOP = replace(lm.default_loop(), optimizer="sgd", lr=20.0, clip_norm=0.25, lr_decay=0.5,
+                   progress=False)
+STEP_13 = {"epochs": 13, "lr_schedule": "step", "lr_decay_start": 4}
+REGULARISED = {"tie_weights": True, "dropout": 0.3, "dropout_kind": "locked"}
+PTB_ABLATIONS = {  # variant: (model changes, loop changes)
+    "baseline": ({}, STEP_13),
+    "tied": ({"tie_weights": True}, STEP_13),
+    "tied+dropout": (REGULARISED, {"epochs": 30, "lr_schedule": "step", "lr_decay_start": 6}),
+    "tied+dropout+plateau": (REGULARISED, {"epochs": 30, "lr_schedule": "plateau"}),
 }
 NAMES_MODES = ("none", "init", "init+input")
-NAMES_FLAGS = ["--level", "char", "--cell", "lstm", "--layers", "1", "--hidden-size", "128",
-               "--embedding-dim", "32", "--batch-size", "32", "--epochs", "15",
-               "--optimizer", "adam", "--lr", "0.002", "--held-out-fraction", "0.1",
-               "--split-seed", "0", "--seed", "0", "--no-progress"]
+NAMES_MODEL = GeneratorOptions(cell="lstm", layers=1, hidden_size=128, embed_dim=32)
+NAMES_LOOP = replace(generation.default_loop(), epochs=15, optimizer="adam", lr=0.002, seed=0,
+                     progress=False)
 
 
-def rnnlab(argv: list[str]) -> None:
-    """Run one ``rnnlab`` command in this process; stop the benchmark if it fails."""
-    code = rnnlab_main(argv)
-    if code:
-        raise SystemExit(f"rnnlab {' '.join(argv[:2])} failed with exit status {code}")
+def ptb_data(**changes) -> LanguageModelData:
+    """The PTB train and valid files at word level."""
+    return LanguageModelData(train=str(default_path("ptb", "train")), level="word",
+                             dev=str(default_path("ptb", "valid")), **changes)
+
+
+def train_or_resume(task, run: Path, config) -> None:
+    """Train ``config`` into ``run``, or resume the run there after an interruption."""
+    resume = (run / "checkpoint").exists()
+    print(f"{'resuming' if resume else 'training'} {run}", flush=True)
+    task.train(run, config, resume=resume, overwrite=not resume)
 
 
 def history(run: Path) -> list[dict]:
@@ -114,14 +127,13 @@ def copy_curves(run: Path, name: str) -> Path:
 
 
 def ptb_epoch_time(args: argparse.Namespace) -> None:
-    ptb = {split: str(default_path("ptb", split)) for split in ("train", "valid")}
+    config = LanguageModellingConfig(
+        ptb_data(train_limit=args.tokens), windows=StreamWindows(batch_size=20, bptt=20),
+        loop=replace(lm.default_loop(), epochs=1, progress=False, checkpoint_every=0))
     with tempfile.TemporaryDirectory() as tmp:
-        rnnlab(["train", "lm", "--train", ptb["train"], "--valid", ptb["valid"],
-                "--level", "word", "--out", tmp, "--batch-size", "20", "--bptt", "20",
-                "--epochs", "1", "--max-train-tokens", str(args.tokens), "--no-progress",
-                "--checkpoint-every", "0"])
+        lm.train(tmp, config)
         seconds = history(Path(tmp))[0]["seconds"]
-    words = len(read_words(ptb["train"]))
+    words = len(read_words(config.data.train))
     print(f"| PTB slice | {args.tokens} words | {seconds:.1f} s | "
           f"{seconds / args.tokens * 1e3:.2f} ms/word | one epoch ≈ "
           f"{seconds * words / args.tokens / 60:.1f} min, 13 epochs ≈ "
@@ -136,9 +148,9 @@ def lm_report(run: Path, name: str, test_file: Path | None, prime: str, length: 
         shown = ", ".join(f"{k} {v:.4g}" for k, v in r.items() if k != "epoch")
         print(f"- epoch {r['epoch']}: {shown}")
     if test_file is not None:
-        test_ids = model.tokens_to_ids(read_words(test_file))
+        test_tokens = read_words(test_file)
         started = time.perf_counter()
-        score = model.score_stream(test_ids, batch_size=1, bptt=100)
+        score = lm.evaluate(model, test_tokens, batch_size=1, bptt=100)
         print(f"test (batch 1, one stream): loss {score.nll:.4f}, perplexity "
               f"{score.perplexity:.2f} over {score.tokens} words "
               f"({time.perf_counter() - started:.0f} s)")
@@ -159,20 +171,18 @@ def shakespeare_report(args: argparse.Namespace) -> None:
 def ptb_ablations(args: argparse.Namespace) -> None:
     """Train each variant (or resume it), then tabulate and plot all of them."""
     out = Path(args.out)
-    ptb = {split: str(default_path("ptb", split)) for split in ("train", "valid", "test")}
+    test_tokens = read_words(default_path("ptb", "test"))
     rows = []
     for name in args.variants:
         run = out / name
-        if not (run / "results.json").is_file():
-            resume = (run / "checkpoint" / "state.json").is_file()
-            argv = (["train", "lm", "--out", str(run), "--resume"] if resume else
-                    ["train", "lm", "--train", ptb["train"], "--valid", ptb["valid"],
-                     "--out", str(run), "--time-budget", str(args.time_budget),
-                     *PTB_BASE_FLAGS, *PTB_ABLATIONS[name]])
-            print(f"{'resuming' if resume else 'training'} {run}", flush=True)
-            rnnlab(argv)
-        model = LanguageModel.load(run / "model")
-        test = model.score_stream(model.tokens_to_ids(read_words(ptb["test"])), 1, 100)
+        if not (run / lm.RESULTS_FILE).is_file():
+            model_changes, loop_changes = PTB_ABLATIONS[name]
+            config = LanguageModellingConfig(
+                ptb_data(), model=replace(PTB_MODEL, **model_changes),
+                windows=StreamWindows(batch_size=20, bptt=20),
+                loop=replace(PTB_LOOP, time_budget_minutes=args.time_budget, **loop_changes))
+            train_or_resume(lm, run, config)
+        test = lm.evaluate(LanguageModel.load(run / "model"), test_tokens)
         epochs = history(run)
         best = min(epochs, key=lambda r: r["dev_perplexity"])
         rows.append((name, best["dev_perplexity"], test.perplexity, len(epochs),
@@ -201,14 +211,15 @@ def ptb_ablations(args: argparse.Namespace) -> None:
 
 def names(args: argparse.Namespace) -> None:
     out = Path(args.out)
-    data = str(default_path("names"))
+    data = GeneratorData([str(default_path("names"))], level="char", dev_fraction=0.1,
+                         split_seed=0)
     results = {}
     for mode in NAMES_MODES:
         run = out / mode.replace("+", "-")
-        if not (run / "results.json").exists():
-            resume = ["--resume"] if (run / "checkpoint").exists() else []
-            rnnlab(["train", "generator", "--data", data, "--out", str(run),
-                    "--condition-mode", mode, *NAMES_FLAGS, *resume])
+        if not (run / generation.RESULTS_FILE).exists():
+            config = GenerationConfig(data, model=replace(NAMES_MODEL, condition_mode=mode),
+                                      loop=NAMES_LOOP, batch_size=32)
+            train_or_resume(generation, run, config)
         results[mode] = json.loads((run / "results.json").read_text())["held_out"]
         results[mode]["minutes"] = sum(r["seconds"] for r in history(run)) / 60
     print("| model | held-out NLL (nats/char) | bits/char | perplexity | train min |")

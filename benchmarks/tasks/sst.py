@@ -1,7 +1,7 @@
 """Stanford Sentiment Treebank benchmark of the sentence classifier (LECTURE §3.3).
 
-Suites (each run is one ``rnnlab train classifier`` process, then ``rnnlab eval classifier``
-on dev and test):
+Suites (each run is one child process training with :mod:`rnnlab.tasks.classification`,
+then one evaluating its model on dev and test):
 
 * ``sst2`` — binary SST, trained on every labelled phrase, one run per seed; reports test
   accuracy (root sentences) as mean ± standard deviation over the seeds.
@@ -10,10 +10,11 @@ on dev and test):
   pooling choices (last, max, mean, attention), each varied from the main configuration;
   trained on root sentences only unless ``--compare-training phrases``.
 
-Every run lives in ``OUT/<suite>/<variant>/seed<k>/``; the script is safe to rerun: a run
-with ``result.json`` is skipped, a run with a checkpoint continues with ``--resume``, and a
-run directory whose saved arguments differ from the current ones is an error (use another
-``--out``). ``--time-budget`` interrupts a run after that many minutes (it checkpoints, and
+Every run lives in ``OUT/<suite>/<variant>/seed<k>/`` (a run folder: ``run.json``,
+``model/``, ``checkpoint/``, plus this script's logs); the script is safe to rerun: a run
+with ``result.json`` is skipped, a run with a checkpoint is resumed, and a run folder whose
+saved config differs from the current one is an error (use another ``--out``).
+``--time-budget`` interrupts a run after that many wall-clock minutes (it checkpoints, and
 its best model so far is evaluated; the result records that the budget stopped it).
 
     nice -n 5 .venv/bin/python benchmarks/sst.py --out runs/sst-benchmark            # all
@@ -23,6 +24,7 @@ its best model so far is evaluated; the result records that the budget stopped i
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import signal
@@ -35,13 +37,15 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.data.paths import shared_data_dir
+from rnnlab.tasks import classification as task
+from rnnlab.training.run_folder import RunFolder, config_from_dict, differences
 
 REPO = Path(__file__).resolve().parents[1]
 SUITES = ("sst2", "sst5", "compare")
 
 # The main configuration: a one-layer bidirectional LSTM with max pooling over time.
 MAIN = {
-    "cell": "lstm", "layers": 1, "bidirectional": True, "hidden": 150, "embed_dim": 300,
+    "cell": "lstm", "layers": 1, "bidirectional": True, "hidden_size": 150, "embed_dim": 300,
     "pooling": "max", "dropout": 0.5, "word_dropout": 0.1, "batch_size": 64, "lr": 0.001,
 }
 # Comparison variants on SST-2 dev: each changes the main configuration in one respect.
@@ -67,41 +71,52 @@ TUNING = {
     # + a character BiLSTM per word: 1,020 of the 1,821 test sentences have a word never seen
     # in training (benchmarks/sst_unseen.py), which word embeddings can only map to <unk>
     "lstm-bi2-max-e100-chars": {"embed_dim": 100, "layers": 2, "char_dim": 30,
-                                "char_hidden": 50},
+                                "char_hidden_size": 50},
 }
 
 
-def train_argv(options: dict, classes: int, data: Path, epochs: int, seed: int,
-               phrases: bool, out: Path) -> list[str]:
-    argv = ["train", "classifier", "--train", str(data / "train.txt"),
-            "--dev", str(data / "dev.txt"), "--out", str(out), "--format", "sst",
-            "--classes", str(classes), "--epochs", str(epochs), "--seed", str(seed),
-            "--no-progress"]
-    if phrases:
-        argv.append("--phrases")
+def run_config(options: dict, classes: int, data: Path, epochs: int, seed: int,
+               phrases: bool) -> task.ClassificationConfig:
+    """The task config of one run: ``options`` name fields of its model and loop sections
+    (and ``batch_size``)."""
+    sections = {"data": {"train": str(data / "train.txt"), "dev": str(data / "dev.txt"),
+                         "format": "sst", "classes": classes, "phrases": phrases},
+                "model": {}, "loop": {"epochs": epochs, "seed": seed, "progress": False,
+                                      "monitor": "accuracy", "monitor_mode": "max"}}
+    model_fields = set(task.ClassifierOptions.__dataclass_fields__)
+    top = {}
     for key, value in options.items():
-        flag = "--" + key.replace("_", "-")
-        if isinstance(value, bool):
-            argv.append(flag if value else "--no-" + key.replace("_", "-"))
+        if key == "batch_size":
+            top[key] = value
         else:
-            argv += [flag, str(value)]
-    return argv
+            sections["model" if key in model_fields else "loop"][key] = value
+    return config_from_dict(task.ClassificationConfig, {**sections, **top})
 
 
-def rnnlab(argv: list[str], log: Path, threads: int, budget_s: float | None) -> tuple[int, bool]:
-    """Run ``rnnlab ARGV`` in a child process (output appended to ``log``).
+def _child(argv: list[str]) -> list[str]:
+    """The command line of a child process running this script's ``--child`` mode."""
+    return [sys.executable, str(Path(__file__).resolve()), "--child", *argv]
+
+
+def _child_env(threads: int) -> dict[str, str]:
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads), "RNNLAB_NUM_THREADS": str(threads)}
+
+
+def train_in_child(run_dir: Path, config: task.ClassificationConfig, resume: bool, log: Path,
+                   threads: int, budget_s: float | None) -> tuple[int, bool]:
+    """Train (or resume) the run in a child process (output appended to ``log``).
 
     Returns its exit status and whether the time budget interrupted it (with SIGINT, so the
     trainer writes a checkpoint first).
     """
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
-           "MKL_NUM_THREADS": str(threads), "RNNLAB_NUM_THREADS": str(threads)}
-    code = "import sys; from rnnlab.cli import main; sys.exit(main(sys.argv[1:]))"
+    argv = ["train", str(run_dir), json.dumps(dataclasses.asdict(config)),
+            "resume" if resume else "new"]
     with open(log, "a", encoding="utf-8") as out:
-        out.write(f"\n$ rnnlab {' '.join(argv)}\n")
+        out.write(f"\n$ train {run_dir}{' (resumed)' if resume else ''}\n")
         out.flush()
-        child = subprocess.Popen([sys.executable, "-c", code, *argv], stdout=out,
-                                 stderr=subprocess.STDOUT, cwd=REPO, env=env)
+        child = subprocess.Popen(_child(argv), stdout=out, stderr=subprocess.STDOUT,
+                                 cwd=REPO, env=_child_env(threads))
         try:
             return child.wait(timeout=budget_s), False
         except subprocess.TimeoutExpired:
@@ -112,17 +127,32 @@ def rnnlab(argv: list[str], log: Path, threads: int, budget_s: float | None) -> 
 def evaluate(run_dir: Path, data_file: Path, threads: int) -> dict:
     report = run_dir / f"eval-{data_file.stem}.json"
     log = run_dir / "eval.log"
-    argv = ["eval", "classifier", "--model", str(run_dir), "--data", str(data_file),
-            "--format", "sst", "--json"]
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "RNNLAB_NUM_THREADS": str(threads)}
-    code = "import sys; from rnnlab.cli import main; sys.exit(main(sys.argv[1:]))"
-    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
-                          cwd=REPO, env=env)
+    done = subprocess.run(_child(["eval", str(run_dir), str(data_file)]),
+                          capture_output=True, text=True, cwd=REPO, env=_child_env(threads))
     log.write_text(done.stderr, encoding="utf-8")
     if done.returncode:
         raise RuntimeError(f"eval of {run_dir} on {data_file} failed:\n{done.stderr}")
     report.write_text(done.stdout, encoding="utf-8")
     return json.loads(done.stdout)
+
+
+def child_main(argv: list[str]) -> int:
+    """``--child train RUN_DIR CONFIG_JSON new|resume`` or ``--child eval RUN_DIR DATA``."""
+    from rnnlab.models import open_model_dir
+
+    if argv[0] == "train":
+        run_dir, config = Path(argv[1]), config_from_dict(task.ClassificationConfig,
+                                                          json.loads(argv[2]))
+        resume = argv[3] == "resume"
+        try:  # a new run replaces what a run killed before its first checkpoint left
+            task.train(run_dir, config, resume=resume, overwrite=not resume)
+        except KeyboardInterrupt:
+            return 130
+        return 0
+    model = open_model_dir(argv[1], kind="sentence_classifier")
+    data = task.read_for_model(model, argv[2], "sst")
+    print(json.dumps(task.evaluate(model, data, argv[2]).to_dict(), indent=2))
+    return 0
 
 
 def _finished_epoch_seconds(run_dir: Path) -> float:
@@ -134,25 +164,27 @@ def _finished_epoch_seconds(run_dir: Path) -> float:
                metrics.read_text(encoding="utf-8").splitlines())
 
 
-def run_one(run_dir: Path, argv: list[str], data: Path, args: argparse.Namespace) -> dict:
+def run_one(run_dir: Path, config: task.ClassificationConfig, data: Path,
+            args: argparse.Namespace) -> dict:
     """Train (or resume) one run and evaluate it; returns its result.json content."""
     result_path = run_dir / "result.json"
     if result_path.is_file():
         return json.loads(result_path.read_text(encoding="utf-8"))
     run_dir.mkdir(parents=True, exist_ok=True)
-    saved_argv = run_dir / "argv.json"
-    if saved_argv.is_file() and json.loads(saved_argv.read_text()) != argv:
-        raise SystemExit(f"{run_dir} was started with other arguments; use another --out")
-    saved_argv.write_text(json.dumps(argv), encoding="utf-8")
-    resume = (run_dir / "checkpoint" / "state.json").is_file()
+    saved = RunFolder(run_dir).saved_config(task.TASK, task.ClassificationConfig)
+    resume = saved is not None and (run_dir / "checkpoint").is_dir()
+    if resume and differences(saved, config):
+        raise SystemExit(f"{run_dir} was started with another config "
+                         f"({'; '.join(differences(saved, config))}); use another --out")
     timing_path = run_dir / "timing.json"
     timing = json.loads(timing_path.read_text()) if timing_path.is_file() else {
         "seconds": _finished_epoch_seconds(run_dir)}  # a run killed before it could write it
     budget_s = None if args.time_budget is None else args.time_budget * 60 - timing["seconds"]
     print(f"{'resuming' if resume else 'training'} {run_dir}", flush=True)
     start = time.perf_counter()
-    status, stopped = rnnlab(argv + (["--resume"] if resume else []), run_dir / "train.log",
-                             args.threads, budget_s if budget_s is None else max(budget_s, 1))
+    status, stopped = train_in_child(run_dir, config, resume, run_dir / "train.log",
+                                     args.threads,
+                                     budget_s if budget_s is None else max(budget_s, 1))
     timing["seconds"] += time.perf_counter() - start
     timing_path.write_text(json.dumps(timing), encoding="utf-8")
     if status != 0 and not stopped:
@@ -162,7 +194,7 @@ def run_one(run_dir: Path, argv: list[str], data: Path, args: argparse.Namespace
     metrics = [json.loads(line) for line in
                (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()]
     result = {
-        "argv": argv,
+        "config": dataclasses.asdict(config),
         "train_seconds": round(timing["seconds"], 1),
         "epochs_run": len(metrics),
         "stopped_by_time_budget": stopped,
@@ -176,8 +208,9 @@ def run_one(run_dir: Path, argv: list[str], data: Path, args: argparse.Namespace
     return result
 
 
-def planned_runs(args: argparse.Namespace) -> list[tuple[str, str, int, list[str], Path]]:
-    """(suite, variant, seed, argv, run_dir) for every run the chosen suites need."""
+def planned_runs(args: argparse.Namespace
+                 ) -> list[tuple[str, str, int, task.ClassificationConfig, Path]]:
+    """(suite, variant, seed, config, run_dir) for every run the chosen suites need."""
     runs = []
     data = Path(args.data)
     for suite in args.suites:
@@ -197,12 +230,13 @@ def planned_runs(args: argparse.Namespace) -> list[tuple[str, str, int, list[str
                     options["lazy_embedding_updates"] = True
                 if args.average_decay:
                     options["average_decay"] = args.average_decay
-                argv = train_argv(options, classes, data, epochs, seed, phrases, run_dir)
-                runs.append((suite, variant, seed, argv, run_dir))
+                config = run_config(options, classes, data, epochs, seed, phrases)
+                runs.append((suite, variant, seed, config, run_dir))
     return runs
 
 
-def ensemble_report(runs: list[tuple[str, str, int, list[str], Path]], data: Path) -> str:
+def ensemble_report(runs: list[tuple[str, str, int, task.ClassificationConfig, Path]],
+                    data: Path) -> str:
     """Test accuracy of averaging the class probabilities of every finished seed of each
     sst2/sst5 configuration — what an ensemble of those models would score (not the
     single-model protocol the targets name; reported beside it)."""
@@ -305,14 +339,14 @@ def main() -> int:
     args.data = args.data or str(shared_data_dir() / "sst")
 
     results: dict[tuple[str, str], list[dict]] = {}
-    for suite, variant, seed, argv, run_dir in planned_runs(args):
+    for suite, variant, seed, config, run_dir in planned_runs(args):
         key = (suite, variant)
         results.setdefault(key, [])
         if args.summary_only:
             if (run_dir / "result.json").is_file():
                 results[key].append(json.loads((run_dir / "result.json").read_text()))
             continue
-        result = run_one(run_dir, argv, Path(args.data), args)
+        result = run_one(run_dir, config, Path(args.data), args)
         results[key].append(result)
         print(f"{suite} {variant} seed {seed}: dev {result['dev']['accuracy']:.4f}, "
               f"test {result['test']['accuracy']:.4f}, {result['train_seconds'] / 60:.1f} min",
@@ -356,4 +390,4 @@ def plot_comparison(results: dict[tuple[str, str], list[dict]], path: Path) -> P
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(child_main(sys.argv[2:]) if sys.argv[1:2] == ["--child"] else main())

@@ -32,9 +32,9 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import rnnlab  # noqa: E402
-from rnnlab.cli.commands_seq2seq import bleu_scores, plot_attention, resolve_model_dir  # noqa: E402
 from rnnlab.data.batching import bucket_batches  # noqa: E402
 from rnnlab.data.parallel import read_parallel  # noqa: E402
+from rnnlab.models import open_model_dir  # noqa: E402
 from rnnlab.models.seq2seq import (  # noqa: E402
     Seq2Seq,
     Seq2SeqConfig,
@@ -42,6 +42,7 @@ from rnnlab.models.seq2seq import (  # noqa: E402
     make_batch,
 )
 from rnnlab.optim import Adam, clip_grad_norm  # noqa: E402
+from rnnlab.tasks import translation  # noqa: E402
 
 DATA = Path("/work/shared/data/multi30k")
 FIGURES = Path(__file__).resolve().parent / "figures"
@@ -73,8 +74,8 @@ def epoch_time(args: argparse.Namespace) -> None:
     pairs = read_parallel(DATA / f"train.{args.source}", DATA / f"train.{args.target}")
     source_vocab, target_vocab = build_vocabularies(pairs, "source", min_freq=2)
     config = Seq2SeqConfig(
-        len(source_vocab), len(target_vocab), embedding_size=args.embedding_size,
-        hidden_size=args.hidden, decoder_hidden_size=args.decoder_hidden,
+        len(source_vocab), len(target_vocab), embedding_size=args.embed_dim,
+        hidden_size=args.hidden_size, decoder_hidden_size=args.decoder_hidden_size,
         num_layers=args.layers, attention=not args.no_attention,
     )
     rnnlab.seed(0)
@@ -96,7 +97,7 @@ def epoch_time(args: argparse.Namespace) -> None:
     per_batch = float(np.median(seconds[1:]))  # the first batch warms up the kernels
     print(
         f"| {args.source}→{args.target} | {'no attention' if args.no_attention else 'attention'} "
-        f"| emb {args.embedding_size}, enc 2×{args.hidden}, dec {config.decoder_hidden_size}, "
+        f"| emb {args.embed_dim}, enc 2×{args.hidden_size}, dec {config.decoder_hidden_size}, "
         f"{args.layers} layer(s) | {model.num_parameters():,} | {args.batch_size} "
         f"| {per_batch:.2f} s | {per_batch * len(groups) / 60:.1f} min ({len(groups)} batches) |"
     )
@@ -115,29 +116,28 @@ def table(args: argparse.Namespace) -> None:
           "training |")
     print("|---|---|---|---:|---:|---:|---:|")
     for run in map(Path, args.runs):
-        model = Seq2Seq.load(resolve_model_dir(run))
+        model = open_model_dir(run, kind="seq2seq")
         minutes, epochs = _training_minutes(run)
         for beam in (1, args.beam):
-            start = time.perf_counter()
-            outputs = model.translate(source_lines, beam_size=beam, batch_size=64)
-            seconds = time.perf_counter() - start
-            scores = bleu_scores([o.text for o in outputs], references)
+            report = translation.evaluate(model, source_lines, references,
+                                          translation.DecodingOptions(beam=beam, batch_size=64))
             search = "greedy" if beam == 1 else f"beam {beam}"
             print(
                 f"| {run.name} | {'yes' if model.config.attention else 'no'} | {search} "
-                f"| {scores['bleu']:.2f} | {scores['bleu_lc']:.2f} | {seconds:.0f} s "
+                f"| {report.bleu:.2f} | {report.bleu_lc:.2f} | {report.decode_seconds:.0f} s "
                 f"| {minutes:.0f} min, {epochs} epochs |"
             )
-    print(f"\nsacrebleu signature (cased): {scores['signature']}")
+    print(f"\nsacrebleu signature (cased): {report.signature}")
 
 
 def figure(args: argparse.Namespace) -> None:
-    model = Seq2Seq.load(resolve_model_dir(args.run))
+    model = open_model_dir(args.run, kind="seq2seq")
     sources = (DATA / f"test_2016_flickr.{args.source}").read_text("utf-8").splitlines()
-    translation = model.translate([sources[args.line - 1]], beam_size=args.beam)[0]
+    [output] = translation.translate(model, [sources[args.line - 1]],
+                                     translation.DecodingOptions(beam=args.beam))
     path = FIGURES / f"seq2seq_attention_{Path(args.run).name}.png"
-    plot_attention(translation, path)
-    print(f"{sources[args.line - 1]}\n→ {translation.text}\nattention drawn in {path}")
+    translation.plot_attention(output, path)
+    print(f"{sources[args.line - 1]}\n→ {output.text}\nattention drawn in {path}")
 
 
 def print_commands(args: argparse.Namespace) -> None:
@@ -152,9 +152,10 @@ def main() -> None:
     p = subparsers.add_parser("epoch-time")
     p.add_argument("--batches", type=int, default=30)
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--embedding-size", type=int, default=256)
-    p.add_argument("--hidden", type=int, default=128)
-    p.add_argument("--decoder-hidden", type=int, default=256)
+    p.add_argument("--embed-dim", "--embedding-size", dest="embed_dim", type=int, default=256)
+    p.add_argument("--hidden-size", "--hidden", dest="hidden_size", type=int, default=128)
+    p.add_argument("--decoder-hidden-size", "--decoder-hidden", dest="decoder_hidden_size",
+                   type=int, default=256)
     p.add_argument("--layers", type=int, default=1)
     p.add_argument("--no-attention", action="store_true")
     p.set_defaults(handler=epoch_time)

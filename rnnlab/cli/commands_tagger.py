@@ -3,7 +3,8 @@
 ``rnnlab tag`` reads CoNLL-U (every byte kept except the UPOS/XPOS columns, which get the
 predictions) or plain text (one sentence per line, tokenised with
 ``rnnlab.data.tokenize.tokenize_english``; the output is CoNLL-U). Without ``--model`` the
-shipped English model (UD English EWT) is used; a training output directory works too.
+shipped English model (UD English EWT) is used; a training run folder works too. Training
+and scoring are :mod:`rnnlab.tasks.tagging`; this module holds the flags and the printing.
 """
 
 from __future__ import annotations
@@ -14,25 +15,29 @@ import sys
 import time
 from pathlib import Path
 
-from rnnlab.cli.trainer_flags import add_trainer_flags, trainer_config_from_args
+from rnnlab.cli.trainer_flags import (
+    add_trainer_flags,
+    config_from_args,
+    loop_overrides,
+    require_flags,
+    resume_config,
+    track_given_flags,
+)
 from rnnlab.data._files import BOM, read_utf8, split_lines
 from rnnlab.data.conllu_io import format_conllu, parse_conllu
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.tokenize import tokenize_english
-from rnnlab.models.tagger import NO_TAG, Tagger, TaggerConfig
-from rnnlab.models.tagger_metrics import evaluate_tagger
-from rnnlab.models.tagger_training import load_training_data, read_gold_conllu, train_tagger
-from rnnlab.training.trainer import BEST_DIR
+from rnnlab.models import open_model_dir
+from rnnlab.models.tagger import NO_TAG, Tagger
+from rnnlab.tasks import tagging as task
 
 STDIN = "<stdin>"
+MONITOR = {"monitor": "upos_accuracy", "monitor_mode": "max"}
 
 
-def resolve_model_dir(path: str | None) -> Path | None:
-    """None (the default model), a model directory, or a training run's ``OUT/model``."""
-    if path is None:
-        return None
-    directory = Path(path)
-    return directory / BEST_DIR if (directory / BEST_DIR / "config.json").is_file() else directory
+def load_tagger(path: str | None) -> Tagger:
+    """The shipped English model (``path`` None), or the tagger in a model or run folder."""
+    return Tagger.load() if path is None else open_model_dir(path, kind="pos_tagger")
 
 
 def read_input(path: str | None) -> tuple[str, str]:
@@ -89,25 +94,26 @@ def write_output(text: str, path: str | None) -> None:
 
 # ------------------------------------------------------------------ handlers
 def run_train(args: argparse.Namespace) -> int:
-    config = TaggerConfig(
-        word_dim=args.word_dim, char_dim=args.char_dim, char_hidden=args.char_hidden,
-        hidden=args.hidden, layers=args.layers, dropout=args.dropout,
-        word_dropout=args.word_dropout, min_word_freq=args.min_freq,
-        max_word_chars=args.max_word_chars, word_init_std=args.word_init_std, crf=args.crf,
-    )
-    trainer_config = trainer_config_from_args(args, monitor="upos_accuracy", monitor_mode="max")
-    data = load_training_data(args.train, args.dev, args.max_train_sentences)
-    print(f"train: {len(data.train)} sentences, {sum(map(len, data.train))} words; "
-          f"dev: {len(data.dev)} sentences", flush=True)
+    if args.resume:
+        config = resume_config(args, task.TASK, task.TaggingConfig, ("train", "dev"), **MONITOR)
+    else:
+        require_flags(args, "train", "dev")
+        config = config_from_args(task.TaggingConfig, args, **MONITOR)
     wall, cpu = time.perf_counter(), time.process_time()
-    train_tagger(data, args.out, config, trainer_config, args.batch_size, args.resume)
+    result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
+                        overrides=loop_overrides(args))
+    outcome = result.outcome
+    when = (f"epoch {outcome.best_epoch}" if outcome.best_epoch else
+            f"the time-budget stop in epoch {outcome.budget_stop['epoch']}")
     print(f"training took {time.perf_counter() - wall:.0f} s wall-clock, "
-          f"{time.process_time() - cpu:.0f} s CPU; best model in {Path(args.out) / BEST_DIR}")
+          f"{time.process_time() - cpu:.0f} s CPU; dev UPOS accuracy "
+          f"{100 * result.dev['upos_accuracy']:.2f}% ({when}); model in "
+          f"{Path(args.out) / 'model'}")
     return 0
 
 
 def run_tag(args: argparse.Namespace) -> int:
-    model = Tagger.load(resolve_model_dir(args.model))
+    model = load_tagger(args.model)
     text, source = read_input(args.input)
     if input_format(args.input, args.format) == "conllu":
         tagged = tag_conllu(model, text, source, args.batch_size)
@@ -139,62 +145,73 @@ def format_report(result: dict) -> str:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    model = Tagger.load(resolve_model_dir(args.model))
-    sentences = read_gold_conllu(args.data)
-    has_xpos = any(t != NO_TAG for s in sentences for t in s.xpos)
-    result = evaluate_tagger(
-        model, [s.words for s in sentences], [s.upos for s in sentences],
-        [s.xpos for s in sentences] if has_xpos else None, args.batch_size,
-    )
+    model = load_tagger(args.model)
+    result = task.evaluate(model, task.read_gold_conllu(args.data), args.batch_size)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
     return 0
 
 
 # -------------------------------------------------------------------- parsers
+def _add_model_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", default=None,
+                        help="a model folder, or a training run folder (its model/); "
+                             "none given: the shipped English model")
+
+
 def register(groups) -> None:
-    defaults = TaggerConfig()
+    defaults = task.TaggingConfig()
+    model, loop = defaults.model, defaults.loop
     p = groups.train.add_parser(
         "tagger", help="train a part-of-speech tagger on CoNLL-U files",
         description="Train a word+character BiLSTM part-of-speech tagger (UPOS, and XPOS "
         "when the data has it). Defaults are the recipe of the shipped English model.",
     )
-    p.add_argument("--train", required=True, help="training CoNLL-U file")
-    p.add_argument("--dev", required=True, help="dev CoNLL-U file (UPOS accuracy picks the "
-                   "best epoch)")
-    p.add_argument("--out", required=True, help="output directory (model/, checkpoint/, logs)")
-    p.add_argument("--batch-size", type=int, default=32, help="sentences per batch")
-    p.add_argument("--word-dim", type=int, default=defaults.word_dim)
-    p.add_argument("--char-dim", type=int, default=defaults.char_dim)
-    p.add_argument("--char-hidden", type=int, default=defaults.char_hidden,
-                   help="character BiLSTM size per direction")
-    p.add_argument("--hidden", type=int, default=defaults.hidden,
+    p.add_argument("--train", default=None, help="training CoNLL-U file")
+    p.add_argument("--dev", "--valid", dest="dev", default=None,
+                   help="dev CoNLL-U file (UPOS accuracy picks the best epoch)")
+    p.add_argument("--out", required=True,
+                   help="run folder (run.json, model/, checkpoint/, metrics.jsonl)")
+    p.add_argument("--batch-size", type=int, default=defaults.batch_size,
+                   help="sentences per batch")
+    p.add_argument("--embed-dim", "--word-dim", dest="word_dim", type=int,
+                   default=model.word_dim, help="word embedding size")
+    p.add_argument("--char-dim", type=int, default=model.char_dim,
+                   help="character embedding size")
+    p.add_argument("--char-hidden-size", "--char-hidden", dest="char_hidden", type=int,
+                   default=model.char_hidden, help="character BiLSTM size per direction")
+    p.add_argument("--hidden-size", "--hidden", dest="hidden", type=int, default=model.hidden,
                    help="word BiLSTM size per direction")
-    p.add_argument("--layers", type=int, default=defaults.layers)
-    p.add_argument("--dropout", type=float, default=defaults.dropout)
-    p.add_argument("--word-dropout", type=float, default=defaults.word_dropout,
+    p.add_argument("--layers", type=int, default=model.layers,
+                   help="number of stacked word BiLSTM layers")
+    p.add_argument("--dropout", type=float, default=model.dropout,
+                   help="dropout on the word representations and between layers")
+    p.add_argument("--word-dropout", type=float, default=model.word_dropout,
                    help="probability of replacing a training word by <unk>")
-    p.add_argument("--min-freq", type=int, default=defaults.min_word_freq,
+    p.add_argument("--min-freq", dest="min_word_freq", type=int, default=model.min_word_freq,
                    help="words seen fewer times share the <unk> embedding")
-    p.add_argument("--max-word-chars", type=int, default=defaults.max_word_chars)
-    p.add_argument("--word-init-std", type=float, default=defaults.word_init_std,
+    p.add_argument("--max-word-chars", type=int, default=model.max_word_chars,
+                   help="characters of a word the character BiLSTM reads")
+    p.add_argument("--word-init-std", type=float, default=model.word_init_std,
                    help="standard deviation of the initial word vectors")
     p.add_argument("--crf", action="store_true", help="linear-chain CRF head for UPOS")
-    p.add_argument("--max-train-sentences", type=int, default=None,
-                   help="use only the first N training sentences")
-    add_trainer_flags(p, epochs=18, lr=2e-3, lr_schedule="plateau", patience=5)
+    p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit", type=int,
+                   default=None, help="use only the first N training sentences")
+    add_trainer_flags(p, epochs=loop.epochs, lr=loop.lr, lr_schedule=loop.lr_schedule,
+                      patience=loop.patience)
     p.set_defaults(handler=run_train)
+    track_given_flags(p)
 
     p = groups.top.add_parser(
         "tag", help="tag CoNLL-U or plain text with a part-of-speech tagger",
         description="Tag words with UPOS and XPOS. CoNLL-U input keeps every other byte; "
         "plain text (one sentence per line) is tokenised and written as CoNLL-U.",
     )
-    p.add_argument("--model", default=None, help="model directory (default: shipped English)")
-    p.add_argument("--input", default=None, help="input file (default: standard input)")
-    p.add_argument("--output", default=None, help="output file (default: standard output)")
+    _add_model_flag(p)
+    p.add_argument("--input", default=None, help="input file (none given: standard input)")
+    p.add_argument("--output", default=None, help="output file (none given: standard output)")
     p.add_argument("--format", choices=("conllu", "text"), default=None,
-                   help="input format (default: conllu for *.conllu/*.conll, else text)")
-    p.add_argument("--batch-size", type=int, default=64)
+                   help="input format; none given: conllu for *.conllu/*.conll, else text")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences tagged at once")
     p.set_defaults(handler=run_tag)
 
     p = groups.eval.add_parser(
@@ -202,8 +219,8 @@ def register(groups) -> None:
         description="UPOS/XPOS accuracy, per-tag precision/recall/F1, frequent confusions "
         "and accuracy on words unseen in training.",
     )
-    p.add_argument("--model", default=None, help="model directory (default: shipped English)")
+    _add_model_flag(p)
     p.add_argument("--data", required=True, help="gold CoNLL-U file")
     p.add_argument("--json", action="store_true", help="print the full result as JSON")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="sentences tagged at once")
     p.set_defaults(handler=run_eval)

@@ -1,19 +1,38 @@
-"""The training-loop flags every ``rnnlab train …`` command shares, and the
-:class:`~rnnlab.training.trainer.TrainerConfig` they make.
+"""The flags every ``rnnlab train …`` command shares, and flags → task config.
 
-Each command passes its own defaults (a tagger trains 18 epochs with a plateau schedule,
-a language model follows Zaremba's SGD recipe, …); the flags and their meaning are the
-same everywhere.
+Each command passes its own loop defaults (a tagger trains 18 epochs with a plateau
+schedule, a language model follows Zaremba's SGD recipe, …); the flags and their meaning are
+the same everywhere. A flag's ``dest`` is the name of the config field it sets, so
+:func:`config_from_args` builds any task config from the parsed flags, and on ``--resume``
+:func:`resume_config` can name the flag that would change a saved setting.
+
+``--resume`` continues a run with the config in its ``run.json``; the loop flags of
+:data:`~rnnlab.training.run_folder.LOOP_OVERRIDES` (``--epochs``, ``--time-budget``,
+``--patience``, ``--checkpoint-every``, ``--no-progress``) may be given again and are
+honoured; any other flag given with a value that differs from the saved one is an error
+naming the flag.
 """
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from dataclasses import fields
+from typing import Any, TypeVar
 
+from rnnlab.training.run_folder import (
+    LOOP_OVERRIDES,
+    LoopOverrides,
+    RunFolder,
+    config_fields,
+    config_sections,
+    config_values,
+    normalise_value,
+)
 from rnnlab.training.trainer import TrainerConfig
 
+C = TypeVar("C")
 _LOOP = TrainerConfig()
+_GIVEN = "_given_flags"  # namespace attribute: {dest: option string the user typed}
 
 
 def add_trainer_flags(
@@ -28,62 +47,145 @@ def add_trainer_flags(
     checkpoint_every: int = _LOOP.checkpoint_every,
     seed: int = _LOOP.seed,
 ) -> None:
-    """Add --epochs, --optimizer, --lr, --weight-decay, --lazy-embedding-updates,
-    --average-decay, --clip, --lr-schedule, --lr-decay, --lr-decay-start, --patience,
-    --time-budget, --checkpoint-every, --seed, --resume and --no-progress, with the given
-    defaults."""
+    """Add the loop flags (``dest`` = :class:`TrainerConfig` field) and --resume /
+    --overwrite, with the given defaults."""
     p = parser
-    p.add_argument("--epochs", type=int, default=epochs)
-    p.add_argument("--optimizer", choices=("adam", "sgd"), default=optimizer)
+    p.add_argument("--epochs", type=int, default=epochs,
+                   help="passes over the training data (may be raised on --resume)")
+    p.add_argument("--optimizer", choices=("adam", "sgd"), default=optimizer,
+                   help="update rule")
     p.add_argument("--lr", type=float, default=lr, help="learning rate")
     p.add_argument("--weight-decay", type=float, default=_LOOP.weight_decay,
                    help="L2 penalty added to the gradient (0: off)")
     p.add_argument("--lazy-embedding-updates", action="store_true",
                    help="Adam updates only the embedding rows each batch looks up (lazy "
                         "Adam: much faster with large vocabularies; a different optimiser)")
-    p.add_argument("--average-decay", type=float, default=0.0,
+    p.add_argument("--average-decay", type=float, default=_LOOP.average_decay,
                    help="evaluate and keep an exponential moving average of the weights, "
                         "θ̄ ← dθ̄ + (1−d)θ after every update (e.g. 0.999; 0: off)")
-    p.add_argument("--clip", type=float, default=_LOOP.clip_norm,
+    p.add_argument("--clip", dest="clip_norm", type=float, default=_LOOP.clip_norm,
                    help="gradient-norm clip (0: off)")
     p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default=lr_schedule,
                    help="step: multiply by --lr-decay after each epoch from "
                         "--lr-decay-start on; plateau: when the dev metric stops improving")
-    p.add_argument("--lr-decay", type=float, default=_LOOP.lr_decay)
+    p.add_argument("--lr-decay", type=float, default=_LOOP.lr_decay,
+                   help="factor the learning rate is multiplied by at each decay")
     p.add_argument("--lr-decay-start", type=int, default=lr_decay_start,
                    help="step schedule: decay after this epoch and every later one")
     p.add_argument("--patience", type=int, default=patience,
                    help="stop after this many epochs without dev improvement (0: never)")
-    p.add_argument("--time-budget", type=float, default=0.0,
+    p.add_argument("--time-budget", dest="time_budget_minutes", type=float,
+                   default=_LOOP.time_budget_minutes,
                    help="stop after this many minutes of training, summed over resumes "
-                        "(0: no limit); the best model so far is kept")
+                        "(0: no limit); the best model so far is kept, or the model at the "
+                        "stop when no epoch has ended")
     p.add_argument("--checkpoint-every", type=int, default=checkpoint_every,
                    help="steps between checkpoints (0: at epoch ends only)")
-    p.add_argument("--seed", type=int, default=seed)
+    p.add_argument("--seed", type=int, default=seed,
+                   help="random seed of the weights, dropout and batch order")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar")
     p.add_argument("--resume", action="store_true",
-                   help="continue the interrupted or finished run in --out")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+                   help="continue the run in --out with its saved settings (loop flags "
+                        "such as --epochs and --time-budget may be given again)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run in a non-empty --out (its run files are removed)")
 
 
-def trainer_config_from_args(args: argparse.Namespace, **fixed: Any) -> TrainerConfig:
-    """The loop configuration of the flags above; ``fixed`` sets what a command decides
-    itself (``monitor``, ``monitor_mode``). Arguments saved by an earlier version without
-    a flag fall back to its default."""
-    return TrainerConfig(
-        epochs=args.epochs,
-        optimizer=getattr(args, "optimizer", _LOOP.optimizer),
-        lr=args.lr,
-        weight_decay=getattr(args, "weight_decay", _LOOP.weight_decay),
-        clip_norm=args.clip,
-        lr_schedule=args.lr_schedule,
-        lr_decay=args.lr_decay,
-        lr_decay_start=getattr(args, "lr_decay_start", _LOOP.lr_decay_start),
-        patience=args.patience,
-        time_budget_minutes=getattr(args, "time_budget", 0.0),
-        lazy_embedding_updates=getattr(args, "lazy_embedding_updates", False),
-        average_decay=getattr(args, "average_decay", 0.0),
-        checkpoint_every=getattr(args, "checkpoint_every", _LOOP.checkpoint_every),
-        seed=args.seed,
-        progress=not args.no_progress,
-        **fixed,
-    )
+# ------------------------------------------------------------- flags the user gave
+def _recording(action_class: type[argparse.Action]) -> type[argparse.Action]:
+    class Recording(action_class):  # type: ignore[misc, valid-type]
+        def __call__(self, parser, namespace, values, option_string=None):
+            given = getattr(namespace, _GIVEN, None)
+            if given is None:
+                given = {}
+                setattr(namespace, _GIVEN, given)
+            given[self.dest] = option_string or self.dest
+            super().__call__(parser, namespace, values, option_string)
+
+    Recording.__name__ = f"Recording{action_class.__name__}"
+    return Recording
+
+
+_RECORDING: dict[type, type] = {}
+
+
+def track_given_flags(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` remember which options the command line gave (see
+    :func:`given_flags`); call it once every option is added."""
+    for action in parser._actions:  # argparse has no public list of a parser's actions
+        if not action.option_strings or action.dest == argparse.SUPPRESS:
+            continue
+        base = type(action)
+        if base not in _RECORDING.values():
+            action.__class__ = _RECORDING.setdefault(base, _recording(base))
+
+
+def given_flags(args: argparse.Namespace) -> dict[str, str]:
+    """``{dest: flag as typed}`` of the options given on the command line (needs
+    :func:`track_given_flags`)."""
+    return dict(getattr(args, _GIVEN, {}))
+
+
+def loop_overrides(args: argparse.Namespace) -> LoopOverrides:
+    """The loop flags that only extend or limit a run, where given."""
+    given = given_flags(args)
+    return LoopOverrides(**{name: getattr(args, name) for name in LOOP_OVERRIDES
+                            if name in given})
+
+
+# ------------------------------------------------------------------ flags → config
+def config_from_args(cls: type[C], args: argparse.Namespace, **fixed: Any) -> C:
+    """The task config ``cls`` of the parsed flags: each leaf field from the flag whose
+    ``dest`` is its name (its default where no flag sets it), ``fixed`` where the command
+    decides (e.g. ``monitor``)."""
+    sections = config_sections(cls)
+    kwargs = {}
+    for f in fields(cls):
+        if f.name in sections:
+            kwargs[f.name] = config_from_args(sections[f.name], args, **fixed)
+        elif f.name in fixed:
+            kwargs[f.name] = fixed[f.name]
+        elif hasattr(args, f.name):
+            kwargs[f.name] = getattr(args, f.name)
+    return cls(**kwargs)
+
+
+def missing_flags(args: argparse.Namespace, *dests: str) -> list[str]:
+    """``--flag`` of each of ``dests`` that has no value."""
+    return [f"--{d.replace('_', '-')}" for d in dests if getattr(args, d, None) is None]
+
+
+def require_flags(args: argparse.Namespace, *dests: str) -> None:
+    """A new run needs these flags (``--resume`` takes them from the run folder)."""
+    missing = missing_flags(args, *dests)
+    if missing:
+        raise ValueError(f"{' and '.join(missing)} required (unless --resume)")
+
+
+def resume_config(
+    args: argparse.Namespace, task: str, cls: type[C], required: tuple[str, ...], **fixed: Any
+) -> C | None:
+    """What a ``--resume`` hands the task: None when the run folder's ``run.json`` has the
+    config (after checking that no given flag contradicts it), or, for a run saved without
+    one, the config of the flags when they are all there.
+
+    Raises:
+        ValueError: a given flag differs from the saved setting (naming the flag).
+    """
+    saved = RunFolder(args.out).saved_config(task, cls)
+    if saved is None:
+        return None if missing_flags(args, *required) else config_from_args(cls, args, **fixed)
+    settings, values = config_fields(cls), config_values(saved)
+    conflicts = []
+    for dest, flag in given_flags(args).items():
+        if dest in LOOP_OVERRIDES or dest not in settings:
+            continue
+        value = normalise_value(settings[dest], getattr(args, dest))
+        if value != values[dest]:
+            conflicts.append(f"{flag} {value!r} differs from the run's {values[dest]!r}")
+    if conflicts:
+        raise ValueError(f"--resume continues {args.out} with its saved settings: "
+                         f"{'; '.join(conflicts)} (drop the flag, or start a new run)")
+    return None
+

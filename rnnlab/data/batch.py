@@ -110,7 +110,3 @@ class NextTokenBatch(PaddedBatch):
                 f"targets of shape {self.targets.shape} differ from ids {self.ids.shape}"
             )
 
-    def __getitem__(self, index: int) -> np.ndarray:
-        """``(ids, targets)[index]``, the reading of ``rnnlab/cli/commands_lm.py``'s item
-        count (``batch[1].size``) until it reads ``num_tokens``."""
-        return (self.ids, self.targets)[index]

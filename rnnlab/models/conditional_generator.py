@@ -70,11 +70,6 @@ class GeneratorBatch(NextTokenBatch):
 
     conditions: np.ndarray
 
-    @property
-    def tokens(self) -> int:
-        """:attr:`num_tokens`, under the name ``rnnlab/cli/commands_lm.py`` reads."""
-        return self.num_tokens
-
 
 def generator_vocab(token_lists: list[list[str]]) -> Vocab:
     return Vocab.build(token_lists, pad=PAD, unk=UNK, bos=BOS, eos=EOS)

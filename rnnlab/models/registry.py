@@ -137,11 +137,12 @@ def save_model_dir(model: Any, directory: str | Path, weight_dtype: Any = None) 
                            model.metadata if kind.metadata else None)
 
 
-def open_model_dir(path: str | Path, kind: str | None = None) -> Any:
+def open_model_dir(path: str | Path, kind: str | tuple[str, ...] | None = None) -> Any:
     """The model saved at ``path`` — a model folder, or a training run's folder holding one
     in ``model/`` — checked throughout and in evaluation mode.
 
-    ``kind`` (a registry name, e.g. ``"pos_tagger"``) insists on that kind of model.
+    ``kind`` (a registry name, e.g. ``"pos_tagger"``, or a tuple of names) insists on that
+    kind of model (or one of those kinds).
 
     Raises:
         FileNotFoundError: no such folder, no model in it, or a file the kind needs missing.
@@ -156,9 +157,11 @@ def open_model_dir(path: str | Path, kind: str | None = None) -> Any:
         raise ValueError(f"{directory / CONFIG_FILE}: kind {header.kind!r} is not a model kind "
                          f"this rnnlab knows (known: {', '.join(sorted(KINDS))})")
     found = KINDS[header.kind]
-    if kind is not None and model_kind(kind) is not found:
+    wanted = (kind,) if isinstance(kind, str) else kind
+    if wanted is not None and found not in [model_kind(name) for name in wanted]:
+        names = " or ".join(KINDS[name].description for name in wanted)
         raise ValueError(f"{directory} holds a {found.description} ({found.name!r}), not a "
-                         f"{KINDS[kind].description}")
+                         f"{names}")
     config = build_config(found.config_class, header.config, directory / CONFIG_FILE,
                           found.description)
     files = read_json_files(directory, found.files, config, found.description)

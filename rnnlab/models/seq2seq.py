@@ -88,11 +88,6 @@ class ParallelBatch(NextTokenBatch):
 
     source: PaddedBatch
 
-    @property
-    def target_tokens(self) -> int:
-        """:attr:`num_tokens`, under the name ``rnnlab/cli/commands_seq2seq.py`` reads."""
-        return self.num_tokens
-
 
 @dataclass
 class DecoderState:

@@ -115,16 +115,6 @@ class TaggerBatch(PaddedBatch):
     upos: np.ndarray | None = None
     xpos: np.ndarray | None = None
 
-    @property
-    def word_ids(self) -> np.ndarray:
-        """:attr:`ids`, under the name ``rnnlab/cli/export_checks.py`` reads."""
-        return self.ids
-
-    @property
-    def n_tokens(self) -> int:
-        """:attr:`num_tokens`, under the name ``rnnlab/models/tagger_training.py`` reads."""
-        return self.num_tokens
-
 
 def _tag_ids(
     tag_seqs: Sequence[Sequence[str]], vocab: Vocab, width: int

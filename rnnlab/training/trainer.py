@@ -5,17 +5,22 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
 * each epoch's batch order is drawn from ``seed`` and the epoch number alone, so a run that
   stops mid-epoch resumes with exactly the batches it had left;
 * a checkpoint (weights, optimizer buffers, random-generator state, loop position, history)
-  is written atomically every ``checkpoint_every`` steps, at each epoch's end and on Ctrl-C,
-  and ``resume=True`` continues from it to the same numbers an uninterrupted run gives;
+  is written every ``checkpoint_every`` steps, at each epoch's end and on Ctrl-C, as one
+  unit (:mod:`rnnlab.training.folder_swap`: the previous complete checkpoint stays until the
+  new one is complete), and ``resume=True`` continues from it to the same numbers an
+  uninterrupted run gives;
 * a NaN or infinite loss or gradient stops training with :class:`NonFiniteLossError` naming
   the epoch and step, before any parameter is touched — nothing is silently trained on;
 * the best model on the dev metric is saved as it appears; ``patience`` epochs without
-  improvement stop the run; metrics go to ``metrics.jsonl`` and ``learning_curves.png``;
+  improvement stop the run; ``metrics.jsonl`` (rewritten from the checkpoint's history, so
+  each epoch is in it once however often the run was interrupted) and
+  ``learning_curves.png`` show the history;
 * ``average_decay`` keeps an exponential moving average of the weights
   (:mod:`rnnlab.training.averaging`), which is what evaluation sees and the best model holds;
 * ``time_budget_minutes`` stops a run (with a checkpoint) once its training time, summed
-  over resumes, reaches the budget; a finished run resumed with more epochs or a larger
-  budget goes on where it stopped.
+  over resumes, reaches the budget; when no epoch has ended yet, the weights at the stop
+  are evaluated and saved as the model, so a stopped run always leaves one; a finished run
+  resumed with more epochs or a larger budget goes on where it stopped.
 """
 
 from __future__ import annotations
@@ -37,14 +42,18 @@ from tqdm import tqdm
 from rnnlab import random as rnd
 from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
+from rnnlab.io.atomic import atomic_write_text
 from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_json
 from rnnlab.nn.layers import Embedding
 from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
 from rnnlab.training.averaging import WeightAverage
+from rnnlab.training.folder_swap import find_complete_folder, replace_folder
 from rnnlab.training.plots import plot_learning_curves
 
 CHECKPOINT_DIR = "checkpoint"
 BEST_DIR = "model"
+METRICS_FILE = "metrics.jsonl"
+CHECKPOINT_FILES = ("state.json", "model.safetensors", "optimizer.safetensors")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -113,6 +122,8 @@ class LoopState:
     finished: bool = False
     stopped_early: bool = False
     train_seconds: float = 0.0
+    # dev metrics of the weights saved when the time budget ran out before any epoch ended
+    budget_stop: dict | None = None
 
 
 class _StopRequests:
@@ -185,9 +196,10 @@ class Trainer:
         return self.out_dir / CHECKPOINT_DIR
 
     def save_checkpoint(self) -> None:
-        """Write weights, optimizer, RNG and loop state; each file atomically, state last."""
-        directory = self.checkpoint_dir
-        directory.mkdir(parents=True, exist_ok=True)
+        """Write weights, optimizer, RNG and loop state as one unit (see ``folder_swap``)."""
+        replace_folder(self.checkpoint_dir, self._write_checkpoint)
+
+    def _write_checkpoint(self, directory: Path) -> None:
         save_arrays(directory / "model.safetensors", self.model.state_dict())
         save_arrays(directory / "optimizer.safetensors", self.optimizer.state_dict())
         if self.average is not None:
@@ -201,7 +213,8 @@ class Trainer:
         )
 
     def load_checkpoint(self) -> None:
-        directory = self.checkpoint_dir
+        """Load the last complete checkpoint (``FileNotFoundError`` when there is none)."""
+        directory = find_complete_folder(self.checkpoint_dir, CHECKPOINT_FILES)
         saved = load_json(directory / "state.json")
         self.model.load_state_dict(load_arrays(directory / "model.safetensors"))
         self.optimizer.load_state_dict(load_arrays(directory / "optimizer.safetensors"))
@@ -213,14 +226,26 @@ class Trainer:
         rnd.set_state(saved["rng"])
         self.state = LoopState(**saved["loop"])
 
+    def _save_model(self) -> None:
+        """The evaluated weights become ``OUT/model``, replacing the old folder as one unit."""
+        replace_folder(self.out_dir / BEST_DIR, self.model.save, manifest=False)
+
+    def _write_metrics(self) -> None:
+        """``metrics.jsonl`` from the history: one line per finished epoch."""
+        lines = "".join(json.dumps(row) + "\n" for row in self.state.history)
+        atomic_write_text(self.out_dir / METRICS_FILE, lines)
+
     # ------------------------------------------------------------------ loop
     def fit(self, resume: bool = False) -> list[dict]:
         """Run to the end (or early stop); returns the per-epoch history."""
         if resume:
-            if not (self.checkpoint_dir / "state.json").exists():
-                raise FileNotFoundError(f"--resume: no checkpoint in {self.checkpoint_dir}")
-            self.load_checkpoint()
+            try:
+                self.load_checkpoint()
+            except FileNotFoundError as error:
+                raise FileNotFoundError(
+                    f"--resume: no checkpoint to resume from ({error})") from None
             self._reopen_if_extended()
+            self._write_metrics()
             print(
                 f"resumed from {self.checkpoint_dir}: epoch {self.state.epoch}, "
                 f"step {self.state.step_in_epoch}"
@@ -239,6 +264,7 @@ class Trainer:
             raise
         self.state.finished = True
         self.save_checkpoint()
+        self._write_metrics()
         self._plot()
         return self.state.history
 
@@ -303,16 +329,41 @@ class Trainer:
                 raise KeyboardInterrupt
             if self._over_budget():
                 bar.close()
-                state.finished = True
-                self.save_checkpoint()
-                print(
-                    f"time budget of {config.time_budget_minutes:g} min reached at epoch "
-                    f"{state.epoch}, step {state.step_in_epoch}; checkpoint saved (resume with "
-                    "a larger budget to go on)"
-                )
+                self._stop_for_budget()
                 return
         bar.close()
         self._end_epoch(time.perf_counter() - start_time)
+
+    def _stop_for_budget(self) -> None:
+        """End the run at the time budget; with no model saved yet, evaluate and save one."""
+        state, config = self.state, self.config
+        state.finished = True
+        saved = ""
+        if state.best is None:
+            with self._averaged_weights():
+                state.budget_stop = {"epoch": state.epoch, "step": state.step_in_epoch,
+                                     **self._dev_metrics()}
+                self._save_model()
+            self.model.train()
+            shown = ", ".join(f"{k}={v:.4f}" for k, v in state.budget_stop.items()
+                              if isinstance(v, float))
+            saved = f"; no epoch had ended: the model at the stop is saved ({shown})"
+        self.save_checkpoint()
+        print(
+            f"time budget of {config.time_budget_minutes:g} min reached at epoch "
+            f"{state.epoch}, step {state.step_in_epoch}{saved}; checkpoint saved (resume with "
+            "a larger budget to go on)"
+        )
+
+    def _dev_metrics(self) -> dict[str, float]:
+        """``dev_…`` metrics of the current weights (nothing without ``evaluate``)."""
+        if self.evaluate is None:
+            return {}
+        self.model.eval()
+        with no_grad():
+            metrics = self.evaluate()
+        self.model.train()
+        return {f"dev_{k}": v for k, v in metrics.items()}
 
     def _train_step(self, batch: Any) -> float:
         state = self.state
@@ -346,26 +397,17 @@ class Trainer:
             "seconds": round(seconds, 2),
         }
         with self._averaged_weights():
-            if self.evaluate is not None:
-                self.model.eval()
-                with no_grad():
-                    metrics = self.evaluate()
-                self.model.train()
-                row.update({f"dev_{k}": v for k, v in metrics.items()})
-                value = metrics[config.monitor]
-            else:
-                value = row["train_loss"]
+            row.update(self._dev_metrics())
+            value = row[f"dev_{config.monitor}"] if self.evaluate is not None else row["train_loss"]
             improved = state.best is None or (
                 value < state.best if config.monitor_mode == "min" else value > state.best
             )
             if improved:
                 state.best, state.best_epoch, state.bad_epochs = value, state.epoch, 0
-                self.model.save(self.out_dir / BEST_DIR)
+                self._save_model()
             else:
                 state.bad_epochs += 1
         state.history.append(row)
-        with open(self.out_dir / "metrics.jsonl", "a", encoding="utf-8") as log:
-            log.write(json.dumps(row) + "\n")
         if seconds >= 20:  # cheap next to the epoch; short epochs plot once at the end
             self._plot()
         shown = ", ".join(f"{k}={v:.4f}" for k, v in row.items() if isinstance(v, float))
@@ -382,3 +424,4 @@ class Trainer:
         state.step_in_epoch = 0
         state.epoch_loss_sum, state.epoch_items = 0.0, 0
         self.save_checkpoint()
+        self._write_metrics()  # after the checkpoint that holds the epoch: never twice

@@ -29,7 +29,7 @@ def test_train_eval_generate_language_model(tmp_path, capsys):
     assert code == 0 and "valid: loss" in printed
     for name in ("model/weights.safetensors", "model/config.json", "model/vocab.json",
                  "metrics.jsonl", "learning_curves.png", "checkpoint/state.json",
-                 "train_args.json", "results.json"):
+                 "run.json", "results.json"):
         assert (out / name).is_file(), name
     valid = json.loads((out / "results.json").read_text())["valid"]
 
@@ -54,7 +54,7 @@ def test_train_eval_generate_language_model(tmp_path, capsys):
     assert json.loads((out / "results.json").read_text())["valid"] == valid
     code, _, err = run(capsys, "train", "lm", "--train", TINY, "--level", "char", "--out",
                        str(out), *SMALL)
-    assert code == 1 and "already holds a run" in err
+    assert code == 1 and "is not empty" in err
     code, _, err = run(capsys, "train", "lm", "--level", "char", "--out", str(tmp_path / "x"))
     assert code == 1 and "--train required" in err
 

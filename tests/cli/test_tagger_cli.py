@@ -13,7 +13,7 @@ from shared_data import ewt_blocks, pick_blocks, tagger_corpus, word_lines, writ
 from rnnlab.cli import main
 from rnnlab.data.conllu_io import read_conllu
 from rnnlab.models import Tagger, TaggerConfig
-from rnnlab.models.tagger_training import TaggerTrainingData, train_tagger
+from rnnlab.tasks.tagging import TaggerTrainingData, TaggingConfig, train
 from rnnlab.training.trainer import TrainerConfig
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "tagger"
@@ -77,14 +77,14 @@ def model_dir(tmp_path_factory, corpus_file) -> Path:
     """A tiny trained model (its training output directory)."""
     out = tmp_path_factory.mktemp("tagger")
     sentences = read_conllu(corpus_file)
-    train_tagger(
-        TaggerTrainingData(train=sentences * 8, dev=sentences), out,
-        TaggerConfig(word_dim=16, char_dim=8, char_hidden=16, hidden=32, dropout=0.0,
-                     word_dropout=0.0, min_word_freq=1),
-        TrainerConfig(epochs=3, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
-                      checkpoint_every=0, progress=False),
+    config = TaggingConfig(
+        model=TaggerConfig(word_dim=16, char_dim=8, char_hidden=16, hidden=32, dropout=0.0,
+                           word_dropout=0.0, min_word_freq=1),
+        loop=TrainerConfig(epochs=3, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
+                           checkpoint_every=0, progress=False),
         batch_size=4,
     )
+    train(out, config, prepared=TaggerTrainingData(train=sentences * 8, dev=sentences))
     return out
 
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab.cli.commands_classifier import (
+from rnnlab.data.errors import DataFormatError
+from rnnlab.tasks.classification import (
     SST_LABELS,
     data_format,
     label_ids,
     read_sentences,
 )
-from rnnlab.data.errors import DataFormatError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "classifier"
 TREES = FIXTURES / "trees.txt"

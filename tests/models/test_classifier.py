@@ -13,7 +13,6 @@ import pytest
 from threadpoolctl import threadpool_limits
 
 from rnnlab import random as rnd
-from rnnlab.cli.commands_classifier import label_ids, read_sentences
 from rnnlab.data.vocab import Vocab
 from rnnlab.engine import no_grad
 from rnnlab.models.classifier import (
@@ -24,6 +23,7 @@ from rnnlab.models.classifier import (
     make_batches,
 )
 from rnnlab.optim import Adam
+from rnnlab.tasks.classification import label_ids, read_sentences
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "classifier"
 

@@ -13,11 +13,11 @@ from threadpoolctl import threadpool_limits
 
 from rnnlab import random as rnd
 from rnnlab.cli import main
-from rnnlab.cli.commands_classifier import label_ids, read_sentences
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.classifier import ClassifierConfig, SentenceClassifier, make_batches
 from rnnlab.nn.char_encoder import char_batch
 from rnnlab.optim import Adam
+from rnnlab.tasks.classification import label_ids, read_sentences
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "classifier"
 REVIEWS = FIXTURES / "reviews.tsv"

@@ -152,11 +152,11 @@ def test_cells_and_dropout_kinds_train(cell, dropout_kind):
     assert np.isfinite(loss.item())
     assert all(np.abs(p.grad).max() > 0 for p in model.parameters())
     model.eval()
-    first, _ = model.forward(batch[0])
-    again, _ = model.forward(batch[0])
+    first, _ = model.forward(batch.ids)
+    again, _ = model.forward(batch.ids)
     np.testing.assert_array_equal(first.data, again.data)  # no dropout in evaluation
     model.train()
-    noisy, _ = model.forward(batch[0])
+    noisy, _ = model.forward(batch.ids)
     assert not np.allclose(noisy.data, first.data)
 
 

@@ -15,7 +15,7 @@ from rnnlab.io import load_arrays
 from rnnlab.models import TaggedWord, Tagger, TaggerConfig
 from rnnlab.models.tagger import DEFAULT_MODEL_DIR, IGNORE, word_key
 from rnnlab.models.tagger_metrics import accuracy
-from rnnlab.models.tagger_training import TaggerTrainingData, train_tagger
+from rnnlab.tasks.tagging import TaggerTrainingData, TaggingConfig, train
 from rnnlab.training.trainer import TrainerConfig
 
 TINY = dict(word_dim=16, char_dim=8, char_hidden=16, hidden=32, layers=2, dropout=0.0,
@@ -31,12 +31,13 @@ def train_tiny(out_dir: Path, sentences: list, crf: bool = False,
                epochs: int = 6) -> tuple[Tagger, list]:
     """Train on the tiny corpus, repeated 8 times per epoch (fewer epochs, less overhead)."""
     data = TaggerTrainingData(train=sentences * 8, dev=sentences)
-    model = train_tagger(
-        data, out_dir, TaggerConfig(**TINY, crf=crf),
-        TrainerConfig(epochs=epochs, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
-                      patience=0, checkpoint_every=0, progress=False),
+    config = TaggingConfig(
+        model=TaggerConfig(**TINY, crf=crf),
+        loop=TrainerConfig(epochs=epochs, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
+                           patience=0, checkpoint_every=0, progress=False),
         batch_size=4,
     )
+    model = train(out_dir, config, prepared=data).model
     return model, sentences
 
 

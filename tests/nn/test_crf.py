@@ -13,8 +13,8 @@ from rnnlab.engine.tensor import Tensor
 from rnnlab.io import load_arrays
 from rnnlab.models import TaggerConfig
 from rnnlab.models.tagger_metrics import accuracy
-from rnnlab.models.tagger_training import TaggerTrainingData, train_tagger
 from rnnlab.nn.crf import CRFNegLogLikelihood, LinearChainCRF, viterbi_decode
+from rnnlab.tasks.tagging import TaggerTrainingData, TaggingConfig, train
 from rnnlab.training.trainer import TrainerConfig
 
 
@@ -86,15 +86,15 @@ def test_rejects_bad_lengths():
 
 def test_crf_tagger_fits_the_tiny_corpus(tmp_path):
     sentences = read_conllu(tagger_corpus(tmp_path / "tiny.conllu"))
-    model = train_tagger(
-        TaggerTrainingData(train=sentences * 8, dev=sentences),
-        tmp_path / "run",
-        TaggerConfig(word_dim=16, char_dim=8, char_hidden=16, hidden=32, dropout=0.0,
-                     word_dropout=0.0, min_word_freq=1, crf=True),
-        TrainerConfig(epochs=6, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
-                      checkpoint_every=0, progress=False),
+    config = TaggingConfig(
+        model=TaggerConfig(word_dim=16, char_dim=8, char_hidden=16, hidden=32, dropout=0.0,
+                           word_dropout=0.0, min_word_freq=1, crf=True),
+        loop=TrainerConfig(epochs=6, lr=0.02, monitor="upos_accuracy", monitor_mode="max",
+                           checkpoint_every=0, progress=False),
         batch_size=4,
     )
+    model = train(tmp_path / "run", config,
+                  prepared=TaggerTrainingData(train=sentences * 8, dev=sentences)).model
     model.load_state_dict(load_arrays(tmp_path / "run" / "checkpoint" / "model.safetensors"))
     upos, _ = model.predict([s.words for s in sentences])
     assert accuracy([s.upos for s in sentences], upos) == 1.0

@@ -87,7 +87,7 @@ def tagger(sessions: Sessions, model: Tagger) -> tuple[float, str]:
     session = sessions["model"]
     batch = model.encode(SENTENCES)
     tags, scores = session.run(["upos", "upos_scores"], {
-        "word_ids": batch.word_ids, "lengths": batch.lengths,
+        "word_ids": batch.ids, "lengths": batch.lengths,
         "char_ids": batch.chars.char_ids, "char_lengths": batch.chars.char_lengths,
         "form_index": batch.chars.form_index})
     upos, _ = model.predict(SENTENCES)
