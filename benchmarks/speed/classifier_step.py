@@ -5,7 +5,7 @@ The SST setup in miniature: a 17,000-word vocabulary of 300-d embeddings, a bidi
 LSTM of 150 per direction, max pooling, batches of 64 random "phrases" of 1–19 tokens.
 One BLAS thread; times are ``time.process_time`` per step, averaged over 35 steps after 5.
 
-    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/classifier_step.py
+    OPENBLAS_NUM_THREADS=1 .venv/bin/python benchmarks/speed/classifier_step.py
 """
 
 from __future__ import annotations

@@ -60,7 +60,7 @@ from rnnlab.tasks.language_modelling import (  # noqa: E402
     StreamWindows,
 )
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FIGURES = REPO / "benchmarks" / "figures"
 
 PTB_COMMAND = (

@@ -17,8 +17,8 @@ saved config differs from the current one is an error (use another ``--out``).
 ``--time-budget`` interrupts a run after that many wall-clock minutes (it checkpoints, and
 its best model so far is evaluated; the result records that the budget stopped it).
 
-    nice -n 5 .venv/bin/python benchmarks/sst.py --out runs/sst-benchmark            # all
-    .venv/bin/python benchmarks/sst.py --out runs/sst-benchmark --summary-only       # tables
+    nice -n 5 .venv/bin/python benchmarks/tasks/sst.py --out runs/sst-benchmark            # all
+    .venv/bin/python benchmarks/tasks/sst.py --out runs/sst-benchmark --summary-only       # tables
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from rnnlab.data.paths import shared_data_dir
 from rnnlab.tasks import classification as task
 from rnnlab.training.run_folder import RunFolder, config_from_dict, differences
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 SUITES = ("sst2", "sst5", "compare")
 
 # The main configuration: a one-layer bidirectional LSTM with max pooling over time.
@@ -69,7 +69,7 @@ TUNING = {
     "lstm-bi2-max-e100-decay": {"embed_dim": 100, "layers": 2, "lr_schedule": "step",
                                 "lr_decay": 0.8, "lr_decay_start": 4},
     # + a character BiLSTM per word: 1,020 of the 1,821 test sentences have a word never seen
-    # in training (benchmarks/sst_unseen.py), which word embeddings can only map to <unk>
+    # in training (benchmarks/tasks/sst_unseen.py), which word embeddings can only map to <unk>
     "lstm-bi2-max-e100-chars": {"embed_dim": 100, "layers": 2, "char_dim": 30,
                                 "char_hidden_size": 50},
 }
@@ -322,7 +322,7 @@ def main() -> int:
     parser.add_argument("--lazy-embeddings", action="store_true",
                         help="train with --lazy-embedding-updates (Adam moves only the "
                              "embedding rows a batch used: ~1.25x faster steps, see "
-                             "benchmarks/classifier_step.py); use "
+                             "benchmarks/speed/classifier_step.py); use "
                              "its own --out")
     parser.add_argument("--average-decay", type=float, default=0.0,
                         help="evaluate an exponential moving average of the weights (e.g. "

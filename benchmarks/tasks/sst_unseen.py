@@ -1,11 +1,11 @@
 """SST-2 test accuracy split by whether a sentence contains a word the model never saw.
 
-For each configuration folder (``OUT/sst2/<variant>`` of ``benchmarks/sst.py``), loads
+For each configuration folder (``OUT/sst2/<variant>`` of ``benchmarks/tasks/sst.py``), loads
 every ``seed*/model``, marks each test sentence that has a (normalised) token outside that
 model's vocabulary, and prints the accuracy on those sentences and on the rest, averaged
 over the seeds — what character features buy, and where::
 
-    .venv/bin/python benchmarks/sst_unseen.py runs/sst-bi2-12/sst2/lstm-bi2-max-e100 \\
+    .venv/bin/python benchmarks/tasks/sst_unseen.py runs/sst-bi2-12/sst2/lstm-bi2-max-e100 \\
         runs/sst-chars/sst2/lstm-bi2-max-e100-chars
 """
 

@@ -45,7 +45,7 @@ from rnnlab.optim import Adam, clip_grad_norm  # noqa: E402
 from rnnlab.tasks import translation  # noqa: E402
 
 DATA = Path("/work/shared/data/multi30k")
-FIGURES = Path(__file__).resolve().parent / "figures"
+FIGURES = Path(__file__).resolve().parents[1] / "figures"
 _RECIPE = (
     "--embedding-size 256 --hidden 128 --decoder-hidden 256 --layers 1 --dropout 0.3 "
     "--batch-size 64 --lr 1e-3 --epochs 8 --checkpoint-every 100 --seed 1"
