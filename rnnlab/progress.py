@@ -68,5 +68,5 @@ def progress_bar(total: int, description: str, unit: str, progress: bool | None)
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=description, unit=unit, unit_scale=True, leave=False,
+    return tqdm(total=total, desc=description, unit=unit, leave=False,
                 dynamic_ncols=True, file=sys.stderr, delay=AUTO_DELAY if progress is None else 0)
