@@ -22,8 +22,6 @@ from pathlib import Path
 from rnnlab.data._files import BOM, read_utf8
 from rnnlab.data.conllu_sentence import (
     COLUMNS,
-    UPOS_COL,
-    XPOS_COL,
     ConlluSentence,
     MultiwordToken,
     parse_features,
@@ -50,8 +48,8 @@ _WORD_ID = re.compile(r"[1-9][0-9]*")
 _RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")
 _EMPTY_ID = re.compile(r"(0|[1-9][0-9]*)\.([1-9][0-9]*)")
 _HEAD = re.compile(r"_|0|[1-9][0-9]*")
-# a column that is empty or whitespace only (\s is str.isspace's set)
-_BLANK_COLUMN = re.compile(r"(?:^|\t)[^\S\t]*(?:\t|$)")
+_IDS = tuple(str(i) for i in range(1000))  # _IDS[n] == str(n), looked up rather than built
+_HEADS = frozenset(("_", *_IDS))  # the HEADs of all but the longest sentences
 # DEPS entries ID:relation, as the conllu package parsed them, for the range check below
 _DEPS_ID = r"(?:0|[1-9][0-9]*|[1-9][0-9]*-[1-9][0-9]*|[0-9]+\.[1-9][0-9]*)"
 _DEPS_ENTRY = rf"{_DEPS_ID}(?::[^\d:_\-|][^:|]*)+"
@@ -65,55 +63,54 @@ class _Reader:
     stored once.
     """
 
-    def __init__(self, source: str, has_bom: bool) -> None:
+    def __init__(self, source: str, has_bom: bool, has_cr: bool) -> None:
         self.source = source
-        self.has_bom = has_bom
+        self.has_bom, self.has_cr = has_bom, has_cr
         self.strings: dict[str, str] = {}
 
     def error(self, number: int, message: str) -> DataFormatError:
         return DataFormatError(self.source, number, message)
 
-    def sentence(self, text: str, first_line: int, lines: list[str]) -> ConlluSentence:
-        """The sentence of ``lines`` (its raw lines, split at "\\n"), whose text is
-        ``text`` and whose first line is line ``first_line`` of the file."""
+    def sentence(self, text: str, first_line: int, content_line: int, lines: list[str]
+                 ) -> ConlluSentence:
+        """The sentence whose text is ``text``, starting at line ``first_line`` of the file;
+        ``lines`` are its non-blank lines (split at "\\n"), the first of them line
+        ``content_line``."""
         keep = self.strings.setdefault
+        bom, cr = self.has_bom, self.has_cr
+        strip, heads, ids = str.strip, _HEADS, _IDS
         words: list[str] = []
         upos: list[str] = []
         xpos: list[str] = []
         range_ends: list[tuple[int, int]] = []
         expected = "1"
-        first_content = None
-        for number, line in enumerate(lines, start=first_line):
-            if self.has_bom:
+        for number, line in enumerate(lines, start=content_line):
+            if bom:
                 line = line.removeprefix(BOM)
             if line.startswith("#"):
-                first_content = first_content or number
                 continue
-            content = line.rstrip("\r")
-            if not content.strip():
-                continue
-            first_content = first_content or number
-            cols = content.split("\t")
-            if len(cols) != _N_COLUMNS or _BLANK_COLUMN.search(content):
+            if cr:
+                line = line.rstrip("\r")
+            cols = line.split("\t")
+            if len(cols) != _N_COLUMNS or not all(map(strip, cols)):
                 self.check_columns(number, cols)
-            token_id = cols[0]
+            token_id, form, _, tag, xtag, _, head, _, deps, _ = cols
             if token_id == expected:
-                words.append(keep(cols[_FORM_COL], cols[_FORM_COL]))
-                upos.append(keep(cols[UPOS_COL], cols[UPOS_COL]))
-                xpos.append(keep(cols[XPOS_COL], cols[XPOS_COL]))
-                expected = str(len(words) + 1)
+                words.append(keep(form, form))
+                upos.append(keep(tag, tag))
+                xpos.append(keep(xtag, xtag))
+                n = len(words) + 1
+                expected = ids[n] if n < len(ids) else str(n)
             else:
                 end = self.check_other_id(number, token_id, len(words) + 1)
                 if end is not None:
                     range_ends.append((number, end))
-            head = cols[_HEAD_COL]
-            if head != "_" and not (head.isdigit() and _HEAD.fullmatch(head)):
+            if head not in heads and not _HEAD.fullmatch(head):
                 raise self.error(number, f"invalid HEAD {head!r}: expected an integer or '_'")
-            if "-" in cols[_DEPS_COL]:
-                self.check_deps(number, cols[_DEPS_COL])
+            if "-" in deps:
+                self.check_deps(number, deps)
         if not words:
-            raise self.error(first_content or first_line,
-                             "sentence has no word lines (lines with an integer ID)")
+            raise self.error(content_line, "sentence has no word lines (lines with an integer ID)")
         for number, end in range_ends:
             if end > len(words):
                 raise self.error(
@@ -167,26 +164,27 @@ class _Reader:
                                  "is not a valid ID")
 
 
-def _blocks(lines: list[str], has_bom: bool) -> list[tuple[int, int]]:
+def _blocks(lines: list[str], has_bom: bool) -> list[tuple[int, int, int, int]]:
     """Group lines into sentences: content lines plus the blank lines after them.
 
-    Blank lines at the start of the text go with the first sentence. Returns
-    ``(first, stop)`` line indices, 0-based, one pair per sentence.
+    Blank lines at the start of the text go with the first sentence. Returns 0-based line
+    indices ``(first, content_first, content_stop, stop)`` per sentence: its lines are
+    ``first:stop``, the non-blank ones among them ``content_first:content_stop``.
     """
-    blocks: list[tuple[int, int]] = []
-    start = 0
-    has_content = ended = False
+    blocks: list[tuple[int, int, int, int]] = []
+    start = content_start = content_stop = 0
+    has_content = False
     for index, line in enumerate(lines):
-        blank = not (line.removeprefix(BOM) if has_bom else line).strip()
-        if blank:
-            ended = has_content
-        elif ended:
-            blocks.append((start, index))
-            start, ended = index, False
-        else:
-            has_content = True
+        if not (line.removeprefix(BOM) if has_bom else line).strip():
+            continue
+        if not has_content:
+            content_start, has_content = index, True
+        elif content_stop != index:  # blank lines came between: a new sentence
+            blocks.append((start, content_start, content_stop, index))
+            start = content_start = index
+        content_stop = index + 1
     if has_content:
-        blocks.append((start, len(lines)))
+        blocks.append((start, content_start, content_stop, len(lines)))
     return blocks
 
 
@@ -204,18 +202,15 @@ def parse_conllu(
             source, the line number and the problem.
     """
     lines = text.split("\n")
-    has_bom = BOM in text
-    reader = _Reader(source, has_bom)
-    blocks = _blocks(lines, has_bom)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line) + 1)
+    reader = _Reader(source, has_bom=BOM in text, has_cr="\r" in text)
+    blocks = _blocks(lines, reader.has_bom)
     sentences = []
     with progress_bar(len(blocks), "reading", "sent", progress) as bar:
-        for first, stop in blocks:
-            end = offsets[stop] if stop < len(lines) else len(text)
-            block_text = text[offsets[first]:end]
-            sentences.append(reader.sentence(block_text, first + 1, lines[first:stop]))
+        for first, content_first, content_stop, stop in blocks:
+            # every line but the text's last one ended with "\n"
+            block_text = "\n".join(lines[first:stop]) + ("\n" if stop < len(lines) else "")
+            sentences.append(reader.sentence(block_text, first + 1, content_first + 1,
+                                             lines[content_first:content_stop]))
             bar.update(1)
     return sentences
 

@@ -134,3 +134,17 @@ def test_deps_with_a_forward_range_or_free_text_are_kept():
     for deps in ("2-3:dep", "not-a-list", "_"):
         line = f"1\tHi\thi\tINTJ\tUH\t_\t0\troot\t{deps}\t_\n"
         assert parse_conllu(line)[0].column("DEPS") == (deps,)
+
+
+def test_sentences_longer_than_a_thousand_words():
+    lines = [f"{i}\tw{i}\t_\tX\t_\t_\t{i - 1}\tdep\t_\t_" for i in range(1, 1206)]
+    [sentence] = parse_conllu("\n".join(lines) + "\n")
+    assert len(sentence) == 1205 and sentence.words[-1] == "w1205"
+    assert sentence.column("HEAD")[-1] == "1204"
+    skipped = lines[:1100] + lines[1101:]
+    with pytest.raises(DataFormatError, match="<string>:1101: word ID 1102 out of sequence, "
+                                              "expected 1101"):
+        parse_conllu("\n".join(skipped))
+    bad_head = [*lines[:1050], lines[1050].replace("\t1050\t", "\t01050\t"), *lines[1051:]]
+    with pytest.raises(DataFormatError, match="<string>:1051: invalid HEAD '01050'"):
+        parse_conllu("\n".join(bad_head))
