@@ -40,9 +40,6 @@ __all__ = [
     "write_conllu",
 ]
 
-_FORM_COL = 1
-_HEAD_COL = 6
-_DEPS_COL = 8
 _N_COLUMNS = len(COLUMNS)
 _WORD_ID = re.compile(r"[1-9][0-9]*")
 _RANGE_ID = re.compile(r"([1-9][0-9]*)-([1-9][0-9]*)")
