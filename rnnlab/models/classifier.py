@@ -34,6 +34,7 @@ from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
+from rnnlab.progress import progress_bar
 from rnnlab.recurrent.factory import check_cell, make_recurrent
 
 
@@ -247,10 +248,12 @@ class SentenceClassifier(FolderIO, Module):
 
     def predict_proba_ids(
         self, sequences: Sequence[Sequence[int]], batch_size: int = 128,
-        forms: Sequence[Sequence[str]] | None = None,
+        forms: Sequence[Sequence[str]] | None = None, progress: bool | None = None,
     ) -> np.ndarray:
         """Class probabilities (N, C) for id sequences, in their input order; a model with
-        a character encoder needs their ``forms`` too (:meth:`normalise`)."""
+        a character encoder needs their ``forms`` too (:meth:`normalise`). ``progress``: a
+        bar in sentences (:func:`rnnlab.progress.progress_bar`; None: on a terminal, after
+        2 s)."""
         characters = self.characters
         if characters is not None and forms is None:
             raise ValueError("this classifier reads characters: pass forms, or use "
@@ -260,21 +263,25 @@ class SentenceClassifier(FolderIO, Module):
         was_training = self.training
         self.eval()
         try:
-            with no_grad():
+            with no_grad(), progress_bar(len(order), "classifying", "sent", progress) as bar:
                 for start in range(0, len(order), batch_size):
                     rows = order[start : start + batch_size]
                     chars = None if characters is None else characters([forms[i] for i in rows])
                     batch = ClassificationBatch.pad([sequences[i] for i in rows],
                                                     self.vocab.pad_id, chars=chars)
                     probs[rows] = ops.softmax(self(batch), axis=-1).data
+                    bar.update(len(rows))
         finally:
             self.train(was_training)
         return probs
 
-    def predict_proba(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """Class probabilities (N, C) for tokenised sentences."""
+    def predict_proba(self, token_lists: Sequence[Sequence[str]],
+                      progress: bool | None = None) -> np.ndarray:
+        """Class probabilities (N, C) for tokenised sentences (``progress`` as in
+        :meth:`predict_proba_ids`)."""
         forms = [self.normalise(tokens) for tokens in token_lists]
-        return self.predict_proba_ids([self.vocab.encode(f) for f in forms], forms=forms)
+        return self.predict_proba_ids([self.vocab.encode(f) for f in forms], forms=forms,
+                                      progress=progress)
 
     def classify(self, texts: Sequence[str]) -> list[tuple[str, float]]:
         """(label, probability) of the most probable class for each raw text."""

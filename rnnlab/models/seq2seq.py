@@ -47,6 +47,7 @@ from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
 from rnnlab.nn.attention import LuongAttention
 from rnnlab.nn.layers import Dropout, Embedding, Linear
+from rnnlab.progress import progress_bar
 from rnnlab.recurrent.factory import MODULES, check_cell
 
 LOWERCASE_MODES = ("none", "source", "both")
@@ -287,12 +288,15 @@ class Seq2Seq(FolderIO, Module):
         max_length_extra: int = 10,
         batch_size: int = 64,
         replace_unk: bool = True,
+        progress: bool | None = None,
     ) -> list[Translation]:
         """Translate raw sentences; ``beam_size=1`` is greedy search.
 
         Sentences are batched by length; each output may have at most
         ⌊ratio · |x| + extra⌋ tokens. With ``replace_unk`` an output <unk> becomes the
         source word it attended to most (:func:`~rnnlab.decoding.replace_unknowns`).
+        ``progress``: a bar in sentences (:func:`rnnlab.progress.progress_bar`; None: on a
+        terminal, after 2 s).
         """
         raw = [simple_tokenize(s) for s in sentences]  # original case, for copying
         ids = [self.source_vocab.encode(_lowered(r, self.lower_source)) for r in raw]
@@ -303,6 +307,7 @@ class Seq2Seq(FolderIO, Module):
                 results[i] = Translation("", [], [], 0.0, None)
         was_training = self.training
         self.eval()
+        bar = progress_bar(len(order), "translating", "sent", progress)
         try:
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
@@ -315,7 +320,9 @@ class Seq2Seq(FolderIO, Module):
                     hypotheses = beam_search(self, state, limits, beam_size, length_penalty)
                 for i, hypothesis in zip(chunk, hypotheses, strict=True):
                     results[i] = self._to_translation(hypothesis, raw[i], replace_unk)
+                bar.update(len(chunk))
         finally:
+            bar.close()
             self.train(was_training)
         return results  # type: ignore[return-value]
 

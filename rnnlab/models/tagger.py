@@ -45,6 +45,7 @@ from rnnlab.models.folder import FolderIO
 from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
+from rnnlab.progress import progress_bar
 from rnnlab.recurrent.layers import LSTM
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "pretrained" / "en_ewt_tagger"
@@ -261,12 +262,14 @@ class Tagger(FolderIO, Module):
             self.train(was_training)
 
     def predict(
-        self, sentences: Sequence[Sequence[str]], batch_size: int = 64
+        self, sentences: Sequence[Sequence[str]], batch_size: int = 64,
+        progress: bool | None = None,
     ) -> tuple[list[list[str]], list[list[str]] | None]:
         """Predicted UPOS (and XPOS, or None) tag lists, one per sentence, in input order.
 
         Sentences are grouped by length into batches of ``batch_size`` (padding is cheap
-        when lengths are close); empty sentences get empty tag lists.
+        when lengths are close); empty sentences get empty tag lists. ``progress``: a bar
+        in words (:func:`rnnlab.progress.progress_bar`; None: on a terminal, after 2 s).
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -280,7 +283,8 @@ class Tagger(FolderIO, Module):
         )
         order = [i for i in np.argsort([len(s) for s in sentences], kind="stable")
                  if len(sentences[i])]
-        with self._evaluating():
+        total = sum(len(s) for s in sentences)
+        with self._evaluating(), progress_bar(total, "tagging", "word", progress) as bar:
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 batch = self.encode([sentences[i] for i in chunk])
@@ -292,6 +296,7 @@ class Tagger(FolderIO, Module):
                     upos_out[i] = self.upos_vocab.decode(upos_ids[row][:n])
                     if xpos_out is not None and xpos_ids is not None:
                         xpos_out[i] = self.xpos_vocab.decode(xpos_ids[row][:n])
+                bar.update(batch.num_tokens)
         return upos_out, xpos_out
 
     def _decode_upos(self, scores: np.ndarray, padding: Padding) -> Sequence[Sequence[int]]:
@@ -300,10 +305,12 @@ class Tagger(FolderIO, Module):
         return scores.argmax(axis=2).T
 
     def tag_many(
-        self, sentences: Sequence[Sequence[str]], batch_size: int = 64
+        self, sentences: Sequence[Sequence[str]], batch_size: int = 64,
+        progress: bool | None = None,
     ) -> list[list[TaggedWord]]:
-        """Tag many tokenised sentences (batched); one list of :class:`TaggedWord` each."""
-        upos, xpos = self.predict(sentences, batch_size)
+        """Tag many tokenised sentences (batched); one list of :class:`TaggedWord` each
+        (``progress`` as in :meth:`predict`)."""
+        upos, xpos = self.predict(sentences, batch_size, progress)
         return [
             [TaggedWord(w, u, None if xpos is None else xpos[i][j])
              for j, (w, u) in enumerate(zip(sentence, upos[i], strict=True))]

@@ -67,8 +67,10 @@ def evaluate_tagger(
     upos: Sequence[Sequence[str]],
     xpos: Sequence[Sequence[str]] | None = None,
     batch_size: int = 64,
+    progress: bool | None = None,
 ) -> dict[str, Any]:
-    """Tag ``words`` and score against gold ``upos`` (and ``xpos``).
+    """Tag ``words`` and score against gold ``upos`` (and ``xpos``); ``progress`` as in
+    :meth:`Tagger.predict`.
 
     Returns ``sentences``, ``tokens``, ``upos_accuracy``, ``upos`` (a :func:`tag_report`),
     ``unseen_tokens`` (words whose form never occurred in training) and
@@ -76,7 +78,7 @@ def evaluate_tagger(
     ``xpos_accuracy``, ``xpos`` and ``unseen_xpos_accuracy``.
     """
     started = time.perf_counter()
-    predicted_upos, predicted_xpos = model.predict(words, batch_size)
+    predicted_upos, predicted_xpos = model.predict(words, batch_size, progress)
     seconds = time.perf_counter() - started
     n_tokens = sum(len(s) for s in words)
     unseen = [[w not in model.train_forms for w in s] for s in words]

@@ -258,15 +258,16 @@ def score(probs: np.ndarray, gold: Sequence[int], labels: list[str]
         classification_report(gold.tolist(), probs.argmax(axis=1), labels), nll)
 
 
-def evaluate(model: SentenceClassifier, data: LabelledSentences, path: str | Path = "<data>"
-             ) -> ClassificationEvaluation:
-    """Score ``model`` on labelled sentences (``path`` names them in errors).
+def evaluate(model: SentenceClassifier, data: LabelledSentences, path: str | Path = "<data>",
+             progress: bool | None = None) -> ClassificationEvaluation:
+    """Score ``model`` on labelled sentences (``path`` names them in errors; ``progress`` as
+    in :meth:`~rnnlab.models.classifier.SentenceClassifier.predict_proba_ids`).
 
     Raises:
         DataFormatError: a label the model does not know.
     """
     gold = label_ids(data, model.labels, path)
-    return score(model.predict_proba(data.tokens), gold, model.labels)
+    return score(model.predict_proba(data.tokens, progress), gold, model.labels)
 
 
 def read_for_model(model: SentenceClassifier, path: str | Path, fmt: str | None = None,
@@ -333,7 +334,7 @@ def train(
                             characters=model.characters)
 
     def dev_scores() -> dict[str, float]:
-        probs = model.predict_proba_ids(dev_set.ids, forms=dev_set.forms)
+        probs = model.predict_proba_ids(dev_set.ids, forms=dev_set.forms, progress=False)
         return score(probs, dev_set.gold, prepared.labels).scores()
 
     trainer = Trainer(model, config.loop, run.path, batches_for_epoch, evaluate=dev_scores,

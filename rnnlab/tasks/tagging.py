@@ -121,21 +121,22 @@ def epoch_batches(
 # ---------------------------------------------------------------- evaluation
 def dev_scores(model: Tagger, dev: Sequence[ConlluSentence]) -> dict[str, float]:
     """UPOS (and XPOS) accuracy of ``model`` on ``dev``: what the Trainer logs."""
-    upos, xpos = model.predict([s.words for s in dev])
+    upos, xpos = model.predict([s.words for s in dev], progress=False)
     scores = {"upos_accuracy": accuracy([s.upos for s in dev], upos)}
     if xpos is not None:
         scores["xpos_accuracy"] = accuracy([s.xpos for s in dev], xpos)
     return scores
 
 
-def evaluate(model: Tagger, sentences: Sequence[ConlluSentence], batch_size: int = 64
-             ) -> dict[str, Any]:
+def evaluate(model: Tagger, sentences: Sequence[ConlluSentence], batch_size: int = 64,
+             progress: bool | None = None) -> dict[str, Any]:
     """The full report of :func:`~rnnlab.models.tagger_metrics.evaluate_tagger` on gold
-    sentences (XPOS scored when the data has any)."""
+    sentences (XPOS scored when the data has any; ``progress`` as in
+    :meth:`~rnnlab.models.tagger.Tagger.predict`)."""
     has_xpos = any(t != NO_TAG for s in sentences for t in s.xpos)
     return evaluate_tagger(
         model, [s.words for s in sentences], [s.upos for s in sentences],
-        [s.xpos for s in sentences] if has_xpos else None, batch_size,
+        [s.xpos for s in sentences] if has_xpos else None, batch_size, progress,
     )
 
 

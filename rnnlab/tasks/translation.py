@@ -195,13 +195,15 @@ def build_model(config: TranslationConfig, corpus: ParallelCorpus) -> Seq2Seq:
 
 
 def translate(
-    model: Seq2Seq, sentences: Sequence[str], options: DecodingOptions = DecodingOptions()
+    model: Seq2Seq, sentences: Sequence[str], options: DecodingOptions = DecodingOptions(),
+    progress: bool | None = None,
 ) -> list[Translation]:
-    """Translate raw sentences, one :class:`~rnnlab.models.seq2seq.Translation` each."""
+    """Translate raw sentences, one :class:`~rnnlab.models.seq2seq.Translation` each
+    (``progress`` as in :meth:`~rnnlab.models.seq2seq.Seq2Seq.translate`)."""
     return model.translate(
         sentences, beam_size=options.beam, length_penalty=options.length_penalty,
         max_length_ratio=options.max_length_ratio, max_length_extra=options.max_length_extra,
-        batch_size=options.batch_size, replace_unk=options.replace_unk,
+        batch_size=options.batch_size, replace_unk=options.replace_unk, progress=progress,
     )
 
 
@@ -217,9 +219,10 @@ def bleu_scores(hypotheses: list[str], references: list[str]) -> dict[str, float
 
 def evaluate(
     model: Seq2Seq, sources: Sequence[str], references: Sequence[str],
-    options: DecodingOptions = DecodingOptions(),
+    options: DecodingOptions = DecodingOptions(), progress: bool | None = None,
 ) -> TranslationReport:
-    """Translate ``sources`` and score the output against ``references`` (line-aligned).
+    """Translate ``sources`` and score the output against ``references`` (line-aligned;
+    ``progress`` as in :meth:`~rnnlab.models.seq2seq.Seq2Seq.translate`).
 
     Raises:
         ValueError: different numbers of sources and references.
@@ -228,7 +231,7 @@ def evaluate(
         raise ValueError(f"{len(sources)} source sentences but {len(references)} references; "
                          "the two must be line-aligned")
     start = time.perf_counter()
-    hypotheses = [t.text for t in translate(model, sources, options)]
+    hypotheses = [t.text for t in translate(model, sources, options, progress)]
     seconds = time.perf_counter() - start
     scores = bleu_scores(hypotheses, list(references))
     return TranslationReport(float(scores["bleu"]), float(scores["bleu_lc"]),
@@ -302,7 +305,8 @@ def train(
         metrics = {"loss": total / max(sum(b.num_tokens for b in dev_batches), 1)}
         if config.loop.monitor == "bleu":
             report = evaluate(model, [s for s, _ in corpus.dev], [t for _, t in corpus.dev],
-                              DecodingOptions(beam=config.dev_beam, batch_size=DEV_BATCH_SIZE))
+                              DecodingOptions(beam=config.dev_beam, batch_size=DEV_BATCH_SIZE),
+                              progress=False)
             metrics.update(bleu=report.bleu, bleu_lc=report.bleu_lc)
         return metrics
 

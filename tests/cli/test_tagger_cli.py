@@ -134,8 +134,8 @@ def test_plain_text_is_tokenised_and_written_as_conllu(model_dir, tmp_path):
         ("I", "do", "n't", "run", "fast", "!"),
         ("Dogs", "bark", "at", "3", "cats", "."),
     ]
-    assert [s.tokenlist.metadata["sent_id"] for s in sentences] == ["1", "3", "4"]
-    assert sentences[1].tokenlist.metadata["text"] == "I don't run fast!"
+    assert [s.comments["sent_id"] for s in sentences] == ["1", "3", "4"]
+    assert sentences[1].comments["text"] == "I don't run fast!"
     model = Tagger.load(model_dir / "model")
     assert [s.upos for s in sentences] == [  # the tags the Python API gives the same words
         tuple(t.upos for t in model.tag(s.words)) for s in sentences]

@@ -38,15 +38,16 @@ def test_reads_words_and_tags_of_syntactic_words_only(sample, sample_blocks):
         assert sentence.upos == tuple(c[3] for c in columns)
         assert sentence.xpos == tuple(c[4] for c in columns)
         sent_id = next(line for line in block if line.startswith("# sent_id = "))
-        assert sentence.tokenlist.metadata["sent_id"] == sent_id.removeprefix("# sent_id = ")
-    # the multiword token and the empty node are kept in the TokenList, not in words
+        assert sentence.comments["sent_id"] == sent_id.removeprefix("# sent_id = ")
+    # the multiword token and the empty node are kept among the token lines, not in words
     first_range = next(i for i in _ids(sample_blocks[0]) if "-" in i)
     start, end = map(int, first_range.split("-"))
-    assert (start, "-", end) in [tok["id"] for tok in sentences[0].tokenlist]
+    assert (start, end) in [(t.start, t.end) for t in sentences[0].multiword_tokens]
+    assert first_range in sentences[0].token_ids
     empty = next(i for i in _ids(sample_blocks[1]) if "." in i)
-    word, index = map(int, empty.split("."))
-    assert (word, ".", index) in [tok["id"] for tok in sentences[1].tokenlist]
-    assert len(sentences[0].tokenlist) == len(_ids(sample_blocks[0]))
+    assert empty in sentences[1].token_ids
+    assert empty not in sentences[1].words
+    assert sentences[0].token_ids == tuple(_ids(sample_blocks[0]))
 
 
 def test_unchanged_round_trip_is_byte_identical(sample, tmp_path):
@@ -90,18 +91,21 @@ def test_predictions_change_only_upos_and_xpos(sample, tmp_path):
     assert changed == sum(len(s.words) for s in sentences)
     reread = read_conllu(out)
     assert reread[1].upos == ("X",) * len(sentences[1].words)
-    assert all(tok["upos"] == "X" for tok in reread[0].tokenlist if isinstance(tok["id"], int))
+    assert reread[0].upos == ("X",) * len(sentences[0].words)
+    assert reread[0].column("UPOS") == reread[0].upos
 
 
-def test_with_tags_returns_a_copy_and_updates_tokenlist(sample):
+def test_with_tags_returns_a_copy_and_updates_the_text(sample):
     sentence = read_conllu(sample)[2]  # two words
     gold = sentence.upos
     tagged = sentence.with_tags(upos=["NOUN", "SYM"])
     assert tagged.upos == ("NOUN", "SYM")
     assert tagged.xpos == sentence.xpos
-    assert [t["upos"] for t in tagged.tokenlist] == ["NOUN", "SYM"]
+    assert tagged.column("UPOS") == ("NOUN", "SYM")
+    assert tagged.column("XPOS") == sentence.xpos
     assert sentence.upos == gold and gold != ("NOUN", "SYM")
-    assert tuple(t["upos"] for t in sentence.tokenlist) == gold
+    assert sentence.column("UPOS") == gold
+    assert parse_conllu(tagged.text)[0].upos == ("NOUN", "SYM")
 
 
 def test_bad_predictions_rejected(sample):
