@@ -16,6 +16,7 @@ from rnnlab.data.arrays import read_npy
 from rnnlab.data.conditioned_text import ConditionedTexts, features_and_captions
 from rnnlab.data.fields import field_problem, first_unfit
 from rnnlab.data.sst import read_sst_trees, sst_examples
+from rnnlab.data.vocab import Vocab
 
 
 # -------------------------------------------------------------------------- SST trees
@@ -209,3 +210,18 @@ def test_first_unfit_names_the_entry():
     assert first_unfit(["A"], "line") is None
     with pytest.raises(ValueError, match="field kind must be one of"):
         field_problem("A", "column")
+
+
+# ------------------------------------------------------------------------ vocabulary
+@pytest.mark.parametrize(("content", "message"), [
+    (b'{"tokens": ["a"', r"vocab.json:1: invalid JSON"),
+    (b"[" * 100_000, "vocab.json: JSON nested too deeply"),
+    (b"[]", r"vocab.json: not a vocabulary \(expected a JSON object\)"),
+    (b'{"tokens": ["<unk>"], "pad": "<pad>"}', "vocab.json: pad token '<pad>' is not in"),
+    (b'{"tokens": ["\xff"]}', "vocab.json:1: invalid UTF-8 byte sequence at byte 13"),
+])
+def test_vocabulary_files_that_are_not_vocabularies(tmp_path, content, message):
+    path = tmp_path / "vocab.json"
+    path.write_bytes(content)
+    with pytest.raises(DataFormatError, match=message):
+        Vocab.load(path)

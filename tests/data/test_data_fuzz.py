@@ -10,6 +10,7 @@ budget per test is small enough for the whole file to run in a few seconds.
 from __future__ import annotations
 
 import itertools
+import json
 import string
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from rnnlab.data.arrays import read_npy
 from rnnlab.data.conditioned_text import read_conditioned_texts
 from rnnlab.data.sst import SSTTree, read_sst_trees
 from rnnlab.data.text import read_chars
+from rnnlab.data.vocab import Vocab
 
 FUZZ = settings(max_examples=60, deadline=None, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -260,3 +262,24 @@ def test_conllu_text_parses_or_fails_clearly(data):
         _clear(error, Path("fuzz.conllu"))
     else:
         assert all(len(s.words) == len(s.upos) == len(s.xpos) for s in sentences)
+
+
+# ------------------------------------------------------------------------ vocabulary
+vocab_json = st.fixed_dictionaries(
+    {"tokens": st.lists(st.sampled_from(["<pad>", "<unk>", "a", "b", ""]) | st.integers(),
+                        max_size=5)},
+    optional={key: st.none() | st.sampled_from(["<pad>", "<unk>", "a", 1])
+              for key in ("pad", "unk", "bos", "eos")},
+).map(lambda d: json.dumps(d).encode())
+
+
+@FUZZ
+@given(vocab_json | soup)
+def test_vocabulary_files_load_or_fail_clearly(folder, data):
+    path = _file(folder, data, ".json")
+    try:
+        vocab = Vocab.load(path)
+    except DataFormatError as error:
+        _clear(error, path)
+    else:
+        assert vocab.tokens == json.loads(data)["tokens"]
