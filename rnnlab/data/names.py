@@ -59,15 +59,16 @@ def read_names(directory: str | PathLike[str], ascii_only: bool = False) -> list
     files = sorted(Path(directory).glob("*.txt"))
     if not files:
         raise FileNotFoundError(f"no .txt name files in {directory}")
-    examples = []
+    examples, lines = [], 0
     for file in files:
         for line in split_lines(read_utf8(file)):
             name = line.strip()
+            lines += bool(name)
             if ascii_only:
                 name = to_ascii(name)
             if name:
                 examples.append(LabelledText(name, file.stem))
     if not examples:
         raise DataFormatError(directory, None, f"no names in its {len(files)} .txt file(s)"
-                              + (" after the conversion to ASCII" if ascii_only else ""))
+                              + (" after the conversion to ASCII" if lines else ""))
     return examples

@@ -112,8 +112,9 @@ def test_labels_with_spaces_are_fine(tmp_path):
 def test_a_names_folder_whose_files_are_empty(tmp_path):
     for language in ("Dutch", "Greek"):
         (tmp_path / f"{language}.txt").write_text("\n  \n", encoding="utf-8")
-    with pytest.raises(DataFormatError, match=r"no names in its 2 .txt file\(s\)"):
-        read_names(tmp_path)
+    for ascii_only in (False, True):
+        with pytest.raises(DataFormatError, match=r"no names in its 2 .txt file\(s\)$"):
+            read_names(tmp_path, ascii_only=ascii_only)
     (tmp_path / "Greek.txt").write_text("Ωμέγα\n", encoding="utf-8")
     assert [n.text for n in read_names(tmp_path)] == ["Ωμέγα"]
     (tmp_path / "Greek.txt").write_text("Ωμ\n", encoding="utf-8")
