@@ -176,7 +176,7 @@ def open_model_dir(path: str | Path, kind: str | tuple[str, ...] | None = None) 
                          lambda: found.model_class.from_files(config, files))
     if found.metadata:
         model.metadata = dict(header.metadata or {})
-    check_index(weights_path, index, model)
+    check_index(weights_path, {name: entry.shape for name, entry in index.items()}, model)
     weights = load_arrays(weights_path)
     check_weights(weights_path, weights, model)
     model.load_state_dict(weights)

@@ -106,24 +106,24 @@ def build_within(directory: Path, index: Mapping[str, TensorEntry], config: Any,
         raise ValueError(f"{directory}: {error}") from None
 
 
-def check_index(path: Path, index: Mapping[str, TensorEntry], model: Module) -> None:
-    """Every tensor the model has, of its shape, and no other — before loading."""
+def check_index(path: Path, shapes: Mapping[str, tuple[int, ...]], model: Module) -> None:
+    """The file's tensors (``shapes``, by name) are every tensor the model has, of its
+    shape, and no other — checked from the header before loading, and again after."""
     built = dict(model.named_parameters())
     for name, parameter in built.items():
-        if name not in index:
+        if name not in shapes:
             raise ValueError(f"{path}: no tensor {name!r}, which the config builds")
-        if index[name].shape != parameter.data.shape:
-            raise ValueError(f"{path}: tensor {name!r} has shape {index[name].shape}; the "
+        if tuple(shapes[name]) != parameter.data.shape:
+            raise ValueError(f"{path}: tensor {name!r} has shape {tuple(shapes[name])}; the "
                              f"config builds {tuple(parameter.data.shape)}")
-    extra = sorted(set(index) - set(built))
+    extra = sorted(set(shapes) - set(built))
     if extra:
         raise ValueError(f"{path}: tensor {extra[0]!r} is not one the config builds")
 
 
 def check_weights(path: Path, weights: Mapping[str, np.ndarray], model: Module) -> None:
     """The loaded tensors: those of :func:`check_index`, floating point and finite."""
-    check_index(path, {name: TensorEntry("F32", tuple(array.shape))
-                       for name, array in weights.items()}, model)
+    check_index(path, {name: array.shape for name, array in weights.items()}, model)
     for name, array in weights.items():
         if not np.issubdtype(array.dtype, np.floating):
             raise ValueError(f"{path}: tensor {name!r} is {array.dtype}; weights must be "
