@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.data._files import read_utf8, split_lines
+from rnnlab.data.arrays import read_npy
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.names import read_names
 
@@ -60,6 +61,9 @@ class ConditionedTexts:
             raise ValueError(f"held-out fraction must be in (0, 1), got {held_out_fraction}")
         order = np.random.default_rng(seed).permutation(len(self))
         n_held = max(1, round(held_out_fraction * len(self)))
+        if n_held >= len(self):
+            raise ValueError(f"holding out {held_out_fraction} of {len(self)} texts leaves none "
+                             "to train on")
         return self.subset(np.sort(order[n_held:])), self.subset(np.sort(order[:n_held]))
 
 
@@ -88,12 +92,7 @@ def features_and_captions(
 ) -> ConditionedTexts:
     """Row i of the ``.npy`` array conditions line i of the captions file."""
     path = Path(features_path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no features file at {path}")
-    try:
-        features = np.load(path, allow_pickle=False)
-    except ValueError as error:
-        raise DataFormatError(path, None, f"not a plain .npy array ({error})") from error
+    features = read_npy(path)
     if features.ndim != 2 or not np.issubdtype(features.dtype, np.number):
         raise DataFormatError(
             path, None, f"expected a 2-D numeric array (items, features), got {features.dtype} "
@@ -105,6 +104,8 @@ def features_and_captions(
     for number, caption in enumerate(captions, start=1):
         if not caption.strip():
             raise DataFormatError(captions_path, number, "empty caption")
+    if not captions:
+        raise DataFormatError(captions_path, None, "no captions (the file is empty)")
     if len(captions) != len(features):
         raise DataFormatError(
             captions_path, None,

@@ -11,6 +11,7 @@ from typing import Literal
 
 from rnnlab.data._files import read_utf8
 from rnnlab.data.errors import DataFormatError
+from rnnlab.data.fields import field_problem
 
 TableFormat = Literal["tsv", "csv"]
 _EXTENSIONS: dict[str, TableFormat] = {".tsv": "tsv", ".tab": "tsv", ".csv": "csv"}
@@ -66,8 +67,9 @@ def read_labelled_text(
     Blank lines are skipped and surrounding whitespace is stripped from both fields.
 
     Raises:
-        DataFormatError: a row without exactly two columns, an empty text or label, or
-            broken CSV quoting; the message names the file and line.
+        DataFormatError: a row without exactly two columns, an empty text or label, a
+            label a prediction line cannot carry (:mod:`rnnlab.data.fields`), or broken
+            CSV quoting; the message names the file and line.
     """
     kind = table_format(path, fmt)
     if kind == "tsv":
@@ -112,4 +114,7 @@ def _parse_row(
         raise DataFormatError(path, line, "empty text")
     if not label:
         raise DataFormatError(path, line, "empty label")
+    problem = field_problem(label, "line")
+    if problem is not None:
+        raise DataFormatError(path, line, f"the label {label!r} {problem}")
     return LabelledText(text, label)

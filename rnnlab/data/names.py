@@ -7,6 +7,7 @@ from os import PathLike
 from pathlib import Path
 
 from rnnlab.data._files import read_utf8, split_lines
+from rnnlab.data.errors import DataFormatError
 from rnnlab.data.labelled_text import LabelledText
 
 # Letters that Unicode does not decompose into an ASCII letter plus accents.
@@ -53,16 +54,21 @@ def read_names(directory: str | PathLike[str], ascii_only: bool = False) -> list
 
     Raises:
         FileNotFoundError: ``directory`` does not exist or holds no ``.txt`` file.
+        DataFormatError: the files hold no name at all.
     """
     files = sorted(Path(directory).glob("*.txt"))
     if not files:
         raise FileNotFoundError(f"no .txt name files in {directory}")
-    examples = []
+    examples, lines = [], 0
     for file in files:
         for line in split_lines(read_utf8(file)):
             name = line.strip()
+            lines += bool(name)
             if ascii_only:
                 name = to_ascii(name)
             if name:
                 examples.append(LabelledText(name, file.stem))
+    if not examples:
+        raise DataFormatError(directory, None, f"no names in its {len(files)} .txt file(s)"
+                              + (" after the conversion to ASCII" if lines else ""))
     return examples

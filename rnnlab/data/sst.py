@@ -53,15 +53,16 @@ class SSTTree:
 
     def leaves(self) -> list[str]:
         """The words under this node, left to right."""
-        if self.word is not None:
-            return [self.word]
-        return [w for child in self.children for w in child.leaves()]
+        return [node.word for node in self.nodes() if node.word is not None]
 
     def nodes(self) -> Iterator[SSTTree]:
-        """Every node of the subtree, in pre-order (this node first)."""
-        yield self
-        for child in self.children:
-            yield from child.nodes()
+        """Every node of the subtree, in pre-order (this node first); a loop, not a
+        recursion, so any depth works."""
+        pending = [self]
+        while pending:
+            node = pending.pop()
+            yield node
+            pending.extend(reversed(node.children))
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,12 @@ class SSTExample:
     label: int
 
 
-class _TreeSyntaxError(Exception):
-    pass
-
-
 def parse_sst_tree(text: str) -> SSTTree:
     """Parse one bracketed tree; ``-LRB-``/``-RRB-`` (and square/curly variants) in leaves
     become the bracket characters, and ``\\/``, ``\\*`` become ``/``, ``*``.
+
+    The parser keeps the open phrases on a list of its own instead of recursing, so a tree
+    of any depth parses (Python's recursion limit would stop a recursive one near 1000).
 
     Raises:
         ValueError: the text is not a single well-formed tree with labels 0-4.
@@ -86,46 +86,46 @@ def parse_sst_tree(text: str) -> SSTTree:
     tokens = _TOKEN.findall(text)
     if not tokens:
         raise ValueError("empty tree")
-    try:
-        tree, pos = _parse_node(tokens, 0)
-    except _TreeSyntaxError as exc:
-        raise ValueError(str(exc)) from None
-    if pos != len(tokens):
-        raise ValueError(f"unexpected {tokens[pos]!r} after the end of the tree")
-    return tree
-
-
-def _parse_node(tokens: list[str], pos: int) -> tuple[SSTTree, int]:
-    """Parse the node starting at ``tokens[pos]``; return it and the position after it."""
-    if tokens[pos] != "(":
-        raise _TreeSyntaxError(f"expected '(', found {tokens[pos]!r}")
-    pos += 1
-    if pos >= len(tokens) or tokens[pos] in ("(", ")"):
-        raise _TreeSyntaxError("expected a label after '('")
-    label_text = tokens[pos]
-    if not _LABEL.fullmatch(label_text):
-        raise _TreeSyntaxError(f"invalid label {label_text!r}: expected 0-{NUM_LABELS - 1}")
-    label = int(label_text)
-    pos += 1
-    if pos >= len(tokens):
-        raise _TreeSyntaxError("unbalanced brackets: missing ')'")
-    if tokens[pos] not in ("(", ")"):
+    open_phrases: list[tuple[int, list[SSTTree]]] = []  # (label, children so far)
+    pos = 0
+    while True:  # at the "(" of a node
+        if tokens[pos] != "(":
+            raise ValueError(f"expected '(', found {tokens[pos]!r}")
+        label, pos = _label(tokens, pos + 1)
+        if tokens[pos] == "(":  # a phrase: its first child comes next
+            open_phrases.append((label, []))
+            continue
+        if tokens[pos] == ")":
+            raise ValueError("node with a label but neither a word nor children")
         word = tokens[pos]
-        pos += 1
-        if pos >= len(tokens) or tokens[pos] != ")":
-            raise _TreeSyntaxError(f"expected ')' after the word {word!r}")
-        return SSTTree(label, word=_unescape(word)), pos + 1
-    children = []
-    while pos < len(tokens) and tokens[pos] == "(":
-        child, pos = _parse_node(tokens, pos)
-        children.append(child)
-    if pos >= len(tokens):
-        raise _TreeSyntaxError("unbalanced brackets: missing ')'")
-    if tokens[pos] != ")":
-        raise _TreeSyntaxError(f"unexpected {tokens[pos]!r} inside a phrase")
-    if not children:
-        raise _TreeSyntaxError("node with a label but neither a word nor children")
-    return SSTTree(label, children=tuple(children)), pos + 1
+        if pos + 1 >= len(tokens) or tokens[pos + 1] != ")":
+            raise ValueError(f"expected ')' after the word {word!r}")
+        node, pos = SSTTree(label, word=_unescape(word)), pos + 2
+        while open_phrases:  # the node is done: add it to its phrase, close finished ones
+            open_phrases[-1][1].append(node)
+            if pos >= len(tokens):
+                raise ValueError("unbalanced brackets: missing ')'")
+            if tokens[pos] == "(":
+                break
+            if tokens[pos] != ")":
+                raise ValueError(f"unexpected {tokens[pos]!r} inside a phrase")
+            phrase_label, children = open_phrases.pop()
+            node, pos = SSTTree(phrase_label, children=tuple(children)), pos + 1
+        else:
+            if pos != len(tokens):
+                raise ValueError(f"unexpected {tokens[pos]!r} after the end of the tree")
+            return node
+
+
+def _label(tokens: list[str], pos: int) -> tuple[int, int]:
+    """The label at ``tokens[pos]`` and the position after it, which exists."""
+    if pos >= len(tokens) or tokens[pos] in ("(", ")"):
+        raise ValueError("expected a label after '('")
+    if not _LABEL.fullmatch(tokens[pos]):
+        raise ValueError(f"invalid label {tokens[pos]!r}: expected 0-{NUM_LABELS - 1}")
+    if pos + 1 >= len(tokens):
+        raise ValueError("unbalanced brackets: missing ')'")
+    return int(tokens[pos]), pos + 1
 
 
 def read_sst_trees(path: str | PathLike[str]) -> list[SSTTree]:
@@ -175,21 +175,24 @@ def sst_examples(
     return [ex for ex in examples if ex is not None]
 
 
-def _collect_phrases(node: SSTTree, mode: SSTMode, out: list[SSTExample | None]) -> list[str]:
-    """Append an example for ``node`` and its descendants in pre-order (``None`` for
-    dropped labels) and return the node's leaves, computing each leaf list only once."""
-    slot = len(out)
-    out.append(None)
-    if node.word is not None:
-        leaves = [node.word]
-    else:
-        leaves = []
-        for child in node.children:
-            leaves.extend(_collect_phrases(child, mode, out))
-    label = map_label(node.label, mode)
-    if label is not None:
-        out[slot] = SSTExample(leaves, label)
-    return leaves
+def _collect_phrases(root: SSTTree, mode: SSTMode, out: list[SSTExample | None]) -> None:
+    """Append an example for ``root`` and each of its descendants in pre-order (``None``
+    for dropped labels), computing each node's leaves once, from its children's, in a loop
+    from the last node back (children come after their parent in pre-order)."""
+    order = list(root.nodes())
+    first = len(out)
+    out.extend([None] * len(order))
+    leaves: dict[int, list[str]] = {}
+    for index in range(len(order) - 1, -1, -1):
+        node = order[index]
+        if node.word is not None:
+            words = [node.word]
+        else:
+            words = [word for child in node.children for word in leaves[id(child)]]
+        leaves[id(node)] = words
+        label = map_label(node.label, mode)
+        if label is not None:
+            out[first + index] = SSTExample(words, label)
 
 
 def read_sst(

@@ -9,6 +9,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from rnnlab.data._files import read_utf8
+from rnnlab.data.errors import DataFormatError
+
 PAD = "<pad>"
 UNK = "<unk>"
 BOS = "<bos>"
@@ -204,5 +207,20 @@ class Vocab:
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Vocab:
-        """Read a vocabulary written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a vocabulary written by :meth:`save`.
+
+        Raises:
+            DataFormatError: not UTF-8, not JSON, or not a vocabulary (naming the file).
+        """
+        try:
+            data = json.loads(read_utf8(path))
+        except json.JSONDecodeError as error:
+            raise DataFormatError(path, error.lineno, f"invalid JSON ({error.msg})") from None
+        except RecursionError:
+            raise DataFormatError(path, None, "JSON nested too deeply to read") from None
+        if not isinstance(data, dict):
+            raise DataFormatError(path, None, "not a vocabulary (expected a JSON object)")
+        try:
+            return cls.from_dict(data)
+        except ValueError as error:
+            raise DataFormatError(path, None, str(error)) from None

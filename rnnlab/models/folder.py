@@ -14,10 +14,11 @@ and the translator's ``{"format": "rnnlab.seq2seq", "model": {config}}``. All of
 
 Reading checks everything a user's folder can get wrong and names the file and field in a
 one-line error: the format version, the config's fields (each of the type its dataclass
-declares; none unknown — those come from a newer rnnlab), each JSON file (present, of the
-right shape, vocabularies with the special entries the model needs), and each tensor (the
-names, shapes and floating-point dtype the config builds, all values finite). Nothing in
-a folder is executed: no pickle.
+declares and in range — :func:`build_config`; none unknown: those come from a newer
+rnnlab), each JSON file (present, of the right shape, vocabularies with the special
+entries the model needs, distinct, and output vocabularies whose entries the output
+format can carry — :mod:`rnnlab.data.fields`), and the weights
+(:mod:`rnnlab.models.weights_file`). Nothing in a folder is executed: no pickle.
 
 The registry's model classes inherit ``save()`` and ``load()`` from :class:`FolderIO`.
 """
@@ -25,6 +26,7 @@ The registry's model classes inherit ``save()`` and ``load()`` from :class:`Fold
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -34,8 +36,8 @@ from typing import Any, Self
 
 import numpy as np
 
+from rnnlab.data.fields import first_unfit
 from rnnlab.data.vocab import Vocab
-from rnnlab.engine.module import Module
 from rnnlab.io.serialization import (
     CONFIG_FILE,
     WEIGHTS_FILE,
@@ -43,6 +45,7 @@ from rnnlab.io.serialization import (
     save_arrays,
     save_json,
 )
+from rnnlab.recurrent.arguments import MAX_SIZE
 
 FORMAT_VERSION = 1
 RUN_MODEL_DIR = "model"  # where a training run (rnnlab.training.Trainer) keeps its best model
@@ -57,6 +60,8 @@ class JsonFile:
     needs ("pad", "unk", "bos", "eos"); ``vocabulary=False`` for a list of strings instead.
     ``nullable``: the file may hold ``null`` (a tagger without an XPOS head). ``only_if``:
     the name of a config field; the file exists only when that field is non-zero.
+    ``field``: what every entry is written as in the model's output, ``"word"`` or
+    ``"line"`` (:mod:`rnnlab.data.fields`); None for an input-side file.
     """
 
     name: str
@@ -64,15 +69,16 @@ class JsonFile:
     vocabulary: bool = True
     nullable: bool = False
     only_if: str | None = None
+    field: str | None = None
 
     @property
     def filename(self) -> str:
         return f"{self.name}.json"
 
 
-def strings(name: str) -> JsonFile:
+def strings(name: str, field: str | None = None) -> JsonFile:
     """A file holding a list of strings (label names, training word forms)."""
-    return JsonFile(name, vocabulary=False)
+    return JsonFile(name, vocabulary=False, field=field)
 
 
 @dataclass(frozen=True)
@@ -199,8 +205,14 @@ def _version_0(saved: dict[str, Any]) -> Header:
 
 def build_config(config_class: type, fields: dict[str, Any], path: Path,
                  description: str) -> Any:
-    """``config_class(**fields)`` once every field is known and of its declared type; the
-    dataclass's own checks (``__post_init__``) give the remaining errors."""
+    """``config_class(**fields)`` once every field is known, of its declared type and in
+    range; the dataclass's own checks (``__post_init__``) give the remaining errors.
+
+    The ranges hold for every kind's config: an integer is a size or a count, from 1 to
+    :data:`~rnnlab.recurrent.arguments.MAX_SIZE` (from 0 where the field's default is 0,
+    "none": ``char_dim``, ``decoder_hidden_size``); a number is finite, and a dropout rate
+    (a field whose name ends in ``dropout``) lies in [0, 1).
+    """
     declared = {f.name: f for f in dataclasses.fields(config_class)}
     hints = typing.get_type_hints(config_class)
     for name, value in fields.items():
@@ -210,6 +222,9 @@ def build_config(config_class: type, fields: dict[str, Any], path: Path,
         if not _matches(value, hints[name]):
             raise ValueError(f"{path}: config field {name!r} must be {_describe(hints[name])}, "
                              f"got {value!r}")
+        problem = _out_of_range(name, value, hints[name], declared[name].default)
+        if problem:
+            raise ValueError(f"{path}: config field {name!r} must be {problem}, got {value!r}")
     for name, field in declared.items():
         required = (field.default is dataclasses.MISSING
                     and field.default_factory is dataclasses.MISSING)
@@ -219,6 +234,20 @@ def build_config(config_class: type, fields: dict[str, Any], path: Path,
         return config_class(**fields)
     except ValueError as error:
         raise ValueError(f"{path}: invalid {description} config: {error}") from None
+
+
+def _out_of_range(name: str, value: Any, hint: Any, default: Any) -> str | None:
+    """What a config value of type ``hint`` must be when it is out of range
+    (:func:`build_config`)."""
+    if hint is int:
+        low = 0 if default == 0 else 1
+        return None if low <= value <= MAX_SIZE else f"from {low} to {MAX_SIZE:,}"
+    if hint is float:
+        if not math.isfinite(value):
+            return "a finite number"
+        if name.endswith("dropout") and not 0.0 <= value < 1.0:
+            return "in [0, 1)"
+    return None
 
 
 def _matches(value: Any, hint: Any) -> bool:
@@ -268,10 +297,20 @@ def read_json_files(
         elif spec.vocabulary:
             files[spec.name] = _vocabulary(value, spec, path, description)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
-            files[spec.name] = value
+            files[spec.name] = _fit_for_output(value, spec, path)
         else:
             raise ValueError(f"{path}: expected a list of strings")
     return files
+
+
+def _fit_for_output(entries: list[str], spec: JsonFile, path: Path) -> list[str]:
+    """``entries`` when the output can carry each one (``spec.field``), else the error."""
+    unfit = None if spec.field is None else first_unfit(entries, spec.field)
+    if unfit is not None:
+        index, entry, problem = unfit
+        raise ValueError(f"{path}: entry {index} ({entry!r}) {problem}, which the model's "
+                         "output cannot carry")
+    return entries
 
 
 def _vocabulary(value: Any, spec: JsonFile, path: Path, description: str) -> Vocab:
@@ -285,24 +324,8 @@ def _vocabulary(value: Any, spec: JsonFile, path: Path, description: str) -> Voc
         if value.get(special) is None:
             raise ValueError(f"{path}: the vocabulary has no {special!r} entry, which a "
                              f"{description} needs")
+    specials = vocab.specials
+    if len(set(specials)) != len(specials):
+        raise ValueError(f"{path}: two special entries are the same token: {specials}")
+    _fit_for_output(vocab.tokens, spec, path)
     return vocab
-
-
-def check_weights(path: Path, weights: Mapping[str, np.ndarray], model: Module) -> None:
-    """Every tensor the model has, of its shape, floating point and finite; no other."""
-    built = dict(model.named_parameters())
-    for name, parameter in built.items():
-        if name not in weights:
-            raise ValueError(f"{path}: no tensor {name!r}, which the config builds")
-        array = weights[name]
-        if array.shape != parameter.data.shape:
-            raise ValueError(f"{path}: tensor {name!r} has shape {tuple(array.shape)}; the "
-                             f"config builds {tuple(parameter.data.shape)}")
-        if not np.issubdtype(array.dtype, np.floating):
-            raise ValueError(f"{path}: tensor {name!r} is {array.dtype}; weights must be "
-                             "floating point")
-        if not np.isfinite(array).all():
-            raise ValueError(f"{path}: tensor {name!r} holds NaN or infinite values")
-    extra = sorted(set(weights) - set(built))
-    if extra:
-        raise ValueError(f"{path}: tensor {extra[0]!r} is not one the config builds")

@@ -35,7 +35,6 @@ from rnnlab.models.conditional_generator import ConditionalGenerator, Conditiona
 from rnnlab.models.folder import (
     JsonFile,
     build_config,
-    check_weights,
     read_header,
     read_json_files,
     resolve_model_dir,
@@ -45,6 +44,7 @@ from rnnlab.models.folder import (
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnlab.models.tagger import Tagger, TaggerConfig
+from rnnlab.models.weights_file import build_within, check_index, check_weights, read_index
 
 
 @dataclass(frozen=True)
@@ -71,11 +71,12 @@ KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
     ModelKind(
         "pos_tagger", "tagger", Tagger, TaggerConfig,
         files=(JsonFile("words", ("pad", "unk")), JsonFile("chars", ("pad", "unk")),
-               JsonFile("upos"), JsonFile("xpos", nullable=True), strings("train_forms")),
+               JsonFile("upos", field="word"), JsonFile("xpos", nullable=True, field="word"),
+               strings("train_forms")),
         sample=samples.tagger, sample_output=samples.tagger_output),
     ModelKind(
         "sentence_classifier", "sentence classifier", SentenceClassifier, ClassifierConfig,
-        files=(JsonFile("vocab", ("pad", "unk")), strings("labels"),
+        files=(JsonFile("vocab", ("pad", "unk")), strings("labels", field="line"),
                JsonFile("chars", ("pad", "unk"), only_if="char_dim")),
         sample=samples.classifier, sample_output=samples.classifier_output, metadata=True),
     ModelKind(
@@ -91,7 +92,7 @@ KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
     ModelKind(
         "seq2seq", "seq2seq model", Seq2Seq, Seq2SeqConfig,
         files=(JsonFile("source_vocab", ("pad", "unk")),
-               JsonFile("target_vocab", ("pad", "unk", "bos", "eos"))),
+               JsonFile("target_vocab", ("pad", "unk", "bos", "eos"), field="word")),
         sample=samples.seq2seq, sample_output=samples.seq2seq_output),
 )}
 
@@ -148,8 +149,12 @@ def open_model_dir(path: str | Path, kind: str | tuple[str, ...] | None = None) 
         FileNotFoundError: no such folder, no model in it, or a file the kind needs missing.
         ValueError: anything else wrong with the folder, in one line naming the file and
             field: an unknown or unexpected kind, a newer format version, a config field
-            unknown or of the wrong type, a vocabulary without a special entry the model
-            needs, a tensor missing, extra, misshapen, not floating point or not finite.
+            unknown, of the wrong type or out of range, sizes that build more parameters
+            than the weights file holds or than memory takes, a vocabulary without a
+            special entry the model needs or with an entry its output cannot carry, a
+            tensor missing, extra, misshapen, not floating point or not finite. The weights
+            file's header is checked before the model is built, and the model before the
+            values are read (:mod:`rnnlab.models.weights_file`).
     """
     directory = resolve_model_dir(path)
     header = read_header(directory)
@@ -165,14 +170,15 @@ def open_model_dir(path: str | Path, kind: str | tuple[str, ...] | None = None) 
     config = build_config(found.config_class, header.config, directory / CONFIG_FILE,
                           found.description)
     files = read_json_files(directory, found.files, config, found.description)
-    try:
-        model = found.model_class.from_files(config, files)
-    except ValueError as error:
-        raise ValueError(f"{directory}: {error}") from None
+    weights_path = directory / WEIGHTS_FILE
+    index = read_index(weights_path)
+    model = build_within(directory, index, config,
+                         lambda: found.model_class.from_files(config, files))
     if found.metadata:
         model.metadata = dict(header.metadata or {})
-    weights = load_arrays(directory / WEIGHTS_FILE)
-    check_weights(directory / WEIGHTS_FILE, weights, model)
+    check_index(weights_path, {name: entry.shape for name, entry in index.items()}, model)
+    weights = load_arrays(weights_path)
+    check_weights(weights_path, weights, model)
     model.load_state_dict(weights)
     model.eval()
     return model

@@ -11,6 +11,7 @@ from rnnlab import random as rnd
 from rnnlab.engine import ops
 from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.tensor import Tensor
+from rnnlab.recurrent.arguments import check_embedding, check_linear
 
 
 class Linear(Module):
@@ -25,6 +26,8 @@ class Linear(Module):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        in_features, out_features, dtype = check_linear(self, in_features, out_features, bias,
+                                                        dtype)
         rng = rng or rnd.generator()
         bound = 1.0 / math.sqrt(in_features)  # PyTorch's default U(−1/√in, 1/√in)
         self.in_features, self.out_features = in_features, out_features
@@ -53,6 +56,8 @@ class Embedding(Module):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        num_embeddings, embedding_dim, padding_idx, dtype = check_embedding(
+            self, num_embeddings, embedding_dim, padding_idx, dtype)
         rng = rng or rnd.generator()
         weight = rng.standard_normal((num_embeddings, embedding_dim))
         if padding_idx is not None:

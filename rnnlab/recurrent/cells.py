@@ -16,6 +16,7 @@ from rnnlab import random as rnd
 from rnnlab.engine import ops
 from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.tensor import Tensor
+from rnnlab.recurrent.arguments import check_dtype, check_layer
 from rnnlab.recurrent.cell_table import KINDS, CellKind, find_kind
 from rnnlab.recurrent.gru_cell import FORMS
 from rnnlab.recurrent.layer_function import RecurrentLayer
@@ -36,6 +37,8 @@ class _CellBase(Module):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        input_size, hidden_size, _, dtype = check_layer(self, input_size, hidden_size, 1, False,
+                                                        bias, dtype)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         rng = rng or rnd.generator()
         rows = self.kind.gates * hidden_size
@@ -50,6 +53,7 @@ class _CellBase(Module):
         return f"{self.input_size}, {self.hidden_size}"
 
     def _input(self, x: Any) -> Tensor:
+        check_dtype(type(self).__name__, self.dtype)  # also after astype()
         if not isinstance(x, Tensor):
             x = Tensor(np.asarray(x, dtype=self.dtype))
         if x.ndim != 2 or x.shape[1] != self.input_size:

@@ -24,6 +24,7 @@ from rnnlab.engine import ops
 from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.padding import check_lengths
 from rnnlab.engine.tensor import Function, Tensor
+from rnnlab.recurrent.arguments import check_dtype, check_layer
 from rnnlab.recurrent.cell_table import KINDS, CellKind, find_kind
 from rnnlab.recurrent.gru_cell import FORMS
 from rnnlab.recurrent.layer_function import (
@@ -89,11 +90,8 @@ class RecurrentBase(Module):
         rng: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if int(value) != value or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if int(num_layers) != num_layers or num_layers < 1:
-            raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+        input_size, hidden_size, num_layers, dtype = check_layer(
+            self, input_size, hidden_size, num_layers, bidirectional, bias, dtype)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
@@ -135,6 +133,7 @@ class RecurrentBase(Module):
 
     # ------------------------------------------------------------- validation
     def _prepare_input(self, x: Any) -> Tensor:
+        check_dtype(type(self).__name__, self.dtype)  # also after astype()
         if not isinstance(x, Tensor):
             x = Tensor(np.asarray(x, dtype=self.dtype))
         if x.ndim != 3:

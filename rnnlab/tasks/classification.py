@@ -180,7 +180,8 @@ def prepare(data: ClassificationData, options: ClassifierOptions) -> PreparedCla
     names, or the sorted labels of the training file).
 
     Raises:
-        DataFormatError: a malformed file, or a dev label the training file lacks.
+        DataFormatError: a malformed file, no dev examples, or a dev label the training
+            file lacks.
         ValueError: no training examples.
     """
     fmt = data_format(data.train, data.format)
@@ -188,6 +189,8 @@ def prepare(data: ClassificationData, options: ClassifierOptions) -> PreparedCla
     dev = read_sentences(data.dev, data_format(data.dev, data.format), data.classes)
     if not train.tokens:
         raise ValueError(f"{data.train}: no training examples")
+    if not dev.tokens:
+        raise DataFormatError(data.dev, None, "no dev examples" + _binary_note(data))
     names = SST_LABELS[data.classes] if fmt == "sst" else sorted(set(train.labels))
     lower = not options.keep_case
     train_forms = [normalise_tokens(s, lower) for s in train.tokens]
@@ -203,6 +206,10 @@ def prepare(data: ClassificationData, options: ClassifierOptions) -> PreparedCla
         format=fmt,
         chars=SentenceClassifier.char_vocab(train_forms) if options.char_dim else None,
     )
+
+
+def _binary_note(data: ClassificationData) -> str:
+    return " (2 SST classes leave out the neutral sentences)" if data.classes == 2 else ""
 
 
 def build_model(config: ClassificationConfig, prepared: PreparedClassification
@@ -250,10 +257,16 @@ class ClassificationEvaluation:
 
 def score(probs: np.ndarray, gold: Sequence[int], labels: list[str]
           ) -> ClassificationEvaluation:
-    """The evaluation of class probabilities (N, C) against gold label ids."""
+    """The evaluation of class probabilities (N, C) against gold label ids.
+
+    Raises:
+        ValueError: no examples (an accuracy of 0 examples is not a number).
+    """
     gold = np.asarray(gold, np.int64)
+    if not len(gold):
+        raise ValueError("there are no examples to score")
     picked = probs[np.arange(len(gold)), gold]
-    nll = float(-np.log(np.maximum(picked, 1e-12)).mean()) if len(gold) else 0.0
+    nll = float(-np.log(np.maximum(picked, 1e-12)).mean())
     return ClassificationEvaluation(
         classification_report(gold.tolist(), probs.argmax(axis=1), labels), nll)
 
@@ -264,8 +277,10 @@ def evaluate(model: SentenceClassifier, data: LabelledSentences, path: str | Pat
     in :meth:`~rnnlab.models.classifier.SentenceClassifier.predict_proba_ids`).
 
     Raises:
-        DataFormatError: a label the model does not know.
+        DataFormatError: no examples, or a label the model does not know.
     """
+    if not data.tokens:
+        raise DataFormatError(path, None, "no labelled examples to evaluate")
     gold = label_ids(data, model.labels, path)
     return score(model.predict_proba(data.tokens, progress), gold, model.labels)
 

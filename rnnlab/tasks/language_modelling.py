@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from rnnlab.data.errors import DataFormatError
 from rnnlab.data.text import read_chars, read_words, tbptt_batches
 from rnnlab.data.vocab import Vocab
 from rnnlab.io.serialization import load_json, save_json
@@ -145,11 +146,12 @@ def prepare(data: LanguageModelData) -> TokenStreams:
     """Read the streams and build the vocabulary (from the whole training file).
 
     Raises:
+        DataFormatError: an empty training, dev or test file.
         ValueError: ``dev_fraction`` leaves an empty train or dev part.
     """
-    train = read_tokens(data.train, data.level)
+    train = _nonempty(read_tokens(data.train, data.level), data.train)
     if data.dev:
-        dev = read_tokens(data.dev, data.level)
+        dev = _nonempty(read_tokens(data.dev, data.level), data.dev)
     else:
         cut = round(len(train) * (1.0 - data.dev_fraction))
         if not 0 < cut < len(train):
@@ -162,8 +164,14 @@ def prepare(data: LanguageModelData) -> TokenStreams:
     def ids(tokens: list[str]) -> np.ndarray:
         return np.asarray(vocab.encode(tokens), np.int64)
 
-    test = ids(read_tokens(data.test, data.level)) if data.test else None
+    test = ids(_nonempty(read_tokens(data.test, data.level), data.test)) if data.test else None
     return TokenStreams(vocab, ids(train), ids(dev), test)
+
+
+def _nonempty(tokens: list[str], path: str | Path) -> list[str]:
+    if not tokens:
+        raise DataFormatError(path, None, "empty file: there is no text to model")
+    return tokens
 
 
 def build_model(config: LanguageModellingConfig, streams: TokenStreams) -> LanguageModel:

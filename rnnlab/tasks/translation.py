@@ -24,6 +24,7 @@ import sacrebleu
 
 from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.batching import bucket_batches
+from rnnlab.data.errors import DataFormatError
 from rnnlab.data.parallel import read_parallel
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.seq2seq import (
@@ -163,7 +164,8 @@ def prepare(data: ParallelData) -> ParallelCorpus:
     """Read the pairs (empty training pairs dropped) and build the vocabularies.
 
     Raises:
-        DataFormatError: two files of a pair that are not line-aligned.
+        DataFormatError: two files of a pair that are not line-aligned, or no non-empty
+            dev pair.
         ValueError: no non-empty training pair.
     """
     train = _limited(read_parallel(data.src_train, data.tgt_train), data.train_limit)
@@ -171,6 +173,9 @@ def prepare(data: ParallelData) -> ParallelCorpus:
     train = [(s, t) for s, t in train if s and t]
     if not train:
         raise ValueError(f"{data.src_train}: no non-empty training pairs")
+    if not any(s and t for s, t in dev):
+        raise DataFormatError(data.src_dev, None, "no non-empty dev pairs (with "
+                              f"{data.tgt_dev})")
     source_vocab, target_vocab = build_vocabularies(
         train, data.lowercase, min_freq=data.min_freq, max_size=data.max_vocab)
     return ParallelCorpus(train, dev, source_vocab, target_vocab)
@@ -225,8 +230,10 @@ def evaluate(
     ``progress`` as in :meth:`~rnnlab.models.seq2seq.Seq2Seq.translate`).
 
     Raises:
-        ValueError: different numbers of sources and references.
+        ValueError: no sentences, or different numbers of sources and references.
     """
+    if not sources:
+        raise ValueError("there are no source sentences to translate and score")
     if len(sources) != len(references):
         raise ValueError(f"{len(sources)} source sentences but {len(references)} references; "
                          "the two must be line-aligned")
