@@ -99,7 +99,8 @@ def test_translate_reads_stdin_or_a_file_and_draws_attention(data, trained, caps
                                                              monkeypatch, tmp_path):
     german = (data / "train.de").read_text(encoding="utf-8").splitlines()[:2]
     english = (data / "train.en").read_text(encoding="utf-8").splitlines()[:2]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(german) + "\n"))
+    stdin = io.TextIOWrapper(io.BytesIO(("\n".join(german) + "\n").encode("utf-8")))
+    monkeypatch.setattr("sys.stdin", stdin)
     picture = tmp_path / "attention.png"
     assert main(["translate", "--model", str(trained / "model"), "--beam", "1",
                  "--show-attention", str(picture)]) == 0
