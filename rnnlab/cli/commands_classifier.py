@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rnnlab.cli.files import read_input, text_lines
+from rnnlab.cli.files import read_input, require_some, text_lines
 from rnnlab.cli.flags import add_json_flag, add_model_flag, add_run_folder_flag
 from rnnlab.cli.values import below_one, non_negative_int, positive_int
 
@@ -100,6 +100,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     model = open_model_dir(args.model, kind="sentence_classifier")
     data = task.read_for_model(model, args.data, args.format, args.phrases)
+    require_some(data.labels, args.data, "labelled examples")
     evaluation = task.evaluate(model, data, args.data)
     if args.json:
         print(json.dumps({**evaluation.to_dict(), "data": str(args.data)}, indent=2))

@@ -10,6 +10,7 @@ import json
 from typing import TYPE_CHECKING
 
 from rnnlab.cli.errors import CommandError
+from rnnlab.cli.files import require_some
 from rnnlab.cli.flags import add_json_flag, add_model_flag, add_run_folder_flag
 from rnnlab.cli.values import (
     below_one,
@@ -77,8 +78,9 @@ def eval_lm(args: argparse.Namespace) -> int:
     from rnnlab.tasks import language_modelling as lm
 
     model = open_model_dir(args.model, kind="language_model")
-    score = lm.evaluate(model, lm.read_tokens(args.data, model.config.level), args.batch_size,
-                        args.bptt)
+    tokens = lm.read_tokens(args.data, model.config.level)
+    require_some(tokens, args.data, "text to score")
+    score = lm.evaluate(model, tokens, args.batch_size, args.bptt)
     if args.json:
         print(json.dumps(score.as_dict()))
     else:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from rnnlab.cli.files import (
     read_input,
     refuse_overwriting_inputs,
+    require_some,
     text_lines,
     write_output,
 )
@@ -84,6 +85,7 @@ def run_translate(args: argparse.Namespace) -> int:
     refuse_overwriting_inputs(args.output, "--output", [("--input", args.input)])
     model = open_model_dir(args.model, kind="seq2seq")
     lines = [line.strip() for line in text_lines(read_input(args.input)[0])]
+    require_some([line for line in lines if line], args.input, "sentences to translate")
     translations = task.translate(model, lines, _decoding(args))
     write_output("".join(t.text + "\n" for t in translations), args.output)
     if args.show_attention:
@@ -101,6 +103,7 @@ def run_eval(args: argparse.Namespace) -> int:
     refuse_overwriting_inputs(args.output, "--output", [("--src", args.src), ("--ref", args.ref)])
     model = open_model_dir(args.model, kind="seq2seq")
     sources, references = task.read_lines(args.src), task.read_lines(args.ref)
+    require_some([line for line in sources if line], args.src, "sentences to translate")
     report = task.evaluate(model, sources, references, _decoding(args))
     if args.output:
         write_output("".join(h + "\n" for h in report.hypotheses), args.output)

@@ -15,7 +15,13 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rnnlab.cli.files import read_input, refuse_overwriting_inputs, text_lines, write_output
+from rnnlab.cli.files import (
+    read_input,
+    refuse_overwriting_inputs,
+    require_some,
+    text_lines,
+    write_output,
+)
 from rnnlab.cli.flags import (
     add_input_flag,
     add_json_flag,
@@ -54,17 +60,19 @@ def tag_conllu(model: Tagger, text: str, source: str, batch_size: int) -> str:
     from rnnlab.data.conllu_io import format_conllu, parse_conllu
 
     sentences = parse_conllu(text, source=source)
+    require_some(sentences, source, "sentences to tag")
     upos, xpos = model.predict([s.words for s in sentences], batch_size)
     return format_conllu(sentences, upos, xpos)
 
 
-def tag_text(model: Tagger, lines: list[str], batch_size: int) -> str:
+def tag_text(model: Tagger, lines: list[str], source: str, batch_size: int) -> str:
     """CoNLL-U for plain text, one sentence per non-blank line (``# sent_id`` = line number)."""
     from rnnlab.data.tokenize import tokenize_english
     from rnnlab.models.tagger import NO_TAG
 
     numbered = [(number, line.strip()) for number, line in enumerate(lines, start=1)
                 if line.strip()]
+    require_some(numbered, source, "sentences to tag")
     tokens = [tokenize_english(line) for _, line in numbered]
     upos, xpos = model.predict(tokens, batch_size)
     out = []
@@ -112,7 +120,7 @@ def run_tag(args: argparse.Namespace) -> int:
     if input_format(args.input, args.format) == "conllu":
         tagged = tag_conllu(model, text, source, args.batch_size)
     else:
-        tagged = tag_text(model, text_lines(text), args.batch_size)
+        tagged = tag_text(model, text_lines(text), source, args.batch_size)
     write_output(tagged, args.output)
     return 0
 

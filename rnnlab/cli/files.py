@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from pathlib import Path
+from typing import BinaryIO
 
 from rnnlab.cli.errors import CommandError
 
@@ -49,6 +50,17 @@ def text_lines(text: str) -> list[str]:
     return split_lines(text.removeprefix(BOM))
 
 
+def require_some(items: Sized, source: str | None, what: str) -> None:
+    """Refuse an empty input: ``items`` read from ``source`` (None: standard input) must not
+    be empty; ``what`` names what was expected, e.g. ``"sentences to tag"``.
+
+    Raises:
+        CommandError: ``SOURCE: no WHAT (the input is empty)``.
+    """
+    if not len(items):
+        raise CommandError(f"{source or STDIN}: no {what} (the input is empty)")
+
+
 def refuse_overwriting_inputs(output: str | None, flag: str,
                               inputs: Iterable[tuple[str, str | None]]) -> None:
     """Refuse ``output`` when it is the same file as one of ``inputs`` (``(flag, path)``
@@ -75,7 +87,7 @@ def write_output(text: str, path: str | None) -> None:
     data = text.encode("utf-8")
     if path is None:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
+        _write_all(sys.stdout.buffer, data)
         sys.stdout.buffer.flush()
         return
     target = Path(path)
@@ -90,3 +102,11 @@ def write_output(text: str, path: str | None) -> None:
                 tmp.write_bytes(data)
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def _write_all(stream: BinaryIO, data: bytes) -> None:
+    """Write all of ``data``: a buffered write into a pipe whose reader has gone may return
+    a short count instead of raising, and only the next write raises BrokenPipeError."""
+    view = memoryview(data)
+    while view:
+        view = view[stream.write(view):]
