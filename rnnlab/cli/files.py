@@ -90,18 +90,24 @@ def write_output(text: str, path: str | None) -> None:
         _write_all(sys.stdout.buffer, data)
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
+    target = Path(os.path.abspath(path))
     try:
-        if target.exists() and not target.is_file():  # a device or a pipe: no rename there
+        if _written_in_place(target):
             with open(target, "wb") as stream:
                 stream.write(data)
         else:
             from rnnlab.io.atomic import atomic_path
 
-            with atomic_path(target) as tmp:
+            with atomic_path(target.resolve()) as tmp:  # a symbolic link: the file it names
                 tmp.write_bytes(data)
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from error
+
+
+def _written_in_place(path: Path) -> bool:
+    """Whether ``path`` is a device, a pipe or a descriptor (``/dev/stdout``,
+    ``/proc/self/fd/1``): written as it is, never replaced by a renamed file."""
+    return path.parts[1:2] in (("dev",), ("proc",)) or (path.exists() and not path.is_file())
 
 
 def _write_all(stream: BinaryIO, data: bytes) -> None:

@@ -127,6 +127,16 @@ def test_a_full_device_as_output(text, capsys):
     assert stat.S_ISCHR(os.stat("/dev/full").st_mode)  # written to, never replaced
 
 
+def test_devices_and_links_are_written_through(text, tmp_path):
+    assert main(["tag", "--input", str(text), "--output", "/dev/null"]) == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    real, link = tmp_path / "real.conllu", tmp_path / "link.conllu"
+    real.write_text("old\n", encoding="utf-8")
+    link.symlink_to(real)
+    assert main(["tag", "--input", str(text), "--output", str(link)]) == 0
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("# sent_id = 1")
+
+
 def _unwritable_folder(tmp_path: Path) -> Path:
     folder = tmp_path / "read-only"
     folder.mkdir()
