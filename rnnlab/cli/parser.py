@@ -52,7 +52,8 @@ def shows_default(action: argparse.Action) -> bool:
 
 
 class HelpFormatter(argparse.HelpFormatter):
-    """Each option under its visible spellings, its default appended where it has one."""
+    """Each option under its visible spellings, its value named after its flag, its default
+    appended where it has one."""
 
     def _format_action_invocation(self, action: argparse.Action) -> str:
         if not action.option_strings:
@@ -62,6 +63,11 @@ class HelpFormatter(argparse.HelpFormatter):
             return ", ".join(spellings)
         value = self._format_args(action, self._get_default_metavar_for_optional(action))
         return ", ".join(f"{s} {value}" for s in spellings)
+
+    def _get_default_metavar_for_optional(self, action: argparse.Action) -> str:
+        """The value's name from the flag, not from the Python name it sets
+        (``--embed-dim EMBED_DIM``, not ``WORD_DIM``)."""
+        return visible_option_strings(action)[-1].lstrip("-").upper().replace("-", "_")
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""

@@ -119,6 +119,10 @@ def test_every_option_has_a_help_line_and_its_default(path):
         assert action.help, f"rnnlab {_name(path)} {flag} has no help line"
         assert "default" not in action.help.lower(), f"{flag}: a default written by hand"
         line = _help_line(parser, action)
+        if action.option_strings and action.nargs != 0 and action.metavar is None \
+                and action.choices is None:  # the value is named after the flag
+            shown = visible_option_strings(action)[0]
+            assert line.startswith(f"{shown} {shown[2:].upper().replace('-', '_')}"), line
         if shows_default(action):
             assert line.count("(default: ") == 1, f"{flag} does not show its default: {line}"
         elif action.option_strings and action.nargs != 0 and not action.required:
