@@ -52,3 +52,11 @@ def test_a_model_of_the_wrong_kind_is_named(runs, capsys):
     assert "not a language model or conditional generator" in capsys.readouterr().err
     assert main(["eval", "lm", "--model", str(runs["lm"] / "nothing"), "--data", TINY]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_an_empty_text_is_an_error_not_a_score(runs, tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    assert main(["eval", "lm", "--model", str(runs["lm"]), "--data", str(empty)]) == 1
+    assert capsys.readouterr().err == (f"rnnlab: error: {empty}: no text to score "
+                                       "(the input is empty)\n")
