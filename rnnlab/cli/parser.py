@@ -5,9 +5,11 @@ layout, old flag spellings kept working but out of sight.
   parses or prints help (``build=`` of ``add_parser``), so ``rnnlab --help`` and ``rnnlab tag``
   import neither the code nor the libraries of the commands they do not run.
 * :class:`HelpFormatter` is the one help layout: each option once, under its canonical
-  spelling (the first long one; later long spellings are hidden aliases, see
-  :mod:`rnnlab.cli.vocabulary`), with ``(default: X)`` appended wherever an option has a
-  default worth showing — help strings never write defaults by hand.
+  spelling (the first long one; later long spellings are hidden aliases), with
+  ``(default: X)`` appended wherever an option has a default worth showing — help strings
+  never write defaults by hand. The canonical spelling of each concept (``--dev``,
+  ``--hidden-size``, ``--embed-dim``, ``--model PATH``, …) is the table ``CONCEPTS`` of
+  tests/cli/test_cli_vocabulary.py, which walks every command and holds them to it.
 """
 
 from __future__ import annotations
