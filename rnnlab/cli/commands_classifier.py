@@ -7,27 +7,30 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rnnlab.cli.trainer_flags import (
-    add_trainer_flags,
-    config_from_args,
-    loop_overrides,
-    require_flags,
-    resume_config,
-    track_given_flags,
-)
-from rnnlab.data._files import read_utf8, split_lines
-from rnnlab.data.tokenize import tokenize_english
-from rnnlab.models import open_model_dir
-from rnnlab.nn.pooling import POOLING_METHODS
-from rnnlab.recurrent.factory import CELL_NAMES
-from rnnlab.tasks import classification as task
+from rnnlab.cli.files import read_input, require_some, text_lines
+from rnnlab.cli.flags import add_json_flag, add_model_flag, add_run_folder_flag
+from rnnlab.cli.values import below_one, non_negative_int, positive_int
+
+if TYPE_CHECKING:
+    from rnnlab.cli import CommandGroups
+    from rnnlab.cli.parser import CommandParser
+    from rnnlab.tasks.classification import ClassificationEvaluation
 
 MONITOR = {"monitor": "accuracy", "monitor_mode": "max"}
 
 
 # ------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
+    from rnnlab.cli.trainer_flags import (
+        config_from_args,
+        loop_overrides,
+        require_flags,
+        resume_config,
+    )
+    from rnnlab.tasks import classification as task
+
     if args.resume:
         config = resume_config(args, task.TASK, task.ClassificationConfig, ("train", "dev"),
                                **MONITOR)
@@ -46,9 +49,11 @@ def run_train(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- classify
 def _input_texts(args: argparse.Namespace) -> list[str]:
+    from rnnlab.data.tokenize import tokenize_english
+
     texts = list(args.text)
     if args.input is not None:
-        texts += [line for line in split_lines(read_utf8(args.input)) if line.strip()]
+        texts += [line for line in text_lines(read_input(args.input)[0]) if line.strip()]
     if not texts:
         raise ValueError("nothing to classify: give texts as arguments or --input FILE")
     for i, text in enumerate(texts, start=1):
@@ -58,6 +63,8 @@ def _input_texts(args: argparse.Namespace) -> list[str]:
 
 
 def run_classify(args: argparse.Namespace) -> int:
+    from rnnlab.models import open_model_dir
+
     model = open_model_dir(args.model, kind="sentence_classifier")
     texts = _input_texts(args)
     probs = model.predict_proba([model.tokenize(t) for t in texts])
@@ -74,7 +81,7 @@ def run_classify(args: argparse.Namespace) -> int:
 
 
 # -------------------------------------------------------------------- eval
-def _print_report(evaluation: task.ClassificationEvaluation, path: str) -> None:
+def _print_report(evaluation: ClassificationEvaluation, path: str) -> None:
     report = evaluation.report
     print(f"{path}: {report.total} examples")
     print(f"accuracy  {report.accuracy:.4f}")
@@ -88,8 +95,12 @@ def _print_report(evaluation: task.ClassificationEvaluation, path: str) -> None:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from rnnlab.models import open_model_dir
+    from rnnlab.tasks import classification as task
+
     model = open_model_dir(args.model, kind="sentence_classifier")
     data = task.read_for_model(model, args.data, args.format, args.phrases)
+    require_some(data.labels, args.data, "labelled examples")
     evaluation = task.evaluate(model, data, args.data)
     if args.json:
         print(json.dumps({**evaluation.to_dict(), "data": str(args.data)}, indent=2))
@@ -99,87 +110,99 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- register
-def _add_format(parser: argparse.ArgumentParser) -> None:
+def _add_format(parser: CommandParser) -> None:
+    from rnnlab.tasks.classification import FORMATS
+
     parser.add_argument(
-        "--format", choices=task.FORMATS, default=None,
-        help="data format; none given: tsv/csv from the file extension, sst otherwise",
+        "--format", choices=FORMATS, default=None,
+        help="data format (none given: tsv/csv from the file extension, sst otherwise)",
     )
 
 
-def _add_model_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True,
-                        help="a model folder, or a training run folder (its model/)")
+def _build_train(p: CommandParser) -> None:
+    from rnnlab.cli.trainer_flags import add_trainer_flags, track_given_flags
+    from rnnlab.nn.pooling import POOLING_METHODS
+    from rnnlab.recurrent.factory import CELL_NAMES
+    from rnnlab.tasks import classification as task
 
-
-def register(groups) -> None:
     defaults = task.ClassificationConfig(task.ClassificationData("", ""))
     data, options, loop = defaults.data, defaults.model, defaults.loop
-    train = groups.train.add_parser(
-        "classifier",
-        help="train a sentence classifier (SST trees or text,label TSV/CSV)",
-        description="Embeddings -> RNN/LSTM/GRU encoder -> pooling -> softmax (LECTURE §3.3).",
-    )
-    train.add_argument("--train", default=None, help="training data (SST trees or TSV/CSV)")
-    train.add_argument("--dev", "--valid", dest="dev", default=None,
-                       help="development data (its accuracy picks the best epoch)")
-    train.add_argument("--out", required=True,
-                       help="run folder (run.json, model/, checkpoint/, metrics.jsonl)")
-    _add_format(train)
-    train.add_argument("--classes", type=int, choices=(2, 5), default=data.classes,
-                       help="SST: 2 = binary (neutral dropped), 5 = fine-grained")
-    train.add_argument("--phrases", action="store_true",
-                       help="SST: every distinct labelled phrase is an extra training example")
-    train.add_argument("--cell", choices=CELL_NAMES, default=options.cell,
-                       help="recurrent cell of the encoder")
-    train.add_argument("--layers", type=int, default=options.layers,
-                       help="number of stacked recurrent layers")
-    train.add_argument("--bidirectional", action=argparse.BooleanOptionalAction,
-                       default=options.bidirectional,
-                       help="read each sentence in both directions")
-    train.add_argument("--hidden-size", "--hidden", dest="hidden_size", type=int,
-                       default=options.hidden_size, help="hidden size per direction")
-    train.add_argument("--embed-dim", type=int, default=options.embed_dim,
-                       help="word embedding size")
-    train.add_argument("--char-dim", type=int, default=options.char_dim,
-                       help="character embedding size of a character BiLSTM that adds each "
-                            "word's spelling to its embedding (0: no characters)")
-    train.add_argument("--char-hidden-size", "--char-hidden", dest="char_hidden_size",
-                       type=int, default=options.char_hidden_size,
-                       help="character BiLSTM units per direction (with --char-dim)")
-    train.add_argument("--pooling", choices=POOLING_METHODS, default=options.pooling,
-                       help="how the hidden states become one sentence vector")
-    train.add_argument("--attention-dim", type=int, default=options.attention_dim,
-                       help="size of the attention scorer (with --pooling attention)")
-    train.add_argument("--dropout", type=float, default=options.dropout,
-                       help="dropout on embeddings, between layers and on the sentence vector")
-    train.add_argument("--word-dropout", type=float, default=options.word_dropout,
-                       help="probability of replacing a training token by <unk>")
-    train.add_argument("--keep-case", action="store_true", help="do not lower-case tokens")
-    train.add_argument("--min-freq", type=int, default=options.min_freq,
-                       help="words seen fewer times in training share the <unk> embedding")
-    train.add_argument("--batch-size", type=int, default=defaults.batch_size,
-                       help="sentences per batch")
-    add_trainer_flags(train, epochs=loop.epochs, lr=loop.lr)
-    train.set_defaults(handler=run_train)
-    track_given_flags(train)
+    p.add_argument("--train", metavar="FILE", default=None,
+                   help="training data, SST trees or TSV/CSV (required unless --resume)")
+    p.add_argument("--dev", "--valid", metavar="FILE", dest="dev", default=None,
+                   help="development data; its accuracy picks the best epoch "
+                        "(required unless --resume)")
+    add_run_folder_flag(p)
+    _add_format(p)
+    p.add_argument("--classes", type=int, choices=(2, 5), default=data.classes,
+                   help="SST: 2 = binary (neutral dropped), 5 = fine-grained")
+    p.add_argument("--phrases", action="store_true",
+                   help="SST: every distinct labelled phrase is an extra training example")
+    p.add_argument("--cell", choices=CELL_NAMES, default=options.cell,
+                   help="recurrent cell of the encoder")
+    p.add_argument("--layers", type=positive_int, default=options.layers,
+                   help="number of stacked recurrent layers")
+    p.add_argument("--bidirectional", action=argparse.BooleanOptionalAction,
+                   default=options.bidirectional,
+                   help="read each sentence in both directions")
+    p.add_argument("--hidden-size", "--hidden", dest="hidden_size", type=positive_int,
+                   default=options.hidden_size, help="hidden size per direction")
+    p.add_argument("--embed-dim", type=positive_int, default=options.embed_dim,
+                   help="word embedding size")
+    p.add_argument("--char-dim", type=non_negative_int, default=options.char_dim,
+                   help="character embedding size of a character BiLSTM that adds each "
+                        "word's spelling to its embedding (0: no characters)")
+    p.add_argument("--char-hidden-size", "--char-hidden", dest="char_hidden_size",
+                   type=positive_int, default=options.char_hidden_size,
+                   help="character BiLSTM units per direction (with --char-dim)")
+    p.add_argument("--pooling", choices=POOLING_METHODS, default=options.pooling,
+                   help="how the hidden states become one sentence vector")
+    p.add_argument("--attention-dim", type=positive_int, default=options.attention_dim,
+                   help="size of the attention scorer (with --pooling attention)")
+    p.add_argument("--dropout", type=below_one, default=options.dropout,
+                   help="dropout on embeddings, between layers and on the sentence vector")
+    p.add_argument("--word-dropout", type=below_one, default=options.word_dropout,
+                   help="probability of replacing a training token by <unk>")
+    p.add_argument("--keep-case", action="store_true", help="do not lower-case tokens")
+    p.add_argument("--min-freq", type=non_negative_int, default=options.min_freq,
+                   help="words seen fewer times in training share the <unk> embedding")
+    p.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
+                   help="sentences per batch")
+    add_trainer_flags(p, epochs=loop.epochs, lr=loop.lr)
+    p.set_defaults(handler=run_train)
+    track_given_flags(p)
 
-    classify = groups.top.add_parser(
+
+def _build_classify(p: CommandParser) -> None:
+    add_model_flag(p)
+    p.add_argument("text", nargs="*", help="texts to classify")
+    p.add_argument("--input", metavar="FILE", default=None,
+                   help="a UTF-8 file with one text per line, classified after any TEXT "
+                        "(none given: TEXT only)")
+    add_json_flag(p, "one JSON object per text")
+    p.set_defaults(handler=run_classify)
+
+
+def _build_eval(p: CommandParser) -> None:
+    add_model_flag(p)
+    p.add_argument("--data", metavar="FILE", required=True,
+                   help="labelled data (SST trees or TSV/CSV)")
+    _add_format(p)
+    p.add_argument("--phrases", action="store_true",
+                   help="SST: score every distinct labelled phrase, not only sentences")
+    add_json_flag(p, "the report")
+    p.set_defaults(handler=run_eval)
+
+
+def register(groups: CommandGroups) -> None:
+    groups.train.add_parser(
+        "classifier", help="train a sentence classifier (SST trees or text,label TSV/CSV)",
+        description="Embeddings -> RNN/LSTM/GRU encoder -> pooling -> softmax (LECTURE §3.3).",
+        build=_build_train)
+    groups.top.add_parser(
         "classify", help="classify texts with a trained sentence classifier",
         description="Prints label, probability and text, one line per text.",
-    )
-    _add_model_flag(classify)
-    classify.add_argument("text", nargs="*", help="texts to classify")
-    classify.add_argument("--input", default=None, help="file with one text per line")
-    classify.add_argument("--json", action="store_true", help="one JSON object per text")
-    classify.set_defaults(handler=run_classify)
-
-    evaluate = groups.eval.add_parser(
-        "classifier", help="accuracy, macro-F1 and confusion matrix of a sentence classifier"
-    )
-    _add_model_flag(evaluate)
-    evaluate.add_argument("--data", required=True, help="labelled data (SST trees or TSV/CSV)")
-    _add_format(evaluate)
-    evaluate.add_argument("--phrases", action="store_true",
-                          help="SST: score every distinct labelled phrase, not only sentences")
-    evaluate.add_argument("--json", action="store_true", help="print the report as JSON")
-    evaluate.set_defaults(handler=run_eval)
+        build=_build_classify)
+    groups.eval.add_parser(
+        "classifier", help="accuracy, macro-F1 and confusion matrix of a sentence classifier",
+        build=_build_eval)

@@ -8,16 +8,18 @@ import json
 import os
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
+from rnnlab.cli.flags import add_json_flag
 
-import rnnlab
-from rnnlab.data.paths import ENV_VAR, shared_data_dir
-from rnnlab.engine import kernels
-from rnnlab.recurrent import compute_path, parallel, step_product
+if TYPE_CHECKING:
+    from rnnlab.cli import CommandGroups
+    from rnnlab.cli.parser import CommandParser
 
 
 def _numba_path() -> str:
+    from rnnlab.engine import kernels
+
     if os.environ.get(kernels.DISABLE_ENV) == "1":
         return f"off ({kernels.DISABLE_ENV}=1): NumPy step kernels"
     if not kernels.numba_importable():
@@ -28,6 +30,8 @@ def _numba_path() -> str:
 
 
 def _mkl_path() -> str:
+    from rnnlab.recurrent import compute_path, step_product
+
     if os.environ.get(step_product.DISABLE_ENV) == "1":
         return f"off ({step_product.DISABLE_ENV}=1): NumPy's BLAS for every product"
     library = step_product.mkl_library()
@@ -40,6 +44,8 @@ def _mkl_path() -> str:
 
 
 def _blas() -> str:
+    import numpy as np
+
     try:
         blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
         return f"{blas['name']} {blas.get('version', '')}".strip()
@@ -47,7 +53,21 @@ def _blas() -> str:
         return "unknown"
 
 
+def _blas_threads() -> str:
+    """Threads of each BLAS loaded in this process (NumPy's; MKL's once the per-step GEMM
+    loaded it), as threadpoolctl reads them."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl to see them)"
+    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
+    return "; ".join(f"{pool['internal_api']} {pool['num_threads']}"
+                     for pool in pools) or "unknown"
+
+
 def _data_dir() -> str:
+    from rnnlab.data.paths import ENV_VAR, shared_data_dir
+
     try:
         return str(shared_data_dir())
     except FileNotFoundError:
@@ -72,7 +92,11 @@ def _onnx_export() -> str:
 
 
 def collect() -> dict[str, str]:
+    import numpy as np
+
+    import rnnlab
     from rnnlab.models.tagger import DEFAULT_MODEL_DIR
+    from rnnlab.recurrent import parallel
 
     return {
         "rnnlab": rnnlab.__version__,
@@ -80,6 +104,7 @@ def collect() -> dict[str, str]:
         "numpy": f"{np.__version__} with {_blas()}",
         "step kernels": _numba_path(),
         "per-step GEMM": _mkl_path(),
+        "BLAS threads": _blas_threads(),
         "layer threads": (f"{parallel.num_threads()} (directions of a bidirectional layer, or "
                           f"a batch split in two; {parallel.THREADS_ENV})"),
         "data": _data_dir(),
@@ -100,7 +125,11 @@ def run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(groups) -> None:
-    p = groups.top.add_parser("info", help="versions, active compute paths, data location")
-    p.add_argument("--json", action="store_true")
+def _build(p: CommandParser) -> None:
+    add_json_flag(p, "the report")
     p.set_defaults(handler=run_info)
+
+
+def register(groups: CommandGroups) -> None:
+    groups.top.add_parser("info", help="versions, active compute paths, data location",
+                          build=_build)

@@ -11,45 +11,41 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rnnlab.cli.trainer_flags import (
-    add_trainer_flags,
-    config_from_args,
-    loop_overrides,
-    require_flags,
-    resume_config,
-    track_given_flags,
+from rnnlab.cli.files import (
+    read_input,
+    refuse_overwriting_inputs,
+    require_some,
+    text_lines,
+    write_output,
 )
-from rnnlab.data._files import BOM, read_utf8, split_lines
-from rnnlab.data.conllu_io import format_conllu, parse_conllu
-from rnnlab.data.errors import DataFormatError
-from rnnlab.data.tokenize import tokenize_english
-from rnnlab.models import open_model_dir
-from rnnlab.models.tagger import NO_TAG, Tagger
-from rnnlab.tasks import tagging as task
+from rnnlab.cli.flags import (
+    add_input_flag,
+    add_json_flag,
+    add_model_flag,
+    add_output_flag,
+    add_run_folder_flag,
+)
+from rnnlab.cli.values import below_one, non_negative_int, positive, positive_int
 
-STDIN = "<stdin>"
+if TYPE_CHECKING:
+    from rnnlab.cli import CommandGroups
+    from rnnlab.cli.parser import CommandParser
+    from rnnlab.models.tagger import Tagger
+
 MONITOR = {"monitor": "upos_accuracy", "monitor_mode": "max"}
+SHIPPED = "the shipped English model (UD English EWT)"
 
 
 def load_tagger(path: str | None) -> Tagger:
     """The shipped English model (``path`` None), or the tagger in a model or run folder."""
+    from rnnlab.models import open_model_dir
+    from rnnlab.models.tagger import Tagger
+
     return Tagger.load() if path is None else open_model_dir(path, kind="pos_tagger")
-
-
-def read_input(path: str | None) -> tuple[str, str]:
-    """``(text, source name)`` of a UTF-8 file, or of standard input when ``path`` is None."""
-    if path is not None:
-        return read_utf8(path, keep_bom=True), path
-    data = sys.stdin.buffer.read()
-    try:
-        return data.decode("utf-8"), STDIN
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise DataFormatError(STDIN, line, f"invalid UTF-8 byte sequence ({exc.reason})") from None
 
 
 def input_format(path: str | None, fmt: str | None) -> str:
@@ -61,19 +57,26 @@ def input_format(path: str | None, fmt: str | None) -> str:
 
 def tag_conllu(model: Tagger, text: str, source: str, batch_size: int) -> str:
     """The CoNLL-U ``text`` with UPOS (and XPOS, when the model predicts it) filled in."""
+    from rnnlab.data.conllu_io import format_conllu, parse_conllu
+
     sentences = parse_conllu(text, source=source)
+    require_some(sentences, source, "sentences to tag")
     upos, xpos = model.predict([s.words for s in sentences], batch_size)
     return format_conllu(sentences, upos, xpos)
 
 
-def tag_text(model: Tagger, text: str, batch_size: int) -> str:
+def tag_text(model: Tagger, lines: list[str], source: str, batch_size: int) -> str:
     """CoNLL-U for plain text, one sentence per non-blank line (``# sent_id`` = line number)."""
-    lines = [(number, line.strip()) for number, line in
-             enumerate(split_lines(text.removeprefix(BOM)), start=1) if line.strip()]
-    tokens = [tokenize_english(line) for _, line in lines]
+    from rnnlab.data.tokenize import tokenize_english
+    from rnnlab.models.tagger import NO_TAG
+
+    numbered = [(number, line.strip()) for number, line in enumerate(lines, start=1)
+                if line.strip()]
+    require_some(numbered, source, "sentences to tag")
+    tokens = [tokenize_english(line) for _, line in numbered]
     upos, xpos = model.predict(tokens, batch_size)
     out = []
-    for i, (number, line) in enumerate(lines):
+    for i, (number, line) in enumerate(numbered):
         out.append(f"# sent_id = {number}\n# text = {line}\n")
         for j, word in enumerate(tokens[i]):
             x = NO_TAG if xpos is None else xpos[i][j]
@@ -82,18 +85,16 @@ def tag_text(model: Tagger, text: str, batch_size: int) -> str:
     return "".join(out)
 
 
-def write_output(text: str, path: str | None) -> None:
-    data = text.encode("utf-8")
-    if path is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    else:
-        Path(path).write_bytes(data)
-
-
 # ------------------------------------------------------------------ handlers
 def run_train(args: argparse.Namespace) -> int:
+    from rnnlab.cli.trainer_flags import (
+        config_from_args,
+        loop_overrides,
+        require_flags,
+        resume_config,
+    )
+    from rnnlab.tasks import tagging as task
+
     if args.resume:
         config = resume_config(args, task.TASK, task.TaggingConfig, ("train", "dev"), **MONITOR)
     else:
@@ -113,12 +114,13 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_tag(args: argparse.Namespace) -> int:
+    refuse_overwriting_inputs(args.output, "--output", [("--input", args.input)])
     model = load_tagger(args.model)
-    text, source = read_input(args.input)
+    text, source = read_input(args.input, keep_bom=True)
     if input_format(args.input, args.format) == "conllu":
         tagged = tag_conllu(model, text, source, args.batch_size)
     else:
-        tagged = tag_text(model, text, args.batch_size)
+        tagged = tag_text(model, text_lines(text), source, args.batch_size)
     write_output(tagged, args.output)
     return 0
 
@@ -145,6 +147,8 @@ def format_report(result: dict) -> str:
 
 
 def run_eval(args: argparse.Namespace) -> int:
+    from rnnlab.tasks import tagging as task
+
     model = load_tagger(args.model)
     result = task.evaluate(model, task.read_gold_conllu(args.data), args.batch_size)
     print(json.dumps(result, indent=2) if args.json else format_report(result))
@@ -152,75 +156,85 @@ def run_eval(args: argparse.Namespace) -> int:
 
 
 # -------------------------------------------------------------------- parsers
-def _add_model_flag(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", default=None,
-                        help="a model folder, or a training run folder (its model/); "
-                             "none given: the shipped English model")
+def _build_train(p: CommandParser) -> None:
+    from rnnlab.cli.trainer_flags import add_trainer_flags, track_given_flags
+    from rnnlab.tasks import tagging as task
 
-
-def register(groups) -> None:
     defaults = task.TaggingConfig()
     model, loop = defaults.model, defaults.loop
-    p = groups.train.add_parser(
-        "tagger", help="train a part-of-speech tagger on CoNLL-U files",
-        description="Train a word+character BiLSTM part-of-speech tagger (UPOS, and XPOS "
-        "when the data has it). Defaults are the recipe of the shipped English model.",
-    )
-    p.add_argument("--train", default=None, help="training CoNLL-U file")
-    p.add_argument("--dev", "--valid", dest="dev", default=None,
-                   help="dev CoNLL-U file (UPOS accuracy picks the best epoch)")
-    p.add_argument("--out", required=True,
-                   help="run folder (run.json, model/, checkpoint/, metrics.jsonl)")
-    p.add_argument("--batch-size", type=int, default=defaults.batch_size,
+    p.add_argument("--train", metavar="FILE", default=None,
+                   help="training CoNLL-U file (required unless --resume)")
+    p.add_argument("--dev", "--valid", metavar="FILE", dest="dev", default=None,
+                   help="dev CoNLL-U file; its UPOS accuracy picks the best epoch "
+                        "(required unless --resume)")
+    add_run_folder_flag(p)
+    p.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
                    help="sentences per batch")
-    p.add_argument("--embed-dim", "--word-dim", dest="word_dim", type=int,
+    p.add_argument("--embed-dim", "--word-dim", dest="word_dim", type=positive_int,
                    default=model.word_dim, help="word embedding size")
-    p.add_argument("--char-dim", type=int, default=model.char_dim,
+    p.add_argument("--char-dim", type=positive_int, default=model.char_dim,
                    help="character embedding size")
-    p.add_argument("--char-hidden-size", "--char-hidden", dest="char_hidden", type=int,
-                   default=model.char_hidden, help="character BiLSTM size per direction")
-    p.add_argument("--hidden-size", "--hidden", dest="hidden", type=int, default=model.hidden,
-                   help="word BiLSTM size per direction")
-    p.add_argument("--layers", type=int, default=model.layers,
+    p.add_argument("--char-hidden-size", "--char-hidden", dest="char_hidden",
+                   type=positive_int, default=model.char_hidden,
+                   help="character BiLSTM size per direction")
+    p.add_argument("--hidden-size", "--hidden", dest="hidden", type=positive_int,
+                   default=model.hidden, help="word BiLSTM size per direction")
+    p.add_argument("--layers", type=positive_int, default=model.layers,
                    help="number of stacked word BiLSTM layers")
-    p.add_argument("--dropout", type=float, default=model.dropout,
+    p.add_argument("--dropout", type=below_one, default=model.dropout,
                    help="dropout on the word representations and between layers")
-    p.add_argument("--word-dropout", type=float, default=model.word_dropout,
+    p.add_argument("--word-dropout", type=below_one, default=model.word_dropout,
                    help="probability of replacing a training word by <unk>")
-    p.add_argument("--min-freq", dest="min_word_freq", type=int, default=model.min_word_freq,
+    p.add_argument("--min-freq", dest="min_word_freq", type=non_negative_int,
+                   default=model.min_word_freq,
                    help="words seen fewer times share the <unk> embedding")
-    p.add_argument("--max-word-chars", type=int, default=model.max_word_chars,
+    p.add_argument("--max-word-chars", type=positive_int, default=model.max_word_chars,
                    help="characters of a word the character BiLSTM reads")
-    p.add_argument("--word-init-std", type=float, default=model.word_init_std,
+    p.add_argument("--word-init-std", type=positive, default=model.word_init_std,
                    help="standard deviation of the initial word vectors")
     p.add_argument("--crf", action="store_true", help="linear-chain CRF head for UPOS")
-    p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit", type=int,
-                   default=None, help="use only the first N training sentences")
+    p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit",
+                   type=positive_int, default=None,
+                   help="train on the first N sentences only (none given: all)")
     add_trainer_flags(p, epochs=loop.epochs, lr=loop.lr, lr_schedule=loop.lr_schedule,
                       patience=loop.patience)
     p.set_defaults(handler=run_train)
     track_given_flags(p)
 
-    p = groups.top.add_parser(
+
+def _build_tag(p: CommandParser) -> None:
+    add_model_flag(p, shipped=SHIPPED)
+    add_input_flag(p, "CoNLL-U or plain-text file")
+    add_output_flag(p, "CoNLL-U file to write")
+    p.add_argument("--format", choices=("conllu", "text"), default=None,
+                   help="input format (none given: conllu for *.conllu/*.conll, else text)")
+    p.add_argument("--batch-size", type=positive_int, default=64,
+                   help="sentences tagged at once")
+    p.set_defaults(handler=run_tag)
+
+
+def _build_eval(p: CommandParser) -> None:
+    add_model_flag(p, shipped=SHIPPED)
+    p.add_argument("--data", metavar="FILE", required=True, help="gold CoNLL-U file")
+    add_json_flag(p, "the full result")
+    p.add_argument("--batch-size", type=positive_int, default=64,
+                   help="sentences tagged at once")
+    p.set_defaults(handler=run_eval)
+
+
+def register(groups: CommandGroups) -> None:
+    groups.train.add_parser(
+        "tagger", help="train a part-of-speech tagger on CoNLL-U files",
+        description="Train a word+character BiLSTM part-of-speech tagger (UPOS, and XPOS "
+        "when the data has it). Defaults are the recipe of the shipped English model.",
+        build=_build_train)
+    groups.top.add_parser(
         "tag", help="tag CoNLL-U or plain text with a part-of-speech tagger",
         description="Tag words with UPOS and XPOS. CoNLL-U input keeps every other byte; "
         "plain text (one sentence per line) is tokenised and written as CoNLL-U.",
-    )
-    _add_model_flag(p)
-    p.add_argument("--input", default=None, help="input file (none given: standard input)")
-    p.add_argument("--output", default=None, help="output file (none given: standard output)")
-    p.add_argument("--format", choices=("conllu", "text"), default=None,
-                   help="input format; none given: conllu for *.conllu/*.conll, else text")
-    p.add_argument("--batch-size", type=int, default=64, help="sentences tagged at once")
-    p.set_defaults(handler=run_tag)
-
-    p = groups.eval.add_parser(
+        build=_build_tag)
+    groups.eval.add_parser(
         "tagger", help="score a tagger on a gold CoNLL-U file",
         description="UPOS/XPOS accuracy, per-tag precision/recall/F1, frequent confusions "
         "and accuracy on words unseen in training.",
-    )
-    _add_model_flag(p)
-    p.add_argument("--data", required=True, help="gold CoNLL-U file")
-    p.add_argument("--json", action="store_true", help="print the full result as JSON")
-    p.add_argument("--batch-size", type=int, default=64, help="sentences tagged at once")
-    p.set_defaults(handler=run_eval)
+        build=_build_eval)

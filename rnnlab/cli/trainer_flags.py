@@ -19,6 +19,13 @@ import argparse
 from dataclasses import fields
 from typing import Any, TypeVar
 
+from rnnlab.cli.values import (
+    below_one,
+    non_negative,
+    non_negative_int,
+    positive,
+    positive_int,
+)
 from rnnlab.training.run_folder import (
     LOOP_OVERRIDES,
     LoopOverrides,
@@ -50,38 +57,38 @@ def add_trainer_flags(
     """Add the loop flags (``dest`` = :class:`TrainerConfig` field) and --resume /
     --overwrite, with the given defaults."""
     p = parser
-    p.add_argument("--epochs", type=int, default=epochs,
+    p.add_argument("--epochs", type=positive_int, default=epochs,
                    help="passes over the training data (may be raised on --resume)")
     p.add_argument("--optimizer", choices=("adam", "sgd"), default=optimizer,
                    help="update rule")
-    p.add_argument("--lr", type=float, default=lr, help="learning rate")
-    p.add_argument("--weight-decay", type=float, default=_LOOP.weight_decay,
+    p.add_argument("--lr", type=positive, default=lr, help="learning rate")
+    p.add_argument("--weight-decay", type=non_negative, default=_LOOP.weight_decay,
                    help="L2 penalty added to the gradient (0: off)")
     p.add_argument("--lazy-embedding-updates", action="store_true",
                    help="Adam updates only the embedding rows each batch looks up (lazy "
                         "Adam: much faster with large vocabularies; a different optimiser)")
-    p.add_argument("--average-decay", type=float, default=_LOOP.average_decay,
+    p.add_argument("--average-decay", type=below_one, default=_LOOP.average_decay,
                    help="evaluate and keep an exponential moving average of the weights, "
                         "θ̄ ← dθ̄ + (1−d)θ after every update (e.g. 0.999; 0: off)")
-    p.add_argument("--clip", dest="clip_norm", type=float, default=_LOOP.clip_norm,
+    p.add_argument("--clip", dest="clip_norm", type=non_negative, default=_LOOP.clip_norm,
                    help="gradient-norm clip (0: off)")
     p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default=lr_schedule,
                    help="step: multiply by --lr-decay after each epoch from "
                         "--lr-decay-start on; plateau: when the dev metric stops improving")
-    p.add_argument("--lr-decay", type=float, default=_LOOP.lr_decay,
+    p.add_argument("--lr-decay", type=positive, default=_LOOP.lr_decay,
                    help="factor the learning rate is multiplied by at each decay")
-    p.add_argument("--lr-decay-start", type=int, default=lr_decay_start,
+    p.add_argument("--lr-decay-start", type=non_negative_int, default=lr_decay_start,
                    help="step schedule: decay after this epoch and every later one")
-    p.add_argument("--patience", type=int, default=patience,
+    p.add_argument("--patience", type=non_negative_int, default=patience,
                    help="stop after this many epochs without dev improvement (0: never)")
-    p.add_argument("--time-budget", dest="time_budget_minutes", type=float,
+    p.add_argument("--time-budget", dest="time_budget_minutes", type=non_negative,
                    default=_LOOP.time_budget_minutes,
                    help="stop after this many minutes of training, summed over resumes "
                         "(0: no limit); the best model so far is kept, or the model at the "
                         "stop when no epoch has ended")
-    p.add_argument("--checkpoint-every", type=int, default=checkpoint_every,
+    p.add_argument("--checkpoint-every", type=non_negative_int, default=checkpoint_every,
                    help="steps between checkpoints (0: at epoch ends only)")
-    p.add_argument("--seed", type=int, default=seed,
+    p.add_argument("--seed", type=non_negative_int, default=seed,
                    help="random seed of the weights, dropout and batch order")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from matplotlib.axes import Axes
 
 import rnnlab
 from rnnlab.demos import plotting
@@ -38,6 +38,9 @@ from rnnlab.optim import SGD, Adam, Optimizer, clip_grad_norm, global_grad_norm
 from rnnlab.recurrent.cell_table import KINDS as CELL_KINDS
 from rnnlab.recurrent.cells import GRUCell, LSTMCell, RNNCell
 from rnnlab.recurrent.factory import make_recurrent, make_step_cell
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 KINDS = {"rnn-tanh": CELL_KINDS["rnn_tanh"], "rnn-sigmoid": CELL_KINDS["rnn_sigmoid"],
          "gru": CELL_KINDS["gru"], "lstm": CELL_KINDS["lstm"]}

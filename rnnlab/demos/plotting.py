@@ -1,15 +1,14 @@
-"""Figures for the demos: matplotlib on the Agg backend (no display), small PNG files."""
+"""Figures for the demos: matplotlib figures drawn by the Agg canvas (no display, no pyplot,
+the global backend untouched), small PNG files."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
 import numpy as np
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 CELL_COLOURS = {
     "rnn": "tab:blue", "rnn-tanh": "tab:blue", "rnn-sigmoid": "tab:purple",
@@ -25,8 +24,9 @@ def figure(columns: int = 1, rows: int = 1, width: float = 4.6, height: float = 
     ``height_ratios`` sets the rows' relative heights (the figure height scales with them).
     """
     ratios = height_ratios or [1.0] * rows
-    fig, axes = plt.subplots(rows, columns, figsize=(width * columns, height * sum(ratios)),
-                             squeeze=False, gridspec_kw={"height_ratios": ratios})
+    fig = Figure(figsize=(width * columns, height * sum(ratios)))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(rows, columns, squeeze=False, gridspec_kw={"height_ratios": ratios})
     return fig, [ax for row in axes for ax in row]
 
 
@@ -36,7 +36,6 @@ def save(fig: Figure, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    plt.close(fig)
     return path
 
 
@@ -47,4 +46,4 @@ def colour(name: str) -> str:
 
 def sequential_colours(count: int) -> list:
     """``count`` colours from light to dark, for curves ordered by a parameter."""
-    return [plt.cm.viridis(x) for x in np.linspace(0.0, 0.85, count)]
+    return [colormaps["viridis"](x) for x in np.linspace(0.0, 0.85, count)]

@@ -21,7 +21,6 @@ library file. Both paths compute the same products; the tests run both.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import glob
 import os
 import sys
@@ -31,6 +30,9 @@ import numpy as np
 DISABLE_ENV = "RNNLAB_DISABLE_MKL"
 LIBRARY_ENV = "RNNLAB_MKL_LIB"
 MIN_MACS = 1 << 19  # products smaller than this (n·K·N multiply-adds) stay with NumPy
+SONAMES = ("libmkl_rt.so.3", "libmkl_rt.so.2", "libmkl_rt.so", "libmkl_rt.dylib")
+"""MKL's runtime library by the names the dynamic loader finds on its own search path
+(LD_LIBRARY_PATH, the loader cache, the system folders)."""
 
 _ROW_MAJOR, _NO_TRANS, _TRANS, _PACKED, _B_MATRIX, _SEQUENTIAL = 101, 111, 112, 151, 162, 1
 _library: ctypes.CDLL | None | bool = False  # False: not looked for yet
@@ -38,12 +40,13 @@ _library_path: str | None = None
 
 
 def _candidates() -> list[str]:
+    """Where MKL may be: ``RNNLAB_MKL_LIB`` if set; else the files the ``mkl`` wheel puts in
+    this environment's ``lib/``, then :data:`SONAMES` for the dynamic loader to search.
+    Nothing here runs a program (``ctypes.util.find_library`` would run ldconfig and gcc)."""
     named = os.environ.get(LIBRARY_ENV)
     if named:
         return [named]
-    found = sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.so*")))
-    system = ctypes.util.find_library("mkl_rt")
-    return found + ([system] if system else [])
+    return sorted(glob.glob(os.path.join(sys.prefix, "lib", "libmkl_rt.*"))) + list(SONAMES)
 
 
 def mkl_library() -> ctypes.CDLL | None:

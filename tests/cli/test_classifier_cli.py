@@ -139,3 +139,11 @@ def test_malformed_eval_and_classify_input(trained, tmp_path, capsys):
     assert "nothing to classify" in capsys.readouterr().err
     assert main(["classify", "--model", str(tmp_path / "nowhere"), "hi"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_an_empty_evaluation_file_is_an_error_not_accuracy_zero(trained, tmp_path, capsys):
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("", encoding="utf-8")
+    assert main(["eval", "classifier", "--model", str(trained), "--data", str(empty)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"rnnlab: error: {empty}") and err.count("\n") == 1

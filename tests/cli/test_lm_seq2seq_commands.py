@@ -1,59 +1,15 @@
-"""The flags of ``train lm``, ``eval lm``, ``train generator``, ``generate``,
-``train seq2seq``, ``translate`` and ``eval seq2seq``: a help line on every option, no
-default written by hand, the old spellings kept as aliases of the canonical ones; ``eval lm``,
-``generate`` and ``translate`` take a run folder as well as a model folder and name a model
-of the wrong kind."""
+"""``eval lm``, ``generate`` and ``translate`` take a run folder as well as a model folder
+and name a model of the wrong kind (the flags of every command: test_cli_vocabulary.py)."""
 
-import argparse
 import json
 from pathlib import Path
 
 import pytest
 
-from rnnlab.cli import build_parser, main
+from rnnlab.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lm"
 TINY = str(FIXTURES / "tiny.txt")
-COMMANDS = [("train", "lm"), ("eval", "lm"), ("train", "generator"), ("generate",),
-            ("train", "seq2seq"), ("translate",), ("eval", "seq2seq")]
-ALIASES = {  # old spelling → canonical flag
-    ("train", "lm"): {"--valid": "--dev", "--valid-fraction": "--dev-fraction",
-                      "--held-out-fraction": "--dev-fraction", "--hidden": "--hidden-size",
-                      "--embedding-dim": "--embed-dim", "--max-train-tokens": "--train-limit"},
-    ("train", "generator"): {"--data": "--train", "--held-out-fraction": "--dev-fraction",
-                             "--hidden": "--hidden-size", "--embedding-dim": "--embed-dim"},
-    ("train", "seq2seq"): {"--src-valid": "--src-dev", "--tgt-valid": "--tgt-dev",
-                           "--embedding-size": "--embed-dim", "--hidden": "--hidden-size",
-                           "--decoder-hidden": "--decoder-hidden-size",
-                           "--valid-limit": "--dev-limit", "--valid-beam": "--dev-beam"},
-}
-
-
-def command_parser(path: tuple[str, ...]) -> argparse.ArgumentParser:
-    parser = build_parser()
-    for name in path:
-        [subparsers] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-        parser = subparsers.choices[name]
-    return parser
-
-
-def options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
-    return [a for a in parser._actions if a.option_strings and a.dest != "help"]
-
-
-@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
-def test_every_option_has_a_help_line_and_no_hand_written_default(path):
-    for action in options(command_parser(path)):
-        assert action.help, f"{' '.join(path)} {action.option_strings[0]} has no help"
-        assert "default" not in action.help.lower(), action.option_strings[0]
-
-
-@pytest.mark.parametrize("path", list(ALIASES), ids=" ".join)
-def test_old_spellings_are_aliases_of_the_canonical_flag(path):
-    by_flag = {flag: a for a in options(command_parser(path)) for flag in a.option_strings}
-    for old, canonical in ALIASES[path].items():
-        assert by_flag[old] is by_flag[canonical], old
-        assert by_flag[canonical].option_strings[0] == canonical
 
 
 @pytest.fixture(scope="module")
@@ -96,3 +52,11 @@ def test_a_model_of_the_wrong_kind_is_named(runs, capsys):
     assert "not a language model or conditional generator" in capsys.readouterr().err
     assert main(["eval", "lm", "--model", str(runs["lm"] / "nothing"), "--data", TINY]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_an_empty_text_is_an_error_not_a_score(runs, tmp_path, capsys):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("", encoding="utf-8")
+    assert main(["eval", "lm", "--model", str(runs["lm"]), "--data", str(empty)]) == 1
+    assert capsys.readouterr().err == (f"rnnlab: error: {empty}: no text to score "
+                                       "(the input is empty)\n")

@@ -99,7 +99,8 @@ def test_translate_reads_stdin_or_a_file_and_draws_attention(data, trained, caps
                                                              monkeypatch, tmp_path):
     german = (data / "train.de").read_text(encoding="utf-8").splitlines()[:2]
     english = (data / "train.en").read_text(encoding="utf-8").splitlines()[:2]
-    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(german) + "\n"))
+    stdin = io.TextIOWrapper(io.BytesIO(("\n".join(german) + "\n").encode("utf-8")))
+    monkeypatch.setattr("sys.stdin", stdin)
     picture = tmp_path / "attention.png"
     assert main(["translate", "--model", str(trained / "model"), "--beam", "1",
                  "--show-attention", str(picture)]) == 0
@@ -121,3 +122,25 @@ def test_misaligned_parallel_files_are_reported(data, tmp_path, capsys):
                  "--tgt-valid", str(data / "valid.en"), "--out", str(tmp_path / "run")])
     assert code == 1
     assert "line-aligned" in capsys.readouterr().err
+
+
+def test_translate_and_eval_refuse_bad_inputs_in_one_line(data, trained, capsys, monkeypatch,
+                                                          tmp_path):
+    model = str(trained / "model")
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"ein hund\nbad \xff\n")))
+    assert main(["translate", "--model", model]) == 1
+    assert capsys.readouterr().err == ("rnnlab: error: <stdin>:2: invalid UTF-8 byte sequence "
+                                       "(invalid start byte)\n")
+    empty = tmp_path / "empty.de"
+    empty.write_text("", encoding="utf-8")
+    assert main(["eval", "seq2seq", "--model", model, "--src", str(empty), "--ref",
+                 str(empty)]) == 1
+    assert capsys.readouterr().err == (f"rnnlab: error: {empty}: no sentences to translate "
+                                       "(the input is empty)\n")
+    source = data / "valid.de"
+    before = source.read_bytes()
+    for argv in (["translate", "--input", str(source)],
+                 ["eval", "seq2seq", "--src", str(source), "--ref", str(data / "valid.en")]):
+        assert main([*argv, "--model", model, "--output", str(source)]) == 1
+        assert f"--output {source} is the " in capsys.readouterr().err
+    assert source.read_bytes() == before

@@ -373,11 +373,11 @@ def test_seq2seq_export_encodes_and_steps_as_rnnlab(cell, attention, layers):
 
 
 def test_cli_verify_fails_loudly(tmp_path, capsys, monkeypatch):
-    from rnnlab.cli import commands_export
+    from rnnlab.export import onnx as onnx_export
 
     _classifier().save(tmp_path / "model")
     command = ["export", str(tmp_path / "model"), "--out", str(tmp_path / "c.onnx"), "--verify"]
-    monkeypatch.setattr(commands_export, "largest_difference", lambda *_: (3e-3, "a batch"))
+    monkeypatch.setattr(onnx_export, "largest_difference", lambda *_: (3e-3, "a batch"))
     assert main(command) == 1
     assert "the exported model disagrees with rnnlab" in capsys.readouterr().err
     monkeypatch.undo()
