@@ -28,6 +28,8 @@ import sys
 
 import numpy as np
 
+from rnnlab.recurrent import numpy_blas
+
 DISABLE_ENV = "RNNLAB_DISABLE_MKL"
 LIBRARY_ENV = "RNNLAB_MKL_LIB"
 MIN_MACS = 1 << 19  # products smaller than this (n·K·N multiply-adds) stay with NumPy
@@ -80,13 +82,17 @@ _ROUTINES = {np.dtype(np.float32): ("s", ctypes.c_float),
 
 def pack(right: np.ndarray, rows: int) -> np.ndarray | None:
     """``right`` (K, N) in MKL's packed layout for products with up to ``rows`` rows on the
-    left (``cblas_?gemm_pack``, α = 1), or ``None`` when MKL is unavailable or disabled or
-    the dtype is neither float32 nor float64. ``right`` may be the transpose of a C array
-    (``w_hh.T``): MKL then packs it transposed, without a copy."""
+    left (``cblas_?gemm_pack``, α = 1). Without MKL: ``right`` as a (K, N) C array, for
+    NumPy's BLAS called from the compiled loops (:mod:`rnnlab.recurrent.numpy_blas`), when
+    that is found. ``None`` when neither is, or the dtype is neither float32 nor float64.
+    ``right`` may be the transpose of a C array (``w_hh.T``): MKL then packs it
+    transposed, without a copy."""
     routines = _ROUTINES.get(right.dtype)
     lib = mkl_library()
-    if lib is None or routines is None:
+    if routines is None:
         return None
+    if lib is None:
+        return np.ascontiguousarray(right) if numpy_blas.find() is not None else None
     prefix, scalar = routines
     k, n_cols = right.shape
     if right.T.flags.c_contiguous and not right.flags.c_contiguous:
