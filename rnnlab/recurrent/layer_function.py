@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnlab.engine.tensor import Function
+from rnnlab.engine.tensor import Function, is_grad_enabled
 from rnnlab.recurrent.cell_table import CellKind
 from rnnlab.recurrent.gemm import matmul
+from rnnlab.recurrent.inference import forward_only
 from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.schedule import Schedule, make_schedule
 
@@ -45,9 +46,14 @@ class RecurrentLayer(Function):
     With ``split`` (0 < split < B; only where :func:`can_split_rows` says so), the layer
     uses two threads on shared arrays: rows [:split] and [split:] run their time loops at
     once, and each whole-sequence product is computed in two halves. Nothing is copied.
+
+    When no gradient can be asked for (grad mode off, or no input requires one), forward
+    keeps nothing for backward (:func:`rnnlab.recurrent.inference.forward_only`).
     """
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, kind, schedule, split=0):
+        if not (is_grad_enabled() and any(self.needs_input_grad)):  # keep nothing
+            return forward_only(kind, x, w_ih, w_hh, b_ih, b_hh, h0, c0, schedule, split)
         T, B, _ = x.shape
         H = w_hh.shape[1]
         self.kind, self.schedule = kind, schedule
