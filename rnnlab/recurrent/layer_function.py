@@ -18,6 +18,7 @@ from rnnlab.recurrent.cell_table import CellKind
 from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.inference import forward_only
 from rnnlab.recurrent.parallel import run_pair
+from rnnlab.recurrent.projection import chunks, project
 from rnnlab.recurrent.schedule import Schedule, make_schedule
 
 
@@ -67,7 +68,9 @@ class RecurrentLayer(Function):
             bias = b_ih + b_hh  # written into xp before the product; the GRU keeps b_hn apart
             if kind.separate_b_hn:
                 bias[2 * H :] = b_ih[2 * H :]
-        xp = matmul(x.reshape(T * B, -1), w_ih.T, bias=bias, split=parallel).reshape(T, B, -1)
+        xp = np.empty((T, B, w_ih.shape[0]), x.dtype)  # xp = x W_ihᵀ + b, as forward_only does
+        for part in chunks(schedule, xp[0].nbytes):
+            project(x, w_ih, bias, part, xp[part.t0 : part.t1], parallel)
         S, C, self.cache = kind.forward(xp, w_hh, b_hh, h0, c0, schedule, split, kind.kernels())
         output = _to_time_order(S[1:], schedule, T)
         if not schedule.full:

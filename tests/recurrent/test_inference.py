@@ -12,7 +12,7 @@ import pytest
 import rnnlab
 from rnnlab.engine import kernels as compiled
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import KINDS, inference, make_recurrent, numpy_blas, step_product
+from rnnlab.recurrent import KINDS, make_recurrent, numpy_blas, projection, step_product
 from rnnlab.recurrent.layer_function import BidirectionalLayer, RecurrentLayer
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
 
@@ -31,7 +31,7 @@ def _outputs(layer, x, hx, lengths):
 
 
 @pytest.mark.parametrize("path", list(PATHS))
-@pytest.mark.parametrize("chunk_bytes", [inference.CHUNK_BYTES, 1], ids=["one-chunk", "chunks"])
+@pytest.mark.parametrize("chunk_bytes", [projection.CHUNK_BYTES, 1], ids=["one-chunk", "chunks"])
 @pytest.mark.parametrize("lengths", [None, [9, 3, 7, 1, 9, 5]], ids=["full", "uneven"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("cell", list(KINDS))
@@ -39,7 +39,7 @@ def test_no_grad_gives_the_training_numbers_bit_for_bit(monkeypatch, cell, bidir
                                                         lengths, chunk_bytes, path):
     for name, value in PATHS[path].items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(inference, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(projection, "CHUNK_BYTES", chunk_bytes)
     rng = np.random.default_rng(0)
     layer = make_recurrent(cell, 5, 6, num_layers=2, bidirectional=bidirectional,
                            rng=np.random.default_rng(1))
@@ -130,13 +130,32 @@ def test_no_grad_memory_grows_with_the_output_only(layer_type):
 
 
 def test_chunks_cover_every_step_and_reach_the_size():
-    schedule = make_schedule(batch_sizes(np.full(3, 100), 100), 3, reverse=False)
-    step_bytes = inference.CHUNK_BYTES // 8 - 1  # 8 steps fall just short of a chunk
-    bounds = inference.chunk_bounds(schedule, step_bytes)
-    assert bounds[0][0] == 0 and bounds[-1][1] == 100
-    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
-    assert all(9 <= k1 - k0 < 18 for k0, k1 in bounds)
-    assert inference.chunk_bounds(schedule, 1) == [(0, 100)]  # small: one chunk
+    schedule = make_schedule(batch_sizes(np.full(3, 100), 100), 3, reverse=True)
+    step_bytes = projection.CHUNK_BYTES // 8 - 1  # 8 steps fall just short of a chunk
+    parts = projection.chunks(schedule, step_bytes)
+    assert parts[0].k0 == 0 and parts[-1].k1 == 100
+    assert all(a.k1 == b.k0 for a, b in zip(parts, parts[1:], strict=False))
+    assert all(9 <= p.k1 - p.k0 < 18 for p in parts)
+    assert parts[0].t1 == 100 and parts[-1].t0 == 0  # the reverse direction starts at T − 1
+    assert all(p.running is None for p in parts)  # no padding
+    assert [(p.k0, p.k1) for p in projection.chunks(schedule, 1)] == [(0, 100)]
+
+
+@pytest.mark.parametrize("share", [0.0, 1.01], ids=["all-rows", "running-rows"])
+def test_the_projection_of_the_running_rows_equals_that_of_all_rows(monkeypatch, share):
+    """Gathered or not, the running rows' projection is x W_ihᵀ + b; padding rows are
+    left alone (no kernel reads them)."""
+    monkeypatch.setattr(projection, "PROJECT_RUNNING_BELOW", share)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 4, 3))
+    w, b = rng.standard_normal((8, 3)), rng.standard_normal(8)
+    schedule = make_schedule(batch_sizes(np.array([6, 4, 2, 1]), 6), 4, reverse=False)
+    (part,) = projection.chunks(schedule, 1)
+    out = np.full((6, 4, 8), np.nan)
+    projection.project(x, w, b, part, out)
+    running = part.running
+    np.testing.assert_allclose(out[running], (x @ w.T + b)[running], rtol=1e-12)
+    assert np.isnan(out[~running]).all() == (share > 1)
 
 
 def test_a_matrix_is_packed_once_inside_packs_reused():
