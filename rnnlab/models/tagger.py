@@ -116,6 +116,11 @@ class TaggerBatch(PaddedBatch):
     xpos: np.ndarray | None = None
 
 
+def _as_lists(ids: np.ndarray | Sequence[Sequence[int]]) -> list[list[int]]:
+    """Rows of tag ids as lists of Python ints (one ``tolist`` for an array)."""
+    return ids.tolist() if isinstance(ids, np.ndarray) else [list(map(int, r)) for r in ids]
+
+
 def _tag_ids(
     tag_seqs: Sequence[Sequence[str]], vocab: Vocab, width: int
 ) -> np.ndarray:
@@ -265,8 +270,10 @@ class Tagger(FolderIO, Module):
     ) -> tuple[list[list[str]], list[list[str]] | None]:
         """Predicted UPOS (and XPOS, or None) tag lists, one per sentence, in input order.
 
-        Sentences are grouped by length into batches of ``batch_size`` (padding is cheap
-        when lengths are close); empty sentences get empty tag lists.
+        Sentences are grouped by length into batches of ``batch_size``, longest first —
+        padding is cheap when lengths are close, and the recurrent layers need not sort a
+        batch that comes sorted — and the tags are given back in input order; empty
+        sentences get empty tag lists.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -278,20 +285,23 @@ class Tagger(FolderIO, Module):
         xpos_out: list[list[str]] | None = (
             [[] for _ in sentences] if self.xpos_vocab is not None else None
         )
-        order = [i for i in np.argsort([len(s) for s in sentences], kind="stable")
+        order = [i for i in np.argsort([-len(s) for s in sentences], kind="stable")
                  if len(sentences[i])]
+        upos_names = self.upos_vocab.tokens
+        xpos_names = None if self.xpos_vocab is None else self.xpos_vocab.tokens
         with self._evaluating():
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 batch = self.encode([sentences[i] for i in chunk])
                 upos_scores, xpos_scores = self.scores(batch)
-                upos_ids = self._decode_upos(upos_scores.data, batch.padding)
-                xpos_ids = None if xpos_scores is None else xpos_scores.data.argmax(axis=2).T
+                upos_ids = _as_lists(self._decode_upos(upos_scores.data, batch.padding))
+                xpos_ids = (None if xpos_scores is None
+                            else xpos_scores.data.argmax(axis=2).T.tolist())
                 for row, i in enumerate(chunk):
                     n = len(sentences[i])
-                    upos_out[i] = self.upos_vocab.decode(upos_ids[row][:n])
+                    upos_out[i] = [upos_names[k] for k in upos_ids[row][:n]]
                     if xpos_out is not None and xpos_ids is not None:
-                        xpos_out[i] = self.xpos_vocab.decode(xpos_ids[row][:n])
+                        xpos_out[i] = [xpos_names[k] for k in xpos_ids[row][:n]]
         return upos_out, xpos_out
 
     def _decode_upos(self, scores: np.ndarray, padding: Padding) -> Sequence[Sequence[int]]:
