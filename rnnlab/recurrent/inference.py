@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from rnnlab.recurrent.cell_table import CellKind
+from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.projection import chunks, project
 from rnnlab.recurrent.schedule import Schedule
 from rnnlab.recurrent.step_product import packs_reused
@@ -36,10 +37,11 @@ from rnnlab.recurrent.step_product import packs_reused
 
 def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
                  b_ih: np.ndarray | None, b_hh: np.ndarray | None, h0: np.ndarray,
-                 c0: np.ndarray | None, schedule: Schedule, split: int = 0
-                 ) -> tuple[np.ndarray, ...]:
+                 c0: np.ndarray | None = None, *, schedule: Schedule, split: int = 0,
+                 out: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """``(output, h_n[, c_n])`` of :class:`RecurrentLayer` for the same arguments (module
-    docstring): output (T, B, H) in time order, zero past each sequence's end."""
+    docstring): output (T, B, H) in time order, zero past each sequence's end — written
+    into ``out`` when it is given (a view, e.g. one direction's half of a wider array)."""
     T, B, _ = x.shape
     H = w_hh.shape[1]
     bias = None
@@ -47,7 +49,10 @@ def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarr
         bias = b_ih + b_hh
         if kind.separate_b_hn:
             bias[2 * H :] = b_ih[2 * H :]
-    output = np.zeros((T, B, H), x.dtype)
+    output = np.empty((T, B, H), x.dtype) if out is None else out
+    unvisited = np.ones(T, bool)
+    unvisited[list(schedule.times)] = False
+    output[unvisited] = 0
     with packs_reused():  # W_hh is packed once, not once per chunk
         h_n, c_n = _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h0, c0, schedule, split,
                                output)
@@ -81,3 +86,18 @@ def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, schedule, split, output):
         c = None if C is None else C[-1].copy()
         del S, C, cache, states, target
     return h, c
+
+
+def bidirectional_forward_only(kind: CellKind, x: np.ndarray, per_direction: tuple,
+                               schedules: list[Schedule]) -> tuple[np.ndarray, ...]:
+    """The outputs of :class:`BidirectionalLayer` for the same arguments, each direction
+    by :func:`forward_only` on its own thread (:func:`run_pair`), writing its half of the
+    (T, B, 2H) output in place (no concatenation)."""
+    width = len(per_direction) // 2
+    T, B, _ = x.shape
+    H = per_direction[1].shape[1]
+    output = np.empty((T, B, 2 * H), x.dtype)
+    forward, reverse = run_pair(*(lambda d=d: forward_only(
+        kind, x, *per_direction[d * width : (d + 1) * width], schedule=schedules[d],
+        out=output[:, :, d * H : (d + 1) * H]) for d in (0, 1)))
+    return (output, forward[1], reverse[1], *forward[2:], *reverse[2:])

@@ -16,7 +16,7 @@ import numpy as np
 from rnnlab.engine.tensor import Function, is_grad_enabled
 from rnnlab.recurrent.cell_table import CellKind
 from rnnlab.recurrent.gemm import matmul
-from rnnlab.recurrent.inference import forward_only
+from rnnlab.recurrent.inference import bidirectional_forward_only, forward_only
 from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.projection import chunks, project
 from rnnlab.recurrent.schedule import Schedule, make_schedule
@@ -54,7 +54,8 @@ class RecurrentLayer(Function):
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, kind, schedule, split=0):
         if not (is_grad_enabled() and any(self.needs_input_grad)):  # keep nothing
-            return forward_only(kind, x, w_ih, w_hh, b_ih, b_hh, h0, c0, schedule, split)
+            return forward_only(kind, x, w_ih, w_hh, b_ih, b_hh, h0, c0, schedule=schedule,
+                                split=split)
         T, B, _ = x.shape
         H = w_hh.shape[1]
         self.kind, self.schedule = kind, schedule
@@ -116,6 +117,8 @@ class BidirectionalLayer(Function):
     """
 
     def forward(self, x, *per_direction, kind, schedules):
+        if not (is_grad_enabled() and any(self.needs_input_grad)):  # keep nothing
+            return bidirectional_forward_only(kind, x, per_direction, schedules)
         width = len(per_direction) // 2
         self.directions = [RecurrentLayer(), RecurrentLayer()]
         for d, direction in enumerate(self.directions):
