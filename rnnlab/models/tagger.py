@@ -42,7 +42,7 @@ from rnnlab.engine.module import Module
 from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
-from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
+from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_id_matrix, distinct_forms
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.recurrent.layers import LSTM
@@ -203,12 +203,17 @@ class Tagger(FolderIO, Module):
         """Pad a batch of tokenised sentences (and gold tags, for training)."""
         if any(len(s) == 0 for s in sentences):
             raise ValueError("cannot tag an empty sentence")
-        chars = char_batch(sentences, self.chars.token_to_id, self.config.max_word_chars,
-                           self.chars.pad_id)
+        max_chars = self.config.max_word_chars
+        forms, form_index = distinct_forms(sentences, max_chars)
+        chars = CharBatch(*char_id_matrix(forms, self.chars.token_to_id, max_chars,
+                                          self.chars.pad_id), form_index)
         width = max(map(len, sentences), default=0)
-        return TaggerBatch.pad(
-            [[self.words.token_to_id(word_key(w)) for w in s] for s in sentences],
-            self.words.pad_id,
+        padding = Padding.of(np.fromiter(map(len, sentences), np.int64, len(sentences)),
+                             width, len(sentences))
+        form_ids = np.fromiter((self.words.token_to_id(word_key(f)) for f in forms), np.int64,
+                               len(forms))  # each distinct form looked up once
+        return TaggerBatch(
+            np.where(padding.mask, form_ids[form_index], self.words.pad_id), padding,
             chars=chars,
             upos=None if upos is None else _tag_ids(upos, self.upos_vocab, width),
             xpos=None if xpos is None or self.xpos_vocab is None

@@ -84,11 +84,10 @@ class CharBatch:
     form_index: np.ndarray
 
 
-def char_batch(
-    sentences: Sequence[Sequence[str]], char_to_id: Callable[[str], int], max_chars: int,
-    pad_id: int = 0,
-) -> CharBatch:
-    """:class:`CharBatch` of ``sentences`` (lists of forms), padded to the longest one."""
+def distinct_forms(sentences: Sequence[Sequence[str]], max_chars: int
+                   ) -> tuple[list[str], np.ndarray]:
+    """The distinct forms of ``sentences``, longest (clipped) first, and the row of each
+    token's form among them, time-major (T, B), 0 on padding."""
     distinct: dict[str, int] = {}
     width = max((len(s) for s in sentences), default=0)
     form_index = np.zeros((len(sentences), width), np.int64)
@@ -102,9 +101,17 @@ def char_batch(
     real = np.arange(width) < np.fromiter(map(len, sentences), np.int64,
                                            count=len(sentences))[:, None]
     form_index[real] = rank[form_index[real]]  # padding stays 0
-    char_ids, char_lengths = char_id_matrix([forms[i] for i in by_length], char_to_id,
-                                            max_chars, pad_id)
-    return CharBatch(char_ids, char_lengths, form_index.T.copy())
+    return [forms[i] for i in by_length], form_index.T.copy()
+
+
+def char_batch(
+    sentences: Sequence[Sequence[str]], char_to_id: Callable[[str], int], max_chars: int,
+    pad_id: int = 0,
+) -> CharBatch:
+    """:class:`CharBatch` of ``sentences`` (lists of forms), padded to the longest one."""
+    forms, form_index = distinct_forms(sentences, max_chars)
+    char_ids, char_lengths = char_id_matrix(forms, char_to_id, max_chars, pad_id)
+    return CharBatch(char_ids, char_lengths, form_index)
 
 
 class CharEncoder(Module):

@@ -76,10 +76,9 @@ def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, schedule, split, output):
             target = target[::-1] if schedule.reverse else target
         else:
             target = np.empty_like(states)
-        if part.running is None:
-            target[...] = states
-        else:  # rows past n_t carry a state on; the output is zero there
-            np.multiply(states, part.running[list(times), :, None], out=target)
+        target[...] = states
+        if part.running is not None:  # rows past n_t carry a state on; the output is 0 there
+            target[~part.running[list(times)]] = 0
         if not consecutive:
             output[[part.t0 + t for t in times]] = target
         h = S[-1].copy()  # copies: the chunk's states are freed before the next one's
