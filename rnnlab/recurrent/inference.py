@@ -49,31 +49,39 @@ def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarr
         bias = b_ih + b_hh
         if kind.separate_b_hn:
             bias[2 * H :] = b_ih[2 * H :]
-    output = np.empty((T, B, H), x.dtype) if out is None else out
-    unvisited = np.ones(T, bool)
-    unvisited[list(schedule.times)] = False
-    output[unvisited] = 0
+    parts = chunks(schedule, B * w_ih.shape[0] * x.itemsize)
+    # one chunk without padding: its states are the output, a view (as on the training path)
+    direct = out is None and len(parts) == 1 and parts[0].running is None
+    output = None if direct else np.empty((T, B, H), x.dtype) if out is None else out
+    if output is not None and schedule.steps != T:  # times no sequence reaches: zero
+        unvisited = np.ones(T, bool)
+        unvisited[list(schedule.times)] = False
+        output[unvisited] = 0
     with packs_reused():  # W_hh is packed once, not once per chunk
-        h_n, c_n = _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h0, c0, schedule, split,
-                               output)
+        h_n, c_n, states = _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h0, c0, parts, split,
+                                       output)
+    if direct:
+        output = states[::-1] if schedule.reverse else states
     return (output, h_n) if c_n is None else (output, h_n, c_n)
 
 
-def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, schedule, split, output):
-    """The chunks of :func:`forward_only`, writing ``output``; returns the last states."""
+def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, parts, split, output):
+    """The chunks of :func:`forward_only`, writing ``output``; returns the last states and,
+    when ``output`` is None (one chunk), the chunk's states S[1:] in visit order."""
     B, gates = x.shape[1], w_ih.shape[0]
     kernels = kind.kernels()
-    parts = chunks(schedule, B * gates * x.itemsize)
     buffer = np.empty((max(p.t1 - p.t0 for p in parts), B, gates), x.dtype)
     for part in parts:
         xp = project(x, w_ih, bias, part, buffer[: part.t1 - part.t0], split > 0)
         S, C, cache = kind.forward(xp, w_hh, b_hh, h, c, part.schedule, split, kernels)
+        if output is None:
+            return S[-1], None if C is None else C[-1], S[1:]
         states = S[1:]
         times = part.schedule.times
         consecutive = part.t1 - part.t0 == part.k1 - part.k0
         if consecutive:  # a slice of the output, reversed for the reverse direction
             target = output[part.t0 : part.t1]
-            target = target[::-1] if schedule.reverse else target
+            target = target[::-1] if part.schedule.reverse else target
         else:
             target = np.empty_like(states)
         target[...] = states
@@ -84,7 +92,7 @@ def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, schedule, split, output):
         h = S[-1].copy()  # copies: the chunk's states are freed before the next one's
         c = None if C is None else C[-1].copy()
         del S, C, cache, states, target
-    return h, c
+    return h, c, None
 
 
 def bidirectional_forward_only(kind: CellKind, x: np.ndarray, per_direction: tuple,

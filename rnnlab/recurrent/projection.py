@@ -58,8 +58,8 @@ def chunks(schedule: Schedule, row_bytes: int) -> list[Chunk]:
         times = schedule.times[k0:k1]
         t0, t1 = min(times), max(times) + 1
         sizes = schedule.sizes[k0:k1]
-        own = Schedule(times=tuple(t - t0 for t in times), sizes=sizes, batch=B,
-                       reverse=schedule.reverse)
+        own = schedule if t0 == 0 and count == 1 else Schedule(
+            times=tuple(t - t0 for t in times), sizes=sizes, batch=B, reverse=schedule.reverse)
         running = None
         if not own.full or t1 - t0 != k1 - k0:
             by_time = np.zeros(t1 - t0, np.int64)
