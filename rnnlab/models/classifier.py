@@ -250,13 +250,17 @@ class SentenceClassifier(FolderIO, Module):
         forms: Sequence[Sequence[str]] | None = None,
     ) -> np.ndarray:
         """Class probabilities (N, C) for id sequences, in their input order; a model with
-        a character encoder needs their ``forms`` too (:meth:`normalise`)."""
+        a character encoder needs their ``forms`` too (:meth:`normalise`). Sequences are
+        run in batches of ``batch_size`` of similar length, longest first (the encoder then
+        need not sort a batch)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         characters = self.characters
         if characters is not None and forms is None:
             raise ValueError("this classifier reads characters: pass forms, or use "
                              "predict_proba")
         probs = np.zeros((len(sequences), self.config.num_classes), np.float64)
-        order = np.argsort([len(s) for s in sequences], kind="stable")
+        order = np.argsort([-len(s) for s in sequences], kind="stable")
         was_training = self.training
         self.eval()
         try:
@@ -271,14 +275,16 @@ class SentenceClassifier(FolderIO, Module):
             self.train(was_training)
         return probs
 
-    def predict_proba(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """Class probabilities (N, C) for tokenised sentences."""
+    def predict_proba(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128
+                      ) -> np.ndarray:
+        """Class probabilities (N, C) for tokenised sentences (:meth:`predict_proba_ids`)."""
         forms = [self.normalise(tokens) for tokens in token_lists]
-        return self.predict_proba_ids([self.vocab.encode(f) for f in forms], forms=forms)
+        return self.predict_proba_ids([self.vocab.encode(f) for f in forms], batch_size,
+                                      forms=forms)
 
-    def classify(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+    def classify(self, texts: Sequence[str], batch_size: int = 128) -> list[tuple[str, float]]:
         """(label, probability) of the most probable class for each raw text."""
-        probs = self.predict_proba([self.tokenize(text) for text in texts])
+        probs = self.predict_proba([self.tokenize(text) for text in texts], batch_size)
         best = probs.argmax(axis=1)
         return [(self.labels[k], float(p[k])) for k, p in zip(best, probs, strict=True)]
 
