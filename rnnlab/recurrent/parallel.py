@@ -125,6 +125,20 @@ class SingleThreadedBlas:
 single_threaded_blas = SingleThreadedBlas()
 
 
+def blas_description() -> str:
+    """The BLAS libraries of this process and their thread counts, for ``rnnlab info``:
+    e.g. ``openblas 0.3.31 (2 threads)``, each one single-threaded inside the layers'
+    two threads (:class:`SingleThreadedBlas`)."""
+    from threadpoolctl import ThreadpoolController
+
+    found = []
+    for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
+        threads = lib.get_num_threads()
+        name = f"{lib.internal_api} {lib.version or ''}".strip()
+        found.append(f"{name} ({threads} thread{'' if threads == 1 else 's'})")
+    return ", ".join(found) or "none found"
+
+
 def run_each(task: Callable[[Item], object], items: Sequence[Item]) -> None:
     """``task(item)`` for one item, or for two at once (:func:`run_pair`)."""
     if len(items) == 1:

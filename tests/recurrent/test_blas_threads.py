@@ -99,3 +99,9 @@ def test_inside_a_layer_the_blas_is_single_threaded(two_blas_threads, monkeypatc
     single = _run(layer_type, bidirectional)
     for a, b in zip(threaded, single, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_the_blas_is_described_with_its_threads(two_blas_threads):
+    description = parallel.blas_description()
+    assert "(2 threads)" in description
+    assert any(lib["internal_api"] in description for lib in threadpool_info())
