@@ -203,7 +203,7 @@ def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int,
                     block, clock)
     floor_fwd, floor_train = gemm_floor(
         pair.steps_per_time(), case.I, case.H, MODULES[case.kind.lower()].kind.gates, case.layers,
-        2 if case.bidirectional else 1,
+        2 if case.bidirectional else 1, clock=clock,
     )
     return {"case": case.name, "forward": forward, "train": train,
             "floor_forward": floor_fwd, "floor_train": floor_train,
