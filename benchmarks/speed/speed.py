@@ -148,10 +148,11 @@ class Pair:
 
 GAP_MS = 0.0
 BLOCK = 3
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def compare(ours, theirs, rounds: int, warmup: int, before, gap: float,
-            block: int = BLOCK) -> dict:
+            block: int = BLOCK, clock=time.perf_counter) -> dict:
     """Median seconds of each and median of the per-round ratios ours/theirs.
 
     A round runs one block of ``block`` calls of each library, the two blocks in
@@ -161,7 +162,7 @@ def compare(ours, theirs, rounds: int, warmup: int, before, gap: float,
     round's ratio is the median of our timed calls over the median of theirs. ``gap``: idle
     seconds before each call."""
     timed = alternate({"ours": ours, "torch": theirs}, rounds, warmup=warmup, block=block,
-                      before=lambda _: before(), gap=gap)
+                      before=lambda _: before(), gap=gap, clock=clock)
     ratios = timed.ratios("ours", "torch")
     return {
         "ours": timed.median("ours"),
@@ -194,15 +195,15 @@ def core_yield(rounds: int = 21) -> float:
 
 
 def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int,
-             threads: int) -> dict:
+             threads: int, clock=time.perf_counter) -> dict:
     pair = Pair(case)
     forward = compare(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None,
-                      gap, block)
+                      gap, block, clock)
     train = compare(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
-                    block)
+                    block, clock)
     floor_fwd, floor_train = gemm_floor(
         pair.steps_per_time(), case.I, case.H, MODULES[case.kind.lower()].kind.gates, case.layers,
-        2 if case.bidirectional else 1,
+        2 if case.bidirectional else 1, clock=clock,
     )
     return {"case": case.name, "forward": forward, "train": train,
             "floor_forward": floor_fwd, "floor_train": floor_train,
@@ -313,6 +314,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--block", type=int, default=BLOCK,
                         help=f"calls per library per round, the first untimed ({BLOCK}; "
                              "1: one timed call each, back to back)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="wall (default): what a user waits; cpu: CPU time of the whole "
+                             "process, steadier on a shared machine, fair with --threads 1 "
+                             "(with more, torch's spinning OpenMP workers count too)")
     parser.add_argument("--report", type=Path, default=None, metavar="FILE",
                         help="also write the Markdown report to FILE (RESULTS.md's speed "
                              "tables are copied from such a report by hand)")
@@ -329,7 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for case in cases:
             results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3, args.block,
-                                    args.threads))
+                                    args.threads, CLOCKS[args.clock]))
             r = results[-1]
             print(f"{r['case']}: forward {r['forward']['ratio']:.2f}, "
                   f"train {r['train']['ratio']:.2f}", file=sys.stderr, flush=True)

@@ -17,6 +17,7 @@ where that is BLAS's faster layout), so the floor is what BLAS alone could do.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 import numpy as np
@@ -54,6 +55,7 @@ def gemm_floor(
     directions: int = 1,
     repeats: int = 7,
     dtype=np.float32,
+    clock=time.perf_counter,
 ) -> tuple[float, float]:
     """Median seconds of (forward products, forward + backward products) for a layer stack
     whose steps run ``steps[t]`` rows at step t."""
@@ -71,6 +73,6 @@ def gemm_floor(
             np.matmul(a, b, out=out)
 
     run(forward + backward)
-    fwd = repeat(partial(run, forward), repeats, warmup=0)
-    bwd = repeat(partial(run, backward), repeats, warmup=0)
+    fwd = repeat(partial(run, forward), repeats, clock, warmup=0)
+    bwd = repeat(partial(run, backward), repeats, clock, warmup=0)
     return float(np.median(fwd)), float(np.median(fwd) + np.median(bwd))

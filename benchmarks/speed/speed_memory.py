@@ -3,7 +3,10 @@
 Each library runs in its own fresh subprocess (``python speed_memory.py ours|torch T B I
 H``): it builds the layer and the input, runs one small warm-up step and one full training
 step (forward, scalar loss, backward with gradients of every parameter and of the input),
-so that code is loaded, kernels compiled and allocators warm. Then it resets the kernel's
+so that code is loaded, kernels compiled and allocators warm. ``--mode forward`` measures a
+forward pass without gradients instead (``rnnlab.no_grad()`` / ``torch.no_grad()``), and
+``--mode forward-grad`` a forward pass on the tape without its backward (rnnlab keeps
+everything backward will need: the forward of a training step). Then it resets the kernel's
 peak-RSS counter (``/proc/self/clear_refs``), records the resident set size, runs the full
 step again and reports ``VmHWM − RSS before``: the extra resident memory the step needed at
 its peak, whatever allocator made it (NumPy's malloc or PyTorch's CPU allocator). For
@@ -52,7 +55,7 @@ def _measure(step, x, warm_up, trace: bool) -> dict:
     return result
 
 
-def measure_ours(T: int, B: int, I: int, H: int) -> dict:
+def measure_ours(T: int, B: int, I: int, H: int, mode: str = "train") -> dict:
     import rnnlab
 
     model = rnnlab.LSTM(I, H)
@@ -60,15 +63,20 @@ def measure_ours(T: int, B: int, I: int, H: int) -> dict:
     x, warm_up = rnnlab.Tensor(data, requires_grad=True), rnnlab.Tensor(data[:5], True)
 
     def step(inputs):
+        if mode == "forward":
+            with rnnlab.no_grad():
+                model(inputs)
+            return
         output, _ = model(inputs)
-        output.sum().backward()
+        if mode == "train":
+            output.sum().backward()
         model.zero_grad()
         inputs.grad = None
 
     return _measure(step, x, warm_up, trace=True)
 
 
-def measure_torch(T: int, B: int, I: int, H: int) -> dict:
+def measure_torch(T: int, B: int, I: int, H: int, mode: str = "train") -> dict:
     import torch
 
     torch.set_num_threads(2)
@@ -76,8 +84,13 @@ def measure_torch(T: int, B: int, I: int, H: int) -> dict:
     x, warm_up = torch.randn(T, B, I, requires_grad=True), torch.randn(5, B, I, requires_grad=True)
 
     def step(inputs):
+        if mode == "forward":
+            with torch.no_grad():
+                model(inputs)
+            return
         output, _ = model(inputs)
-        output.sum().backward()
+        if mode == "train":
+            output.sum().backward()
         model.zero_grad(set_to_none=True)
         inputs.grad = None
 
@@ -89,10 +102,11 @@ if __name__ == "__main__":
     parser.add_argument("library", choices=("ours", "torch"))
     for name in ("T", "B", "I", "H"):
         parser.add_argument(name, type=int)
+    parser.add_argument("--mode", choices=("train", "forward", "forward-grad"), default="train")
     args = parser.parse_args()
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(2):
         measure = measure_ours if args.library == "ours" else measure_torch
-        result = measure(args.T, args.B, args.I, args.H)
+        result = measure(args.T, args.B, args.I, args.H, args.mode)
     print(json.dumps(result))

@@ -141,7 +141,10 @@ def environment(threads: int) -> dict[str, str]:
         import numba
 
         path = f"Numba {numba.__version__} step kernels"
-    if mkl is None:
+    if compute == compute_path.NUMBA_BLAS:
+        path += (", compiled time loops calling NumPy's BLAS (cblas_?gemm, unpacked); no MKL: "
+                 "every GEMM by NumPy's BLAS")
+    elif mkl is None:
         path += ", Python time loop; no MKL: every GEMM by NumPy's BLAS"
     elif compute == compute_path.NUMBA_MKL:
         path += (f", compiled time loops calling MKL's packed GEMM; whole-sequence products by "

@@ -251,15 +251,18 @@ class SentenceClassifier(FolderIO, Module):
         forms: Sequence[Sequence[str]] | None = None, progress: bool | None = None,
     ) -> np.ndarray:
         """Class probabilities (N, C) for id sequences, in their input order; a model with
-        a character encoder needs their ``forms`` too (:meth:`normalise`). ``progress``: a
-        bar in sentences (:func:`rnnlab.progress.progress_bar`; None: on a terminal, after
-        2 s)."""
+        a character encoder needs their ``forms`` too (:meth:`normalise`). Sequences are
+        run in batches of ``batch_size`` of similar length, longest first (the encoder then
+        need not sort a batch). ``progress``: a bar in sentences
+        (:func:`rnnlab.progress.progress_bar`; None: on a terminal, after 2 s)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         characters = self.characters
         if characters is not None and forms is None:
             raise ValueError("this classifier reads characters: pass forms, or use "
                              "predict_proba")
         probs = np.zeros((len(sequences), self.config.num_classes), np.float64)
-        order = np.argsort([len(s) for s in sequences], kind="stable")
+        order = np.argsort([-len(s) for s in sequences], kind="stable")
         was_training = self.training
         self.eval()
         try:
@@ -275,17 +278,17 @@ class SentenceClassifier(FolderIO, Module):
             self.train(was_training)
         return probs
 
-    def predict_proba(self, token_lists: Sequence[Sequence[str]],
+    def predict_proba(self, token_lists: Sequence[Sequence[str]], batch_size: int = 128,
                       progress: bool | None = None) -> np.ndarray:
-        """Class probabilities (N, C) for tokenised sentences (``progress`` as in
-        :meth:`predict_proba_ids`)."""
+        """Class probabilities (N, C) for tokenised sentences (``batch_size`` and
+        ``progress`` as in :meth:`predict_proba_ids`)."""
         forms = [self.normalise(tokens) for tokens in token_lists]
-        return self.predict_proba_ids([self.vocab.encode(f) for f in forms], forms=forms,
-                                      progress=progress)
+        return self.predict_proba_ids([self.vocab.encode(f) for f in forms], batch_size,
+                                      forms=forms, progress=progress)
 
-    def classify(self, texts: Sequence[str]) -> list[tuple[str, float]]:
+    def classify(self, texts: Sequence[str], batch_size: int = 128) -> list[tuple[str, float]]:
         """(label, probability) of the most probable class for each raw text."""
-        probs = self.predict_proba([self.tokenize(text) for text in texts])
+        probs = self.predict_proba([self.tokenize(text) for text in texts], batch_size)
         best = probs.argmax(axis=1)
         return [(self.labels[k], float(p[k])) for k, p in zip(best, probs, strict=True)]
 

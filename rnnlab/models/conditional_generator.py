@@ -179,25 +179,33 @@ class ConditionalGenerator(FolderIO, Module):
         max_length: int = 30,
         sampler: Sampler | None = None,
         seed: int | None = None,
+        batch_size: int = 64,
     ) -> list[str]:
-        """One text per condition row (B, D), stopped at <eos> or after ``max_length``."""
+        """One text per condition row (B, D), stopped at <eos> or after ``max_length``;
+        the rows are generated ``batch_size`` at a time (the same ``seed`` gives the same
+        texts for the same ``batch_size``)."""
         conditions = np.atleast_2d(np.asarray(conditions, np.float32))
         if conditions.shape[1] != self.config.condition_dim:
             raise ValueError(
                 f"condition vectors must have {self.config.condition_dim} values, "
                 f"got {conditions.shape[1]}"
             )
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         rng = np.random.default_rng(seed)
         was_training = self.training
         self.eval()
+        rows: list[list[int]] = []
         with no_grad():
-            state = (self.initial_state(conditions), conditions)
-            bos = np.full(len(conditions), self.vocab.bos_id, np.int64)
-            logits, state = self.step(bos, state)
-            rows = sample_sequence(
-                self.step, logits, state, max_length, sampler or Sampler(), rng,
-                stop_id=self.vocab.eos_id,
-            )
+            for start in range(0, len(conditions), batch_size):
+                chunk = conditions[start : start + batch_size]
+                state = (self.initial_state(chunk), chunk)
+                bos = np.full(len(chunk), self.vocab.bos_id, np.int64)
+                logits, state = self.step(bos, state)
+                rows += sample_sequence(
+                    self.step, logits, state, max_length, sampler or Sampler(), rng,
+                    stop_id=self.vocab.eos_id,
+                )
         self.train(was_training)
         return [join_tokens(self.vocab.decode(r, skip_specials=True), self.config.level)
                 for r in rows]

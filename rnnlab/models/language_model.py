@@ -305,18 +305,26 @@ class LanguageModel(FolderIO, Module):
         sampler: Sampler | None = None,
         seed: int | None = None,
         num_samples: int = 1,
+        batch_size: int = 64,
     ) -> list[str]:
         """``num_samples`` continuations of ``prime`` of ``length`` tokens (prime included
-        in the returned text). The same ``seed`` gives the same texts."""
+        in the returned text), generated ``batch_size`` at a time. The same ``seed`` gives
+        the same texts (for the same ``batch_size``)."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         sampler = sampler or Sampler()
         rng = np.random.default_rng(seed)
         prime_ids = self.encode(prime) if prime else np.asarray(self.start_ids())
         was_training = self.training
         self.eval()
+        rows: list[list[int]] = []
         with no_grad():
-            inputs = np.repeat(prime_ids[:, None], num_samples, axis=1)
-            logits, state = self.forward(inputs, None)
-            rows = sample_sequence(self.step, logits.data[-1], state, length, sampler, rng)
+            for start in range(0, num_samples, batch_size):
+                count = min(batch_size, num_samples - start)
+                inputs = np.repeat(prime_ids[:, None], count, axis=1)
+                logits, state = self.forward(inputs, None)
+                rows += sample_sequence(self.step, logits.data[-1], state, length, sampler,
+                                        rng)
         self.train(was_training)
         return [prime + self._continuation(prime, row) for row in rows]
 

@@ -42,7 +42,7 @@ from rnnlab.engine.module import Module
 from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
-from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
+from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_id_matrix, distinct_forms
 from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.progress import progress_bar
@@ -115,6 +115,11 @@ class TaggerBatch(PaddedBatch):
     chars: CharBatch
     upos: np.ndarray | None = None
     xpos: np.ndarray | None = None
+
+
+def _as_lists(ids: np.ndarray | Sequence[Sequence[int]]) -> list[list[int]]:
+    """Rows of tag ids as lists of Python ints (one ``tolist`` for an array)."""
+    return ids.tolist() if isinstance(ids, np.ndarray) else [list(map(int, r)) for r in ids]
 
 
 def _tag_ids(
@@ -199,12 +204,17 @@ class Tagger(FolderIO, Module):
         """Pad a batch of tokenised sentences (and gold tags, for training)."""
         if any(len(s) == 0 for s in sentences):
             raise ValueError("cannot tag an empty sentence")
-        chars = char_batch(sentences, self.chars.token_to_id, self.config.max_word_chars,
-                           self.chars.pad_id)
+        max_chars = self.config.max_word_chars
+        forms, form_index = distinct_forms(sentences, max_chars)
+        chars = CharBatch(*char_id_matrix(forms, self.chars.token_to_id, max_chars,
+                                          self.chars.pad_id), form_index)
         width = max(map(len, sentences), default=0)
-        return TaggerBatch.pad(
-            [[self.words.token_to_id(word_key(w)) for w in s] for s in sentences],
-            self.words.pad_id,
+        padding = Padding.of(np.fromiter(map(len, sentences), np.int64, len(sentences)),
+                             width, len(sentences))
+        form_ids = np.fromiter((self.words.token_to_id(word_key(f)) for f in forms), np.int64,
+                               len(forms))  # each distinct form looked up once
+        return TaggerBatch(
+            np.where(padding.mask, form_ids[form_index], self.words.pad_id), padding,
             chars=chars,
             upos=None if upos is None else _tag_ids(upos, self.upos_vocab, width),
             xpos=None if xpos is None or self.xpos_vocab is None
@@ -267,9 +277,11 @@ class Tagger(FolderIO, Module):
     ) -> tuple[list[list[str]], list[list[str]] | None]:
         """Predicted UPOS (and XPOS, or None) tag lists, one per sentence, in input order.
 
-        Sentences are grouped by length into batches of ``batch_size`` (padding is cheap
-        when lengths are close); empty sentences get empty tag lists. ``progress``: a bar
-        in words (:func:`rnnlab.progress.progress_bar`; None: on a terminal, after 2 s).
+        Sentences are grouped by length into batches of ``batch_size``, longest first —
+        padding is cheap when lengths are close, and the recurrent layers need not sort a
+        batch that comes sorted — and the tags are given back in input order; empty
+        sentences get empty tag lists. ``progress``: a bar in words
+        (:func:`rnnlab.progress.progress_bar`; None: on a terminal, after 2 s).
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -281,21 +293,24 @@ class Tagger(FolderIO, Module):
         xpos_out: list[list[str]] | None = (
             [[] for _ in sentences] if self.xpos_vocab is not None else None
         )
-        order = [i for i in np.argsort([len(s) for s in sentences], kind="stable")
+        order = [i for i in np.argsort([-len(s) for s in sentences], kind="stable")
                  if len(sentences[i])]
+        upos_names = self.upos_vocab.tokens
+        xpos_names = None if self.xpos_vocab is None else self.xpos_vocab.tokens
         total = sum(len(s) for s in sentences)
         with self._evaluating(), progress_bar(total, "tagging", "word", progress) as bar:
             for start in range(0, len(order), batch_size):
                 chunk = order[start : start + batch_size]
                 batch = self.encode([sentences[i] for i in chunk])
                 upos_scores, xpos_scores = self.scores(batch)
-                upos_ids = self._decode_upos(upos_scores.data, batch.padding)
-                xpos_ids = None if xpos_scores is None else xpos_scores.data.argmax(axis=2).T
+                upos_ids = _as_lists(self._decode_upos(upos_scores.data, batch.padding))
+                xpos_ids = (None if xpos_scores is None
+                            else xpos_scores.data.argmax(axis=2).T.tolist())
                 for row, i in enumerate(chunk):
                     n = len(sentences[i])
-                    upos_out[i] = self.upos_vocab.decode(upos_ids[row][:n])
+                    upos_out[i] = [upos_names[k] for k in upos_ids[row][:n]]
                     if xpos_out is not None and xpos_ids is not None:
-                        xpos_out[i] = self.xpos_vocab.decode(xpos_ids[row][:n])
+                        xpos_out[i] = [xpos_names[k] for k in xpos_ids[row][:n]]
                 bar.update(batch.num_tokens)
         return upos_out, xpos_out
 

@@ -54,12 +54,18 @@ def char_id_matrix(
         ValueError: an empty word (it has no characters to encode).
     """
     clipped = [clip_word(w, max_chars) for w in words]
-    lengths = np.fromiter((len(w) for w in clipped), np.int64, count=len(clipped))
+    lengths = np.fromiter(map(len, clipped), np.int64, count=len(clipped))
     if len(clipped) and lengths.min() == 0:
         raise ValueError("cannot encode an empty word")
     ids = np.full((int(lengths.max(initial=1)), len(clipped)), pad_id, np.int64)
-    for column, word in enumerate(clipped):
-        ids[: len(word), column] = [char_to_id(c) for c in word]
+    if clipped:  # all characters at once: each distinct one is looked up once
+        codes = np.frombuffer("".join(clipped).encode("utf-32-le", "surrogatepass"), np.uint32)
+        distinct, which = np.unique(codes, return_inverse=True)
+        found = np.fromiter((char_to_id(chr(c)) for c in distinct.tolist()), np.int64,
+                            count=len(distinct))
+        starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        ids[np.arange(codes.size) - starts, np.repeat(np.arange(len(clipped)), lengths)] = (
+            found[which])
     return ids, lengths
 
 
@@ -68,7 +74,8 @@ class CharBatch:
     """The characters of a batch of sentences, each distinct form once.
 
     ``char_ids`` (L, U) and ``char_lengths`` (U,) spell the batch's U distinct forms
-    (:func:`char_id_matrix`); ``form_index`` (T, B), time-major like the encoder's input,
+    (:func:`char_id_matrix`), longest first — the order the encoder's LSTM runs them in,
+    so it need not sort them; ``form_index`` (T, B), time-major like the encoder's input,
     is the row of each token's form among those U (0 on padding).
     """
 
@@ -77,19 +84,34 @@ class CharBatch:
     form_index: np.ndarray
 
 
-def char_batch(
-    sentences: Sequence[Sequence[str]], char_to_id: Callable[[str], int], max_chars: int,
-    pad_id: int = 0,
-) -> CharBatch:
-    """:class:`CharBatch` of ``sentences`` (lists of forms), padded to the longest one."""
+def distinct_forms(sentences: Sequence[Sequence[str]], max_chars: int
+                   ) -> tuple[list[str], np.ndarray]:
+    """The distinct forms of ``sentences``, longest (clipped) first, and the row of each
+    token's form among them, time-major (T, B), 0 on padding."""
     distinct: dict[str, int] = {}
     width = max((len(s) for s in sentences), default=0)
     form_index = np.zeros((len(sentences), width), np.int64)
     for row, sentence in enumerate(sentences):
         form_index[row, : len(sentence)] = [distinct.setdefault(w, len(distinct))
                                             for w in sentence]
-    char_ids, char_lengths = char_id_matrix(list(distinct), char_to_id, max_chars, pad_id)
-    return CharBatch(char_ids, char_lengths, form_index.T.copy())
+    forms = list(distinct)
+    by_length = np.argsort([-min(len(w), max_chars) for w in forms], kind="stable")
+    rank = np.empty(len(forms), np.int64)
+    rank[by_length] = np.arange(len(forms))
+    real = np.arange(width) < np.fromiter(map(len, sentences), np.int64,
+                                           count=len(sentences))[:, None]
+    form_index[real] = rank[form_index[real]]  # padding stays 0
+    return [forms[i] for i in by_length], form_index.T.copy()
+
+
+def char_batch(
+    sentences: Sequence[Sequence[str]], char_to_id: Callable[[str], int], max_chars: int,
+    pad_id: int = 0,
+) -> CharBatch:
+    """:class:`CharBatch` of ``sentences`` (lists of forms), padded to the longest one."""
+    forms, form_index = distinct_forms(sentences, max_chars)
+    char_ids, char_lengths = char_id_matrix(forms, char_to_id, max_chars, pad_id)
+    return CharBatch(char_ids, char_lengths, form_index)
 
 
 class CharEncoder(Module):

@@ -14,7 +14,8 @@ OpenBLAS on these shapes here (1600 × 256 · 256 × 1024: 7.0 against 8.4 ms CP
 of ``benchmarks/speed/kernel_micro.py``, 8.7 against 12.8 ms in another on a busier box).
 Sequential is what the layer wants: its two threads (:mod:`rnnlab.recurrent.parallel`)
 each run their own products, or each half of one (``split=True``). Without MKL, or for
-anything but 2-D float32/float64 arrays with one unit stride, it is NumPy's ``@``.
+anything but 2-D float32/float64 arrays with one unit stride, it is NumPy's ``@`` — split
+in two halves the same way, each on one thread of a single-threaded BLAS.
 """
 
 from __future__ import annotations
@@ -52,25 +53,24 @@ def matmul(a: np.ndarray, b: np.ndarray, *, bias: np.ndarray | None = None,
     fresh pages, which for a 39 MB result measured about 6 ms here.
 
     With ``split``, the rows of the result are computed in two halves on two threads
-    (:func:`rnnlab.recurrent.parallel.run_pair`) when MKL is in use and more than one
-    thread is allowed: each half is one sequential MKL call (and its bias add), so a
-    one-direction layer keeps both cores busy on its whole-sequence products too."""
+    (:func:`rnnlab.recurrent.parallel.run_pair`, the BLAS single-threaded meanwhile) when
+    more than one thread is allowed: each half is one single-threaded GEMM (and its bias
+    add), so a one-direction layer keeps both cores busy on its whole-sequence products
+    too, whichever BLAS runs them."""
     if out is not None and (out.shape != (a.shape[0], b.shape[1]) or out.dtype != a.dtype
                             or not out.flags.c_contiguous):
         raise ValueError(f"out must be a C-contiguous {a.dtype} array of shape "
                          f"{(a.shape[0], b.shape[1])}, got {out.dtype} {out.shape}")
-    if not _mkl_can_run(a, b):
-        out = np.matmul(a, b, out=out)
-        if bias is not None:
-            out += bias
-        return out
-    if out is None:
+    product = _product_into if _mkl_can_run(a, b) else _numpy_product_into
+    splits = (split and a.shape[0] >= 2 * MIN_SPLIT_ROWS and a.ndim == b.ndim == 2
+              and a.dtype in _SCALARS and b.dtype == a.dtype)
+    if out is None and (splits or product is _product_into):
         out = np.empty((a.shape[0], b.shape[1]), a.dtype)
-    if not split or a.shape[0] < 2 * MIN_SPLIT_ROWS:
-        return _product_into(a, b, out, bias)
+    if not splits:
+        return product(a, b, out, bias)
     half = a.shape[0] // 2
-    run_pair(lambda: _product_into(a[:half], b, out[:half], bias),
-             lambda: _product_into(a[half:], b, out[half:], bias))
+    run_pair(lambda: product(a[:half], b, out[:half], bias),
+             lambda: product(a[half:], b, out[half:], bias))
     return out
 
 
@@ -78,6 +78,15 @@ def _mkl_can_run(a: np.ndarray, b: np.ndarray) -> bool:
     return (mkl_library() is not None and a.dtype in _SCALARS and a.ndim == 2 and b.ndim == 2
             and b.dtype == a.dtype and a.shape[1] == b.shape[0] and 0 not in a.shape
             and b.shape[1] > 0 and _operand(a) is not None and _operand(b) is not None)
+
+
+def _numpy_product_into(a: np.ndarray, b: np.ndarray, out: np.ndarray | None,
+                        bias: np.ndarray | None = None) -> np.ndarray:
+    """``a @ b`` (+ bias) by NumPy, into ``out`` when it is given."""
+    out = np.matmul(a, b, out=out)
+    if bias is not None:
+        out += bias
+    return out
 
 
 def _product_into(a: np.ndarray, b: np.ndarray, out: np.ndarray,

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnlab.engine.tensor import Function
+from rnnlab.engine.tensor import Function, is_grad_enabled
 from rnnlab.recurrent.cell_table import CellKind
 from rnnlab.recurrent.gemm import matmul
+from rnnlab.recurrent.inference import bidirectional_forward_only, forward_only
 from rnnlab.recurrent.parallel import run_pair
+from rnnlab.recurrent.projection import chunks, project
 from rnnlab.recurrent.schedule import Schedule, make_schedule
 
 
@@ -45,9 +47,15 @@ class RecurrentLayer(Function):
     With ``split`` (0 < split < B; only where :func:`can_split_rows` says so), the layer
     uses two threads on shared arrays: rows [:split] and [split:] run their time loops at
     once, and each whole-sequence product is computed in two halves. Nothing is copied.
+
+    When no gradient can be asked for (grad mode off, or no input requires one), forward
+    keeps nothing for backward (:func:`rnnlab.recurrent.inference.forward_only`).
     """
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, c0=None, *, kind, schedule, split=0):
+        if not (is_grad_enabled() and any(self.needs_input_grad)):  # keep nothing
+            return forward_only(kind, x, w_ih, w_hh, b_ih, b_hh, h0, c0, schedule=schedule,
+                                split=split)
         T, B, _ = x.shape
         H = w_hh.shape[1]
         self.kind, self.schedule = kind, schedule
@@ -61,7 +69,9 @@ class RecurrentLayer(Function):
             bias = b_ih + b_hh  # written into xp before the product; the GRU keeps b_hn apart
             if kind.separate_b_hn:
                 bias[2 * H :] = b_ih[2 * H :]
-        xp = matmul(x.reshape(T * B, -1), w_ih.T, bias=bias, split=parallel).reshape(T, B, -1)
+        xp = np.empty((T, B, w_ih.shape[0]), x.dtype)  # xp = x W_ihᵀ + b, as forward_only does
+        for part in chunks(schedule, xp[0].nbytes):
+            project(x, w_ih, bias, part, xp[part.t0 : part.t1], parallel)
         S, C, self.cache = kind.forward(xp, w_hh, b_hh, h0, c0, schedule, split, kind.kernels())
         output = _to_time_order(S[1:], schedule, T)
         if not schedule.full:
@@ -107,6 +117,8 @@ class BidirectionalLayer(Function):
     """
 
     def forward(self, x, *per_direction, kind, schedules):
+        if not (is_grad_enabled() and any(self.needs_input_grad)):  # keep nothing
+            return bidirectional_forward_only(kind, x, per_direction, schedules)
         width = len(per_direction) // 2
         self.directions = [RecurrentLayer(), RecurrentLayer()]
         for d, direction in enumerate(self.directions):

@@ -20,12 +20,17 @@ library file. Both paths compute the same products; the tests run both.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import glob
 import os
 import sys
+import threading
+from collections.abc import Iterator
 
 import numpy as np
+
+from rnnlab.recurrent import numpy_blas
 
 DISABLE_ENV = "RNNLAB_DISABLE_MKL"
 LIBRARY_ENV = "RNNLAB_MKL_LIB"
@@ -81,15 +86,47 @@ _ROUTINES = {np.dtype(np.float32): ("s", ctypes.c_float),
              np.dtype(np.float64): ("d", ctypes.c_double)}
 
 
+_reuse = threading.local()
+
+
+@contextlib.contextmanager
+def packs_reused() -> Iterator[None]:
+    """Within this block, on this thread, :func:`pack` of the same matrix (same memory,
+    shape, strides) for the same rows returns the same packed copy: for a forward that
+    runs the cell once per chunk of steps (:mod:`rnnlab.recurrent.inference`), during
+    which the weights do not change."""
+    previous = getattr(_reuse, "packs", None)
+    _reuse.packs = {} if previous is None else previous
+    try:
+        yield
+    finally:
+        _reuse.packs = previous
+
+
 def pack(right: np.ndarray, rows: int) -> np.ndarray | None:
     """``right`` (K, N) in MKL's packed layout for products with up to ``rows`` rows on the
-    left (``cblas_?gemm_pack``, α = 1), or ``None`` when MKL is unavailable or disabled or
-    the dtype is neither float32 nor float64. ``right`` may be the transpose of a C array
-    (``w_hh.T``): MKL then packs it transposed, without a copy."""
+    left (``cblas_?gemm_pack``, α = 1). Without MKL: ``right`` as a (K, N) C array, for
+    NumPy's BLAS called from the compiled loops (:mod:`rnnlab.recurrent.numpy_blas`), when
+    that is found. ``None`` when neither is, or the dtype is neither float32 nor float64.
+    ``right`` may be the transpose of a C array (``w_hh.T``): MKL then packs it
+    transposed, without a copy. Inside :func:`packs_reused`, a matrix is packed once."""
+    packs = getattr(_reuse, "packs", None)
+    if packs is None:
+        return _pack(right, rows)
+    key = (right.__array_interface__["data"][0], right.shape, right.strides, right.dtype.str,
+           rows)
+    if key not in packs:
+        packs[key] = (right, _pack(right, rows))  # right kept alive: its address stays its own
+    return packs[key][1]
+
+
+def _pack(right: np.ndarray, rows: int) -> np.ndarray | None:
     routines = _ROUTINES.get(right.dtype)
     lib = mkl_library()
-    if lib is None or routines is None:
+    if routines is None:
         return None
+    if lib is None:
+        return np.ascontiguousarray(right) if numpy_blas.find() is not None else None
     prefix, scalar = routines
     k, n_cols = right.shape
     if right.T.flags.c_contiguous and not right.flags.c_contiguous:

@@ -44,6 +44,11 @@ def test_char_batch_indexes_each_distinct_form_once_time_major():
     assert batch.char_ids.shape == (2, 2)  # forms "ab" and "c", the longest has 2 chars
     assert batch.char_lengths.tolist() == [2, 1]
     assert batch.form_index.tolist() == [[0, 1], [1, 0], [0, 0]]  # (T, B), 0 on padding
+    # the longest form first; a form seen first may come later, and padding stays 0
+    batch = char_batch([["c", "ab", "c"], ["abc"]], chars.token_to_id, max_chars=20)
+    assert batch.char_lengths.tolist() == [3, 2, 1]
+    assert batch.char_ids[:, 0].tolist() == [chars.token_to_id(c) for c in "abc"]
+    assert batch.form_index.tolist() == [[2, 0], [1, 0], [2, 0]]
 
 
 def test_unseen_words_differ_only_with_characters():

@@ -111,8 +111,9 @@ def test_encode_pads_and_maps_unknown_words(corpus):
     assert batch.ids[2, 0] == unk and batch.ids[1:, 1].tolist() == [pad, pad]
     # "by" and "By" share a known word id (lower-cased key) but are distinct character inputs
     assert batch.ids[1, 0] == batch.ids[0, 1] != unk
-    assert batch.chars.char_ids.shape[1] == 4  # That, by, zqxv, By
-    assert batch.chars.form_index[:, 0].tolist() == [0, 1, 2] and batch.chars.form_index[0, 1] == 3
+    assert batch.chars.char_ids.shape[1] == 4  # That, zqxv, by, By: longest first
+    assert batch.chars.char_lengths.tolist() == [4, 4, 2, 2]
+    assert batch.chars.form_index[:, 0].tolist() == [0, 2, 1] and batch.chars.form_index[0, 1] == 3
     assert batch.upos[1:, 1].tolist() == [IGNORE, IGNORE]
     assert word_key("Year-2024") == "year-0000"
 

@@ -66,3 +66,18 @@ def test_tag_report_counts():
     assert accuracy(gold, predicted) == report["accuracy"]
     with pytest.raises(ValueError, match="sentence 1"):
         accuracy(gold, [["DET", "NOUN", "VERB"], ["NOUN"]])
+
+
+def test_char_id_matrix_spells_every_character_of_any_script():
+    """All characters are looked up at once (code points through UTF-32); the matrix is the
+    one spelt character by character."""
+    table = {c: i + 2 for i, c in enumerate("aéßж中😀")}
+    lookup = lambda c: table.get(c, 1)  # noqa: E731  (1: unknown)
+    words = ["a", "éß", "жx中", "😀😀a", "\ud800", "zzzzzzzzzzzzq"]
+    ids, lengths = char_id_matrix(words, lookup, max_chars=6, pad_id=0)
+    clipped = [clip_word(w, 6) for w in words]
+    assert lengths.tolist() == [len(w) for w in clipped]
+    expected = np.zeros((6, len(words)), np.int64)
+    for column, word in enumerate(clipped):
+        expected[: len(word), column] = [lookup(c) for c in word]
+    np.testing.assert_array_equal(ids, expected)

@@ -102,6 +102,9 @@ def test_compiled_time_loops_run_when_numba_and_mkl_are_in_use(force_mkl, monkey
     assert calls.count("forward_sequence") == calls.count("backward_sequence") == 2
 
 
-def test_no_time_loops_without_mkl(monkeypatch):
+def test_no_time_loops_without_mkl_or_numpys_blas(monkeypatch):
+    from rnnlab.recurrent import numpy_blas
+
     monkeypatch.setenv(step_product.DISABLE_ENV, "1")
+    monkeypatch.setenv(numpy_blas.DISABLE_ENV, "1")
     assert KINDS["lstm"].kernels().loops is None

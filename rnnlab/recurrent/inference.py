@@ -1,0 +1,110 @@
+"""One recurrent layer in one direction, forward only: nothing is kept for backward.
+
+When no gradient will be asked of a layer — under :func:`rnnlab.no_grad`, or when none of
+its inputs requires one — :class:`~rnnlab.recurrent.layer_function.RecurrentLayer` hands
+its forward to :func:`forward_only`. It runs the same cell code (:meth:`CellKind.forward
+<rnnlab.recurrent.cell_table.CellKind.forward>`, the kernels of the current compute path)
+over the visit steps in chunks, and of each chunk's buffers keeps only the states the
+output needs::
+
+    for each chunk of visit steps k0 … k1−1 (times t0 … t1−1):
+        xp = x[t0:t1] W_ihᵀ + b                 the chunk's input projection, a reused buffer
+        S, C = cell.forward(xp, …, h, c)        S[0], C[0] = the state the chunk starts from
+        output[t0:t1] = S[1:] (time order, zero past each sequence's end)
+        h, c = S[-1], C[-1]
+
+The training path keeps, until backward, the gates of every step (T × B × gates·H), the
+states S and, for the LSTM, the cell states C of every step, and for the GRU the
+(T, B, H) array HN; here the gates and those arrays exist for one chunk at a time, so the
+peak memory of a long sequence is its output plus a chunk's buffers.
+
+The chunks and their projections are those of the training path
+(:mod:`rnnlab.recurrent.projection`: the same GEMM calls on the same rows) and the cell's
+time loop is the same code on the same values, so the numbers are the training path's,
+bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnnlab.recurrent.cell_table import CellKind
+from rnnlab.recurrent.parallel import run_pair
+from rnnlab.recurrent.projection import chunks, project
+from rnnlab.recurrent.schedule import Schedule
+from rnnlab.recurrent.step_product import packs_reused
+
+
+def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
+                 b_ih: np.ndarray | None, b_hh: np.ndarray | None, h0: np.ndarray,
+                 c0: np.ndarray | None = None, *, schedule: Schedule, split: int = 0,
+                 out: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """``(output, h_n[, c_n])`` of :class:`RecurrentLayer` for the same arguments (module
+    docstring): output (T, B, H) in time order, zero past each sequence's end — written
+    into ``out`` when it is given (a view, e.g. one direction's half of a wider array)."""
+    T, B, _ = x.shape
+    H = w_hh.shape[1]
+    bias = None
+    if b_ih is not None:
+        bias = b_ih + b_hh
+        if kind.separate_b_hn:
+            bias[2 * H :] = b_ih[2 * H :]
+    parts = chunks(schedule, B * w_ih.shape[0] * x.itemsize)
+    # one chunk without padding: its states are the output, a view (as on the training path)
+    direct = out is None and len(parts) == 1 and parts[0].running is None
+    output = None if direct else np.empty((T, B, H), x.dtype) if out is None else out
+    if output is not None and schedule.steps != T:  # times no sequence reaches: zero
+        unvisited = np.ones(T, bool)
+        unvisited[list(schedule.times)] = False
+        output[unvisited] = 0
+    with packs_reused():  # W_hh is packed once, not once per chunk
+        h_n, c_n, states = _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h0, c0, parts, split,
+                                       output)
+    if direct:
+        output = states[::-1] if schedule.reverse else states
+    return (output, h_n) if c_n is None else (output, h_n, c_n)
+
+
+def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, parts, split, output):
+    """The chunks of :func:`forward_only`, writing ``output``; returns the last states and,
+    when ``output`` is None (one chunk), the chunk's states S[1:] in visit order."""
+    B, gates = x.shape[1], w_ih.shape[0]
+    kernels = kind.kernels()
+    buffer = np.empty((max(p.t1 - p.t0 for p in parts), B, gates), x.dtype)
+    for part in parts:
+        xp = project(x, w_ih, bias, part, buffer[: part.t1 - part.t0], split > 0)
+        S, C, cache = kind.forward(xp, w_hh, b_hh, h, c, part.schedule, split, kernels)
+        if output is None:
+            return S[-1], None if C is None else C[-1], S[1:]
+        states = S[1:]
+        times = part.schedule.times
+        consecutive = part.t1 - part.t0 == part.k1 - part.k0
+        if consecutive:  # a slice of the output, reversed for the reverse direction
+            target = output[part.t0 : part.t1]
+            target = target[::-1] if part.schedule.reverse else target
+        else:
+            target = np.empty_like(states)
+        target[...] = states
+        if part.running is not None:  # rows past n_t carry a state on; the output is 0 there
+            target[~part.running[list(times)]] = 0
+        if not consecutive:
+            output[[part.t0 + t for t in times]] = target
+        h = S[-1].copy()  # copies: the chunk's states are freed before the next one's
+        c = None if C is None else C[-1].copy()
+        del S, C, cache, states, target
+    return h, c, None
+
+
+def bidirectional_forward_only(kind: CellKind, x: np.ndarray, per_direction: tuple,
+                               schedules: list[Schedule]) -> tuple[np.ndarray, ...]:
+    """The outputs of :class:`BidirectionalLayer` for the same arguments, each direction
+    by :func:`forward_only` on its own thread (:func:`run_pair`), writing its half of the
+    (T, B, 2H) output in place (no concatenation)."""
+    width = len(per_direction) // 2
+    T, B, _ = x.shape
+    H = per_direction[1].shape[1]
+    output = np.empty((T, B, 2 * H), x.dtype)
+    forward, reverse = run_pair(*(lambda d=d: forward_only(
+        kind, x, *per_direction[d * width : (d + 1) * width], schedule=schedules[d],
+        out=output[:, :, d * H : (d + 1) * H]) for d in (0, 1)))
+    return (output, forward[1], reverse[1], *forward[2:], *reverse[2:])
