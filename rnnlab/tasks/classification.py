@@ -282,7 +282,7 @@ def evaluate(model: SentenceClassifier, data: LabelledSentences, path: str | Pat
     if not data.tokens:
         raise DataFormatError(path, None, "no labelled examples to evaluate")
     gold = label_ids(data, model.labels, path)
-    return score(model.predict_proba(data.tokens, progress), gold, model.labels)
+    return score(model.predict_proba(data.tokens, progress=progress), gold, model.labels)
 
 
 def read_for_model(model: SentenceClassifier, path: str | Path, fmt: str | None = None,
