@@ -1,11 +1,15 @@
-"""Gold CoNLL-U back to the running text it was cut from, as UD's ``.txt`` files give it.
+"""Gold CoNLL-U back to the running text it was cut from.
 
-Within a paragraph the sentences follow each other on one line, each its ``# text``,
-separated by a space — or by nothing when the sentence before ends in a token with
-``SpaceAfter=No``; paragraphs (a ``# newpar`` or ``# newdoc`` starts one) are separated by
-a blank line. This is the input a tokenizer and sentence splitter sees when a treebank is
-scored end to end (:mod:`rnnlab.evaluation.conll18` checks its output against the gold
-file), and the text a tokenizer is trained on (:mod:`rnnlab.data.tokenizer_labels`).
+Two spellings of a paragraph (a ``# newpar`` or ``# newdoc`` starts one):
+
+* :func:`running_text` — UD's ``.txt`` convention (the UD tools' ``conllu_to_text.pl``):
+  a paragraph's sentences, each its ``# text``, joined by one space; paragraphs separated
+  by a blank line. ``width`` breaks a paragraph's lines at the last whitespace before
+  ``width`` characters, as that tool does at 80; the default keeps each paragraph on one
+  line. This is the input an end-to-end score reads (issue 18's table uses it).
+* :func:`paragraph_text` — the treebank's own spacing: no space after a sentence whose
+  last token has ``SpaceAfter=No``. The tokenizer learns from this text
+  (:mod:`rnnlab.data.tokenizer_labels`).
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from rnnlab.data.ud_document import UDSentence, paragraphs
 
 
 def joiner(previous: UDSentence) -> str:
-    """What stands between ``previous`` and the next sentence of its paragraph."""
+    """What stands between ``previous`` and the next sentence of its paragraph in the
+    treebank's own spacing."""
     return " " if previous.tokens[-1].space_after else ""
 
 
 def paragraph_text(sentences: Sequence[UDSentence]) -> str:
-    """One paragraph's text: its sentences' texts joined (module docstring)."""
+    """One paragraph's text in the treebank's own spacing (module docstring)."""
     parts: list[str] = []
     for i, sentence in enumerate(sentences):
         if i:
@@ -30,9 +35,30 @@ def paragraph_text(sentences: Sequence[UDSentence]) -> str:
     return "".join(parts)
 
 
-def running_text(sentences: Sequence[UDSentence]) -> str:
-    """The running text of a whole file: paragraphs separated by a blank line, a final
-    newline (empty for no sentences)."""
-    groups = paragraphs(list(sentences))
-    return "".join(paragraph_text(group) + ("\n\n" if i < len(groups) - 1 else "\n")
-                   for i, group in enumerate(groups))
+def wrap(line: str, width: int) -> str:
+    """``line`` broken at whitespace into lines of at most ``width`` characters where a
+    word allows it (a longer word stays whole on its own line)."""
+    out: list[str] = []
+    while len(line) > width:
+        cut = max(line.rfind(" ", 0, width + 1), line.rfind("\t", 0, width + 1))
+        if cut <= 0:
+            cut = next((i for i in range(width + 1, len(line)) if line[i] in " \t"), len(line))
+        out.append(line[:cut])
+        line = line[cut + 1:]
+    out.append(line)
+    return "\n".join(out)
+
+
+def running_text(sentences: Sequence[UDSentence], width: int = 0) -> str:
+    """The running text of a whole file in UD's ``.txt`` convention (module docstring):
+    paragraphs separated by a blank line, a final newline; empty for no sentences.
+
+    Raises:
+        ValueError: a negative ``width``.
+    """
+    if width < 0:
+        raise ValueError(f"width must be >= 0 (0: no line breaks), got {width}")
+    texts = [" ".join(s.surface() for s in group) for group in paragraphs(list(sentences))]
+    if width:
+        texts = [wrap(text, width) for text in texts]
+    return "\n\n".join(texts) + "\n" if texts else ""

@@ -105,6 +105,7 @@ class _Reader:
         sentences: list[UDSentence] = []
         comments: list[str] = []
         tokens: list[UDToken] = []
+        n_words = 0
         start = 0
         index = 0
         while index < len(lines):
@@ -115,7 +116,7 @@ class _Reader:
                     sentences.append(self.sentence(tokens, comments, start))
                 elif comments:
                     raise self.error(number, "comment lines without a sentence after them")
-                tokens, comments = [], []
+                tokens, comments, n_words = [], [], 0
                 continue
             if not tokens and not comments:
                 start = number
@@ -125,7 +126,7 @@ class _Reader:
                 comments.append(line)
                 continue
             columns = self.columns(number, line)
-            expected = sum(len(t.words) for t in tokens) + 1
+            expected = n_words + 1
             if _EMPTY_ID.fullmatch(columns[0]):
                 continue
             if match := _RANGE_ID.fullmatch(columns[0]):
@@ -149,12 +150,14 @@ class _Reader:
                                                       f"{first + len(words)}")
                     words.append(UDWord(*word_columns[1:6]))
                 tokens.append(UDToken(columns[1], tuple(words), _space_after(columns[9])))
+                n_words += len(words)
             elif _WORD_ID.fullmatch(columns[0]):
                 if int(columns[0]) != expected:
                     raise self.error(number, f"word ID {columns[0]} out of sequence, expected "
                                              f"{expected}")
                 tokens.append(UDToken(columns[1], (UDWord(*columns[1:6]),),
                                       _space_after(columns[9])))
+                n_words += 1
             else:
                 raise self.error(number, f"invalid ID {columns[0]!r}: expected an integer, a "
                                          "range like 3-4 or an empty node like 8.1")

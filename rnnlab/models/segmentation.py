@@ -22,6 +22,7 @@ whether whitespace follows it (CoNLL-U's ``SpaceAfter``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -149,16 +150,30 @@ def tokenize_text(model: Tokenizer, text: str, batch_size: int = 32) -> list[Sen
     return sentences
 
 
-def _line(token_id: str, form: str, misc: str = "_") -> str:
-    return f"{token_id}\t{form}\t_\t_\t_\t_\t_\t_\t_\t{misc}\n"
+def _line(token_id: str, form: str, misc: str = "_", upos: str = "_", xpos: str = "_") -> str:
+    return f"{token_id}\t{form}\t_\t{upos}\t{xpos}\t_\t_\t_\t_\t{misc}\n"
 
 
-def to_conllu(sentences: list[Sentence]) -> str:
+def to_conllu(sentences: Sequence[Sentence], upos: Sequence[Sequence[str]] | None = None,
+              xpos: Sequence[Sequence[str]] | None = None) -> str:
     """CoNLL-U of tokenized ``sentences``: ``# newpar`` where a paragraph starts,
-    ``# sent_id`` (1, 2, …), ``# text``, multiword ranges and ``SpaceAfter=No``; every
-    column but ID, FORM and MISC is ``_``."""
+    ``# sent_id`` (1, 2, …), ``# text``, multiword ranges and ``SpaceAfter=No``, and the
+    UPOS and XPOS of each word where given (one list per sentence, one tag per word);
+    every other column is ``_``.
+
+    Raises:
+        ValueError: a tag list whose length is not the sentence's number of words.
+    """
     out: list[str] = []
     for number, sentence in enumerate(sentences, start=1):
+        n_words = sum(len(t.words) for t in sentence.tokens)
+        tags = []
+        for name, given in (("UPOS", upos), ("XPOS", xpos)):
+            column = ["_"] * n_words if given is None else list(given[number - 1])
+            if len(column) != n_words:
+                raise ValueError(f"sentence {number}: {len(column)} {name} tags for "
+                                 f"{n_words} words")
+            tags.append(column)
         if sentence.new_paragraph:
             out.append("# newpar\n")
         out.append(f"# sent_id = {number}\n# text = {sentence.text}\n")
@@ -167,9 +182,9 @@ def to_conllu(sentences: list[Sentence]) -> str:
             misc = "_" if token.space_after else "SpaceAfter=No"
             if token.multiword:
                 out.append(_line(f"{word}-{word + len(token.words) - 1}", token.form, misc))
-                out += [_line(str(word + k), w) for k, w in enumerate(token.words)]
-            else:
-                out.append(_line(str(word), token.form, misc))
+            for k, form in enumerate(token.words):
+                out.append(_line(str(word + k), form, "_" if token.multiword else misc,
+                                 tags[0][word + k - 1], tags[1][word + k - 1]))
             word += len(token.words)
         out.append("\n")
     return "".join(out)
