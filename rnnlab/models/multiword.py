@@ -15,8 +15,16 @@ module says into *what*, learnt from the training treebank:
    ``'ll`` …) is split off (``Obama's`` → ``Obama`` + ``'s``);
 4. anything else stays one word.
 
-Saved as a list of strings, one entry per form, most frequent first:
-``"FORM\\tWORD1\\tWORD2…"`` (a tab cannot occur inside a CoNLL-U field).
+It also knows the *usual* multiword forms: the lower-cased forms that are a multiword token
+in at least half of their training occurrences (``wont`` → ``wo`` + ``nt``, ``thats``,
+``gonna``), which the tokenizer's character labels often miss because nothing in the
+characters marks them; :mod:`rnnlab.models.segmentation` expands these whatever the labels
+say, and leaves ambiguous forms (``its``: mostly the possessive, sometimes ``it`` + ``s``)
+to the labels.
+
+Saved as two lists of strings: the entries, one per form, most frequent first,
+``"FORM\\tWORD1\\tWORD2…"`` (a tab cannot occur inside a CoNLL-U field), and the usual
+forms, sorted.
 """
 
 from __future__ import annotations
@@ -51,10 +59,13 @@ def _recase(form: str, words: Sequence[str]) -> tuple[str, ...]:
 
 
 class MultiwordExpander:
-    """The words of a multiword token (module docstring); ``entries`` as saved."""
+    """The words of a multiword token (module docstring); ``entries`` and ``usual`` as
+    saved."""
 
-    def __init__(self, entries: Sequence[str] = ()) -> None:
+    def __init__(self, entries: Sequence[str] = (), usual: Sequence[str] = ()) -> None:
         self.entries = list(entries)
+        self.usual = sorted(usual)
+        self._usual = frozenset(self.usual)
         self.exact: dict[str, tuple[str, ...]] = {}
         self.lower: dict[str, tuple[str, ...]] = {}
         suffix_forms: Counter[str] = Counter()
@@ -73,14 +84,24 @@ class MultiwordExpander:
     @classmethod
     def build(cls, sentences: Iterable[UDSentence]) -> MultiwordExpander:
         """The expander of the multiword tokens in ``sentences`` (each form's most frequent
-        words; forms ordered by frequency, then alphabetically)."""
+        words; forms ordered by frequency, then alphabetically) and their usual forms."""
         counts: Counter[tuple[str, ...]] = Counter()
+        seen: Counter[str] = Counter()
+        split: Counter[str] = Counter()
         for sentence in sentences:
             for token in sentence.tokens:
+                seen[token.form.lower()] += 1
                 if token.multiword:
+                    split[token.form.lower()] += 1
                     counts[(token.form, *(w.form for w in token.words))] += 1
         ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-        return cls([SEPARATOR.join(key) for key, _ in ordered])
+        return cls([SEPARATOR.join(key) for key, _ in ordered],
+                   [form for form, n in split.items() if 2 * n >= seen[form]])
+
+    def usually_multiword(self, form: str) -> bool:
+        """Whether ``form`` (any case) is a multiword token in at least half of its training
+        occurrences."""
+        return form.lower() in self._usual
 
     def expand(self, form: str) -> tuple[str, ...]:
         """The words of ``form`` (one word when nothing applies)."""

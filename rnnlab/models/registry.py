@@ -96,7 +96,8 @@ KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
         sample=samples.seq2seq, sample_output=samples.seq2seq_output),
     ModelKind(
         "tokenizer", "tokenizer", Tokenizer, TokenizerConfig,
-        files=(JsonFile("chars", ("pad", "unk")), strings("multiword")),
+        files=(JsonFile("chars", ("pad", "unk")), strings("multiword"),
+               strings("usual_multiword")),
         sample=samples.tokenizer, sample_output=samples.tokenizer_output),
 )}
 

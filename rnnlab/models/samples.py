@@ -143,7 +143,7 @@ def tokenizer() -> Tokenizer:
     config = TokenizerConfig(char_dim=3, class_dim=2, hidden=3, layers=1, min_char_freq=1,
                              window=8, overlap=2)
     with _seeded(6):
-        return Tokenizer.build(TEXTS, MultiwordExpander(["don't\tdo\tn't"]), config)
+        return Tokenizer.build(TEXTS, MultiwordExpander(["don't\tdo\tn't"], ["don't"]), config)
 
 
 def tokenizer_output(model: Tokenizer) -> np.ndarray:

@@ -13,7 +13,8 @@ the model and read character by character:
   P(multiword end) + P(multiword sentence end) is above P(token end) + P(sentence end)
   (:mod:`rnnlab.data.tokenizer_labels` names the labels); the paragraph's end ends a
   sentence;
-* a multiword token's words come from the model's expander
+* a token whose form is usually a multiword token in training is one whatever the labels
+  say; a multiword token's words come from the model's expander
   (:mod:`rnnlab.models.multiword`); one that expands to a single word is a plain token.
 
 Every token keeps its character offsets in the input (``text[start:end] == form``) and
@@ -123,7 +124,8 @@ def decode(text: str, start: int, end: int, probabilities: np.ndarray,
         if not (last or text[i + 1].isspace() or ends[at] > 0.5):
             continue
         form = text[token_start:i + 1]
-        words = expander.expand(form) if multiwords[at] else (form,)
+        multiword = multiwords[at] or expander.usually_multiword(form)
+        words = expander.expand(form) if multiword else (form,)
         space_after = i + 1 == len(text) or text[i + 1].isspace()
         tokens.append(Token(form, token_start, i + 1, space_after, words))
         token_start = None

@@ -21,7 +21,8 @@ edge. What the labels become — tokens, sentences, multiword tokens expanded in
 is :mod:`rnnlab.models.segmentation`.
 
 A saved model folder holds ``weights.safetensors``, ``config.json``, ``chars.json`` (the
-character vocabulary) and ``multiword.json`` (:mod:`rnnlab.models.multiword`).
+character vocabulary), ``multiword.json`` and ``usual_multiword.json``
+(:mod:`rnnlab.models.multiword`).
 """
 
 from __future__ import annotations
@@ -132,11 +133,11 @@ class Tokenizer(FolderIO, Module):
     """
 
     def __init__(self, config: TokenizerConfig, chars: Vocab,
-                 multiword: Sequence[str] = ()) -> None:
+                 multiword: Sequence[str] = (), usual_multiword: Sequence[str] = ()) -> None:
         super().__init__()
         self.config = config
         self.chars = chars
-        self.expander = MultiwordExpander(multiword)
+        self.expander = MultiwordExpander(multiword, usual_multiword)
         self._classes = _ClassCache()
         self.char_embedding = Embedding(len(chars), config.char_dim, padding_idx=chars.pad_id)
         self.class_embedding = Embedding(len(CLASSES), config.class_dim,
@@ -156,7 +157,8 @@ class Tokenizer(FolderIO, Module):
         config = config or TokenizerConfig()
         newline = "\n" * config.min_char_freq
         chars = Vocab.build([*texts, newline], min_freq=config.min_char_freq)
-        return cls(config, chars, expander.entries if expander is not None else ())
+        expander = expander or MultiwordExpander()
+        return cls(config, chars, expander.entries, expander.usual)
 
     @staticmethod
     def class_id(name: str) -> int:
@@ -250,9 +252,10 @@ class Tokenizer(FolderIO, Module):
     # ------------------------------------------------------------- saving, loading
     def to_files(self) -> dict[str, Any]:
         """The JSON files of a saved tokenizer (:mod:`rnnlab.models.registry`)."""
-        return {"chars": self.chars, "multiword": list(self.expander.entries)}
+        return {"chars": self.chars, "multiword": list(self.expander.entries),
+                "usual_multiword": list(self.expander.usual)}
 
     @classmethod
     def from_files(cls, config: TokenizerConfig, files: dict[str, Any]) -> Tokenizer:
         """A tokenizer with fresh weights around the files of :meth:`to_files`."""
-        return cls(config, files["chars"], files["multiword"])
+        return cls(config, files["chars"], files["multiword"], files["usual_multiword"])

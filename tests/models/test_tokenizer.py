@@ -114,6 +114,22 @@ def test_multiword_dictionary_from_a_treebank_keeps_the_most_frequent_words():
     expander = MultiwordExpander.build(treebank)
     assert expander.entries == ["cannot\tcan\tnot", "cannot\tca\tnnot"]
     assert expander.expand("cannot") == ("can", "not")
+    assert expander.usual == ["cannot"] and expander.usually_multiword("CANNOT")
+
+
+def test_usual_multiword_forms_are_those_split_at_least_half_the_time():
+    plain = "1\tits\t_\t_\t_\t_\t_\t_\t_\t_\n\n"
+    split = ("1-2\tits\t_\t_\t_\t_\t_\t_\t_\t_\n1\tit\t_\t_\t_\t_\t_\t_\t_\t_\n"
+             "2\ts\t_\t_\t_\t_\t_\t_\t_\t_\n\n")
+    assert MultiwordExpander.build(parse_ud(plain * 3 + split)).usual == []
+    assert MultiwordExpander.build(parse_ud(plain + split)).usual == ["its"]
+
+
+def test_a_usual_multiword_form_is_split_whatever_the_labels_say():
+    expander = MultiwordExpander(["wont\two\tnt"], ["wont"])
+    (sentence,) = decode("I wont", 0, 6, one_hot([TOKEN_END, 0, 0, 0, 0, SENTENCE_END]),
+                         expander)
+    assert sentence.tokens[1].words == ("wo", "nt")
 
 
 # ------------------------------------------------------------ a learnt model
@@ -190,6 +206,7 @@ def test_saved_and_loaded_through_the_registry(learnt, tmp_path):
     text = "The cat don't sat. Big dog!\n\nA mat."
     assert tokenize_text(loaded, text) == tokenize_text(model, text)
     assert loaded.expander.entries == model.expander.entries == ["don't\tdo\tn't"]
+    assert loaded.expander.usual == ["don't"]
 
 
 # ------------------------------------------------------------------ bad input
