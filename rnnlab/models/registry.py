@@ -44,6 +44,7 @@ from rnnlab.models.folder import (
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnlab.models.tagger import Tagger, TaggerConfig
+from rnnlab.models.tokenizer import Tokenizer, TokenizerConfig
 from rnnlab.models.weights_file import build_within, check_index, check_weights, read_index
 
 
@@ -94,6 +95,11 @@ KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
         files=(JsonFile("source_vocab", ("pad", "unk")),
                JsonFile("target_vocab", ("pad", "unk", "bos", "eos"), field="word")),
         sample=samples.seq2seq, sample_output=samples.seq2seq_output),
+    ModelKind(
+        "tokenizer", "tokenizer", Tokenizer, TokenizerConfig,
+        files=(JsonFile("chars", ("pad", "unk")), strings("multiword"),
+               strings("usual_multiword")),
+        sample=samples.tokenizer, sample_output=samples.tokenizer_output),
 )}
 
 

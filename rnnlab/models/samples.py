@@ -23,11 +23,14 @@ from rnnlab.models.conditional_generator import (
     generator_vocab,
 )
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
+from rnnlab.models.multiword import MultiwordExpander
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_vocabularies, make_batch
 from rnnlab.models.tagger import Tagger, TaggerConfig
+from rnnlab.models.tokenizer import Tokenizer, TokenizerConfig
 
 SENTENCES = [["The", "cat", "sat", "on", "a", "mat", "."], ["Dogs", "ran", "!"]]
 PAIRS = [("the cat sat .", "die katze sass ."), ("a dog ran !", "ein hund lief !")]
+TEXTS = ["The cat sat. Dogs don't!", "A mat\nthere."]
 
 
 @contextmanager
@@ -133,3 +136,18 @@ def seq2seq_output(model: Seq2Seq) -> np.ndarray:
     batch = make_batch([model.encode_pair(s, t) for s, t in PAIRS], model.bos_id, model.eos_id)
     with no_grad():
         return model(batch)[0].data
+
+
+def tokenizer() -> Tokenizer:
+    """A one-layer character tokenizer with one multiword form."""
+    config = TokenizerConfig(char_dim=3, class_dim=2, hidden=3, layers=1, min_char_freq=1,
+                             window=8, overlap=2)
+    with _seeded(6):
+        return Tokenizer.build(TEXTS, MultiwordExpander(["don't\tdo\tn't"], ["don't"]), config)
+
+
+def tokenizer_output(model: Tokenizer) -> np.ndarray:
+    """The label scores (T, B, labels) of :data:`TEXTS`."""
+    model.eval()
+    with no_grad():
+        return model.scores(model.encode(TEXTS)).data

@@ -26,6 +26,7 @@ EXPECTED = json.loads((V0 / "expected.json").read_text())
 # sha256 of json.dumps([upos, xpos]) for every EWT test sentence, tagged by the shipped model
 # with rnnlab 0.1.0 (commit ca09229) — 95.60% UPOS accuracy
 EWT_TEST_TAGS = "f8808516c2f2b5780cf047b5828b660371252b3c0626e7bc2c253bcfc0c33f38"
+NEWER_KINDS = {"tokenizer"}  # kinds added after rnnlab 0.1.0: no version-0 folder exists
 
 
 def _outputs(name: str, model) -> np.ndarray:
@@ -52,9 +53,9 @@ def _expected_output(name: str) -> np.ndarray:
     return np.array(EXPECTED[name][key])
 
 
-@pytest.mark.parametrize("name", sorted(KINDS))
+@pytest.mark.parametrize("name", sorted(set(KINDS) - NEWER_KINDS))
 def test_version_0_folders_load_with_their_weights_and_outputs(name):
-    assert set(EXPECTED) == set(KINDS)  # a fixture for every kind
+    assert set(EXPECTED) == set(KINDS) - NEWER_KINDS  # a fixture for every 0.1.0 kind
     model = open_model_dir(V0 / name, kind=name)
     saved = load_file(str(V0 / name / "weights.safetensors"))
     assert saved.keys() == model.state_dict().keys()

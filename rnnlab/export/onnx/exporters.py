@@ -44,7 +44,10 @@ EXPORTERS: dict[str, Exporter] = {
                                       checks.conditional_generator),
     "seq2seq": Exporter(("encoder", "decoder"), seq2seq_to_onnx, checks.seq2seq),
 }
-REFUSALS: dict[str, str] = {}  # kind → why it has no ONNX export
+REFUSALS: dict[str, str] = {  # kind → why it has no ONNX export
+    "tokenizer": "what it computes is text cut into paragraphs, windows, tokens and "
+                 "multiword words around the network, which an ONNX graph does not hold",
+}
 
 
 def exporter_of(model: Any) -> Exporter:
