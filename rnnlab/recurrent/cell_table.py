@@ -20,7 +20,7 @@ kind of cell is one entry here plus its kernels.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -31,8 +31,20 @@ from rnnlab.recurrent import compute_path, gru_cell, lstm_cell, rnn_cell
 from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.schedule import Schedule
 
+Weights = Mapping[str, np.ndarray | None]
 Forward = tuple[np.ndarray, np.ndarray | None, dict]
-Backward = tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray, np.ndarray | None]
+Backward = tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray | None]
+
+
+@dataclass(frozen=True)
+class ExtraParameter:
+    """A parameter a kind has beside W_ih, W_hh, b_ih, b_hh: one per direction and layer,
+    named ``{stem}{suffix}`` (``layer_norm_ih_weight_l0_reverse``), of shape
+    ``shape(gates, hidden_size)``, initialised to ``init``."""
+
+    stem: str
+    shape: Callable[[int, int], tuple[int, ...]]
+    init: float
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +65,8 @@ class CellKind:
     onnx_activation: str | None = None  # RNN: ONNX's name of the nonlinearity
     onnx_linear_before_reset: int | None = None  # GRU: 1 for the PyTorch form, 0 lecture
     separate_b_hn: bool = False  # GRU: b_hn stays out of the input projection
+    bias_in_projection: bool = True  # False: xp = x W_ihᵀ alone; the kind adds b_ih, b_hh
+    extra_parameters: tuple[ExtraParameter, ...] = ()
 
     def __deepcopy__(self, memo: dict) -> CellKind:
         return self
@@ -72,52 +86,61 @@ class CellKind:
             attributes["linear_before_reset"] = self.onnx_linear_before_reset
         return attributes
 
-    def forward(self, xp: np.ndarray, w_hh: np.ndarray, b_hh: np.ndarray | None,
-                h0: np.ndarray, c0: np.ndarray | None, schedule: Schedule, split: int,
+    def forward(self, xp: np.ndarray, weights: Weights, h0: np.ndarray,
+                c0: np.ndarray | None, schedule: Schedule, split: int,
                 kernels: Kernels) -> Forward:
         """Run the cell over the projected input ``xp`` (T, B, gates·H): the hidden states S
-        and (LSTM) cell states C, (K+1, B, H) in visit order, and the backward's cache."""
+        and (LSTM) cell states C, (K+1, B, ·) in visit order, and the backward's cache.
+
+        ``weights`` holds one direction's ``weight_hh``, ``bias_ih``, ``bias_hh`` (``None``
+        without bias) and the layer's extra parameters by stem (``weight_hr``, …)."""
         raise NotImplementedError
 
     def backward(self, cache: dict, d_output: np.ndarray, d_hn: np.ndarray,
-                 d_cn: np.ndarray | None, w_hh: np.ndarray, schedule: Schedule) -> Backward:
-        """BPTT: ∂L/∂xp (T, B, gates·H, in time order), ∂L/∂W_hh, ∂L/∂b_hn (GRU, else
-        None), ∂L/∂h0 and ∂L/∂c0 (LSTM, else None)."""
+                 d_cn: np.ndarray | None, weights: Weights, schedule: Schedule) -> Backward:
+        """BPTT: ∂L/∂xp (T, B, gates·H, in time order), the gradients by name — always
+        ``weight_hh`` and every extra parameter; ``bias_ih`` and ``bias_hh`` where the kind
+        adds the biases itself (``bias_in_projection`` False); ``bias_hn`` for the GRU —
+        ∂L/∂h0 and ∂L/∂c0 (LSTM, else None)."""
         raise NotImplementedError
 
 
 class _RNNKind(CellKind):
-    def forward(self, xp, w_hh, b_hh, h0, c0, schedule, split, kernels):
-        S, cache = rnn_cell.forward(xp, w_hh, h0, schedule, self.options["nonlinearity"],
-                                    split, kernels=kernels)
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels):
+        S, cache = rnn_cell.forward(xp, weights["weight_hh"], h0, schedule,
+                                    self.options["nonlinearity"], split, kernels=kernels)
         return S, None, cache
 
-    def backward(self, cache, d_output, d_hn, d_cn, w_hh, schedule):
-        d_xp, d_w_hh, d_h0 = rnn_cell.backward(cache, d_output, d_hn, w_hh, schedule)
-        return d_xp, d_w_hh, None, d_h0, None
+    def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
+        d_xp, d_w_hh, d_h0 = rnn_cell.backward(cache, d_output, d_hn, weights["weight_hh"],
+                                               schedule)
+        return d_xp, {"weight_hh": d_w_hh}, d_h0, None
 
 
 class _LSTMKind(CellKind):
-    def forward(self, xp, w_hh, b_hh, h0, c0, schedule, split, kernels):
-        return lstm_cell.forward(xp, w_hh, h0, c0, schedule, split, kernels=kernels)
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels):
+        return lstm_cell.forward(xp, weights["weight_hh"], h0, c0, schedule, split,
+                                 kernels=kernels)
 
-    def backward(self, cache, d_output, d_hn, d_cn, w_hh, schedule):
-        d_xp, d_w_hh, d_h0, d_c0 = lstm_cell.backward(cache, d_output, d_hn, d_cn, w_hh,
-                                                      schedule)
-        return d_xp, d_w_hh, None, d_h0, d_c0
+    def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
+        d_xp, d_w_hh, d_h0, d_c0 = lstm_cell.backward(cache, d_output, d_hn, d_cn,
+                                                      weights["weight_hh"], schedule)
+        return d_xp, {"weight_hh": d_w_hh}, d_h0, d_c0
 
 
 class _GRUKind(CellKind):
-    def forward(self, xp, w_hh, b_hh, h0, c0, schedule, split, kernels):
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels):
+        w_hh, b_hh = weights["weight_hh"], weights["bias_hh"]
         H = w_hh.shape[1]
         b_hn = b_hh[2 * H :] if b_hh is not None else np.zeros(H, xp.dtype)
         S, cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, self.options["form"], split,
                                     kernels=kernels)
         return S, None, cache
 
-    def backward(self, cache, d_output, d_hn, d_cn, w_hh, schedule):
-        d_xp, d_w_hh, d_b_hn, d_h0 = gru_cell.backward(cache, d_output, d_hn, w_hh, schedule)
-        return d_xp, d_w_hh, d_b_hn, d_h0, None
+    def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
+        d_xp, d_w_hh, d_b_hn, d_h0 = gru_cell.backward(cache, d_output, d_hn,
+                                                       weights["weight_hh"], schedule)
+        return d_xp, {"weight_hh": d_w_hh, "bias_hn": d_b_hn}, d_h0, None
 
 
 def _rnn(nonlinearity: str, onnx_activation: str, torch: bool) -> _RNNKind:
