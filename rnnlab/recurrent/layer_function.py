@@ -49,10 +49,13 @@ class RecurrentLayer(Function):
     With ``split`` (0 < split < B; only where :func:`can_split_rows` says so), the layer
     uses two threads on shared arrays: rows [:split] and [split:] run their time loops at
     once, and each whole-sequence product is computed in two halves. Nothing is copied.
+
+    ``noise`` (:class:`~rnnlab.recurrent.noise.StepNoise`, or None): this call's recurrent
+    dropout and zoneout, applied inside the time loop.
     """
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, *rest, kind, schedule, split=0,
-                extra_names=()):
+                extra_names=(), noise=None):
         c0, extras = (rest[0], rest[1:]) if rest else (None, ())
         T, B, _ = x.shape
         H = w_hh.shape[0] // kind.gates
@@ -73,7 +76,7 @@ class RecurrentLayer(Function):
                 bias[2 * H :] = b_ih[2 * H :]
         xp = matmul(x.reshape(T * B, -1), w_ih.T, bias=bias, split=parallel).reshape(T, B, -1)
         S, C, self.cache = kind.forward(xp, self.weights, h0, c0, schedule, split,
-                                        kind.kernels())
+                                        kind.kernels(), noise=noise)
         output = _to_time_order(S[1:], schedule, T)
         if not schedule.full:
             output = output * _padding_mask(schedule, T)[:, :, None]
@@ -119,9 +122,10 @@ class BidirectionalLayer(Function):
 
     Each direction is a :class:`RecurrentLayer`; the two run at the same time on two
     threads when :mod:`rnnlab.recurrent.parallel` allows it, forward and backward.
+    ``noises``: each direction's :class:`~rnnlab.recurrent.noise.StepNoise` (or None).
     """
 
-    def forward(self, x, *per_direction, kind, schedules, extra_names=()):
+    def forward(self, x, *per_direction, kind, schedules, extra_names=(), noises=(None, None)):
         width = len(per_direction) // 2
         self.directions = [RecurrentLayer(), RecurrentLayer()]
         for d, direction in enumerate(self.directions):
@@ -130,7 +134,8 @@ class BidirectionalLayer(Function):
         forward_out, reverse_out = run_pair(
             *(lambda d=d: self.directions[d].forward(
                 x, *per_direction[d * width : (d + 1) * width], kind=kind,
-                schedule=schedules[d], extra_names=extra_names) for d in (0, 1)))
+                schedule=schedules[d], extra_names=extra_names, noise=noises[d])
+            for d in (0, 1)))
         self.hidden = forward_out[0].shape[2]
         output = np.concatenate([forward_out[0], reverse_out[0]], axis=2)
         if kind.has_cell_state:
@@ -191,7 +196,7 @@ class BatchSplitLayer(Function):
     """
 
     def forward(self, x, w_ih, w_hh, b_ih, b_hh, h0, *rest, kind, schedule, split,
-                extra_names=()):
+                extra_names=(), noise=None):
         c0, extras = (rest[0], rest[1:]) if rest else (None, ())
         self.states = 1 + bool(rest)  # h0 and the c0 slot get rows, the rest is summed
         B = x.shape[1]
@@ -203,7 +208,8 @@ class BatchSplitLayer(Function):
         results = run_pair(*(lambda g=g: self.groups[g].forward(
             np.ascontiguousarray(x[:, self.rows[g]]), w_ih, w_hh, b_ih, b_hh,
             h0[self.rows[g]], *(() if not rest else (None if c0 is None else c0[self.rows[g]],)),
-            *extras, kind=kind, schedule=schedules[g], extra_names=extra_names)
+            *extras, kind=kind, schedule=schedules[g], extra_names=extra_names,
+            noise=None if noise is None else noise.rows(self.rows[g]))
             for g in (0, 1)))
         output = np.concatenate([results[0][0], results[1][0]], axis=1)
         states = [np.concatenate([a, b], axis=0) for a, b in zip(results[0][1:], results[1][1:],

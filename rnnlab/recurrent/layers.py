@@ -33,6 +33,7 @@ from rnnlab.recurrent.layer_function import (
     balanced_split,
     can_split_rows,
 )
+from rnnlab.recurrent.noise import StepNoise, check_probability, draw_noise
 from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
@@ -92,6 +93,9 @@ class RecurrentBase(Module):
         *,
         kind: CellKind | None = None,
         proj_size: int = 0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__()
         if kind is not None:
@@ -114,6 +118,9 @@ class RecurrentBase(Module):
             raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), "
                              f"got {proj_size}")
         self.proj_size = int(proj_size)
+        self.recurrent_dropout = check_probability("recurrent_dropout", recurrent_dropout)
+        self.zoneout = check_probability("zoneout", zoneout)
+        self.weight_drop = check_probability("weight_drop", weight_drop)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers, self.bias = int(num_layers), bool(bias)
         self.batch_first, self.dropout = bool(batch_first), float(dropout)
@@ -167,6 +174,9 @@ class RecurrentBase(Module):
             s += f", dropout={self.dropout}"
         if self.proj_size:
             s += f", proj_size={self.proj_size}"
+        for option in ("recurrent_dropout", "zoneout", "weight_drop"):
+            if getattr(self, option):
+                s += f", {option}={getattr(self, option)}"
         if self.kind.options.get("layer_norm"):
             s += ", layer_norm=True"
         return s
@@ -261,11 +271,13 @@ class RecurrentBase(Module):
                 rng = self._rng or rnd.generator()
                 layer_input = ops.dropout(layer_input, self.dropout, rng, True)
             per_direction = []
+            noises = []
             for direction, suffix in enumerate(self._direction_suffixes(layer)):
                 index = layer * self.num_directions + direction
+                noises.append(self._noise(steps, batch, training))
                 per_direction += [
                     getattr(self, f"weight_ih{suffix}"),
-                    getattr(self, f"weight_hh{suffix}"),
+                    self._recurrent_weight(getattr(self, f"weight_hh{suffix}"), training),
                     getattr(self, f"bias_ih{suffix}", None),
                     getattr(self, f"bias_hh{suffix}", None),
                     h0[index],
@@ -276,7 +288,7 @@ class RecurrentBase(Module):
             if self.bidirectional:  # one node, both directions at once (parallel.py)
                 results = BidirectionalLayer.apply(layer_input, *per_direction,
                                                    kind=self.kind, schedules=schedules,
-                                                   extra_names=extra_names)
+                                                   extra_names=extra_names, noises=noises)
                 final_h += results[1:3]
                 final_c += results[3:5]
             else:  # with a split: two groups of rows at once (parallel.py)
@@ -284,7 +296,7 @@ class RecurrentBase(Module):
                             else RecurrentLayer)
                 results = function.apply(layer_input, *per_direction, kind=self.kind,
                                          schedule=schedules[0], split=split,
-                                         extra_names=extra_names)
+                                         extra_names=extra_names, noise=noises[0])
                 final_h.append(results[1])
                 final_c += results[2:3]
             layer_input = results[0]
@@ -300,6 +312,27 @@ class RecurrentBase(Module):
         if self.batch_first:
             output = ops.transpose(output, (1, 0, 2))
         return output, (h_n if c_n is None else (h_n, c_n))
+
+
+    def _recurrent_weight(self, weight_hh: Parameter, training: bool) -> Tensor:
+        """W_hh as this call uses it: with ``weight_drop`` p in training, DropConnect
+        (AWD-LSTM's weight drop) — W_hh ⊙ M / (1 − p), one fresh Bernoulli(1 − p) mask M per
+        forward call, shared by every step and row; the gradient reaches the kept weights
+        through the same mask and scale (:func:`rnnlab.engine.ops.dropout`)."""
+        if not (training and self.weight_drop):
+            return weight_hh
+        return ops.dropout(weight_hh, self.weight_drop, self._rng or rnd.generator(), True)
+
+    def _noise(self, steps: int, batch: int, training: bool) -> StepNoise | None:
+        """One direction's recurrent dropout and zoneout for this call
+        (:mod:`rnnlab.recurrent.noise`), drawn from the layer's generator."""
+        if not (self.zoneout or (training and self.recurrent_dropout)):
+            return None
+        return draw_noise(steps=steps, batch=batch, hidden=self.output_size,
+                          cell=self.hidden_size, dtype=self.dtype,
+                          recurrent_dropout=self.recurrent_dropout, zoneout=self.zoneout,
+                          cell_state=self.kind.has_cell_state, training=training,
+                          rng=self._rng or rnd.generator())
 
 
 class RNN(RecurrentBase):

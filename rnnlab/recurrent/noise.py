@@ -76,26 +76,26 @@ def check_probability(name: str, p: float) -> float:
     return float(p)
 
 
-def draw_noise(*, steps: int, batch: int, hidden: int, dtype: np.dtype,
+def draw_noise(*, steps: int, batch: int, hidden: int, cell: int, dtype: np.dtype,
                recurrent_dropout: float, zoneout: float, cell_state: bool, training: bool,
                rng: np.random.Generator) -> StepNoise | None:
     """The noise of one direction of one layer call, or None when there is none: recurrent
     dropout only in training; zoneout's random weights in training, its expectation 1 − p
-    in evaluation."""
+    in evaluation. ``hidden`` is the width of h, ``cell`` that of c (they differ with
+    ``proj_size``)."""
     h_mask = zoneout_h = zoneout_c = None
     if training and recurrent_dropout > 0.0:
         scale = np.asarray(1.0 / (1.0 - recurrent_dropout), dtype)
         h_mask = (rng.random((batch, hidden)) >= recurrent_dropout).astype(dtype) * scale
     if zoneout > 0.0:
-        shape = (steps, batch, hidden)
-
-        def weights() -> np.ndarray:
+        def weights(width: int) -> np.ndarray:
+            shape = (steps, batch, width)
             if training:
                 return (rng.random(shape) >= zoneout).astype(dtype)
             return np.full(shape, 1.0 - zoneout, dtype)
 
-        zoneout_h = weights()
-        zoneout_c = weights() if cell_state else None
+        zoneout_h = weights(hidden)
+        zoneout_c = weights(cell) if cell_state else None
     if h_mask is None and zoneout_h is None:
         return None
     return StepNoise(h_mask, zoneout_h, zoneout_c)
