@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.recurrent import compute_path, gru_cell, lstm_cell, rnn_cell
+from rnnlab.recurrent import compute_path, gru_cell, lstm_cell, lstm_projection, rnn_cell
 from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.schedule import Schedule
 
@@ -61,7 +61,7 @@ class CellKind:
     compiled: str  # the module of the compiled twins
     torch_module: str | None  # the PyTorch layer with the same weights and numbers, if any
     torch_cell: str | None
-    onnx_op: str  # ONNX's operator: RNN, LSTM or GRU
+    onnx_op: str | None  # ONNX's operator: RNN, LSTM or GRU; None: not exportable
     onnx_activation: str | None = None  # RNN: ONNX's name of the nonlinearity
     onnx_linear_before_reset: int | None = None  # GRU: 1 for the PyTorch form, 0 lecture
     separate_b_hn: bool = False  # GRU: b_hn stays out of the input projection
@@ -118,11 +118,23 @@ class _RNNKind(CellKind):
 
 
 class _LSTMKind(CellKind):
+    """The LSTM, and with a ``weight_hr`` among the weights the LSTMP
+    (:mod:`rnnlab.recurrent.lstm_projection`)."""
+
     def forward(self, xp, weights, h0, c0, schedule, split, kernels):
+        if weights.get("weight_hr") is not None:
+            return lstm_projection.forward(xp, weights["weight_hh"], weights["weight_hr"], h0,
+                                           c0, schedule, split,
+                                           kernels=lstm_projection.projected_kernels(kernels))
         return lstm_cell.forward(xp, weights["weight_hh"], h0, c0, schedule, split,
                                  kernels=kernels)
 
     def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
+        if weights.get("weight_hr") is not None:
+            d_xp, d_w_hh, d_w_hr, d_h0, d_c0 = lstm_projection.backward(
+                cache, d_output, d_hn, d_cn, weights["weight_hh"], weights["weight_hr"],
+                schedule)
+            return d_xp, {"weight_hh": d_w_hh, "weight_hr": d_w_hr}, d_h0, d_c0
         d_xp, d_w_hh, d_h0, d_c0 = lstm_cell.backward(cache, d_output, d_hn, d_cn,
                                                       weights["weight_hh"], schedule)
         return d_xp, {"weight_hh": d_w_hh}, d_h0, d_c0
