@@ -29,6 +29,7 @@ import numpy as np
 
 from rnnlab.recurrent import compute_path, gru_cell, lstm_cell, lstm_projection, rnn_cell
 from rnnlab.recurrent.compute_path import Kernels
+from rnnlab.recurrent.noise import StepNoise
 from rnnlab.recurrent.schedule import Schedule
 
 Weights = Mapping[str, np.ndarray | None]
@@ -88,12 +89,14 @@ class CellKind:
 
     def forward(self, xp: np.ndarray, weights: Weights, h0: np.ndarray,
                 c0: np.ndarray | None, schedule: Schedule, split: int,
-                kernels: Kernels) -> Forward:
+                kernels: Kernels, noise: StepNoise | None = None) -> Forward:
         """Run the cell over the projected input ``xp`` (T, B, gates·H): the hidden states S
         and (LSTM) cell states C, (K+1, B, ·) in visit order, and the backward's cache.
 
         ``weights`` holds one direction's ``weight_hh``, ``bias_ih``, ``bias_hh`` (``None``
-        without bias) and the layer's extra parameters by stem (``weight_hr``, …)."""
+        without bias) and the layer's extra parameters by stem (``weight_hr``, …). ``noise``:
+        this call's recurrent dropout and zoneout (:mod:`rnnlab.recurrent.noise`), None for
+        none; the cache keeps it for the backward."""
         raise NotImplementedError
 
     def backward(self, cache: dict, d_output: np.ndarray, d_hn: np.ndarray,
@@ -106,9 +109,10 @@ class CellKind:
 
 
 class _RNNKind(CellKind):
-    def forward(self, xp, weights, h0, c0, schedule, split, kernels):
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels, noise=None):
         S, cache = rnn_cell.forward(xp, weights["weight_hh"], h0, schedule,
-                                    self.options["nonlinearity"], split, kernels=kernels)
+                                    self.options["nonlinearity"], split, kernels=kernels,
+                                    noise=noise)
         return S, None, cache
 
     def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
@@ -121,13 +125,13 @@ class _LSTMKind(CellKind):
     """The LSTM, and with a ``weight_hr`` among the weights the LSTMP
     (:mod:`rnnlab.recurrent.lstm_projection`)."""
 
-    def forward(self, xp, weights, h0, c0, schedule, split, kernels):
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels, noise=None):
         if weights.get("weight_hr") is not None:
             return lstm_projection.forward(xp, weights["weight_hh"], weights["weight_hr"], h0,
-                                           c0, schedule, split,
+                                           c0, schedule, split, noise=noise,
                                            kernels=lstm_projection.projected_kernels(kernels))
         return lstm_cell.forward(xp, weights["weight_hh"], h0, c0, schedule, split,
-                                 kernels=kernels)
+                                 kernels=kernels, noise=noise)
 
     def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
         if weights.get("weight_hr") is not None:
@@ -141,12 +145,12 @@ class _LSTMKind(CellKind):
 
 
 class _GRUKind(CellKind):
-    def forward(self, xp, weights, h0, c0, schedule, split, kernels):
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels, noise=None):
         w_hh, b_hh = weights["weight_hh"], weights["bias_hh"]
         H = w_hh.shape[1]
         b_hn = b_hh[2 * H :] if b_hh is not None else np.zeros(H, xp.dtype)
         S, cache = gru_cell.forward(xp, w_hh, b_hn, h0, schedule, self.options["form"], split,
-                                    kernels=kernels)
+                                    kernels=kernels, noise=noise)
         return S, None, cache
 
     def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):

@@ -172,3 +172,31 @@ def test_proj_size_is_checked():
         layer(x, (np.zeros((2, 2, H), np.float32), np.zeros((2, 2, H), np.float32)))
     with pytest.raises(ValueError, match=r"c0 must have shape .*hidden_size\) = \(2, 2, 7\)"):
         layer(x, (np.zeros((2, 2, P), np.float32), np.zeros((2, 2, P), np.float32)))
+
+
+@pytest.mark.parametrize("noise", [dict(recurrent_dropout=0.3), dict(zoneout=0.3),
+                                   dict(recurrent_dropout=0.3, zoneout=0.4)],
+                         ids=["recurrent_dropout", "zoneout", "both"])
+@pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
+def test_proj_size_with_recurrent_noise_matches_finite_differences(path, noise, bidirectional,
+                                                                     gradcheck):
+    """Recurrent dropout (P-wide mask on h(t−1)) and zoneout (on the projected h and on c)
+    inside the projected loop, with the masks of one fixed draw (train mode)."""
+    options = dict(num_layers=2, bidirectional=bidirectional)
+    layer = LSTM(I, H, proj_size=P, dtype=np.float64, rng=np.random.default_rng(2), **options,
+                 **noise)
+    data = _data(options, np.float64, batch=3, seed=5)
+    x, h0, c0 = (Tensor(data[name], requires_grad=True) for name in ("x", "h0", "c0"))
+
+    def loss():
+        layer._rng = np.random.default_rng(9)  # the same masks at every evaluation
+        output, (h_n, c_n) = layer(x, (h0, c0), [6, 2, 4])
+        return ((output * data["w_out"]).sum() + (h_n * data["w_h"]).sum()
+                + (c_n * data["w_c"]).sum())
+
+    gradcheck(loss, {"x": x, "h0": h0, "c0": c0, **dict(layer.named_parameters())})
+    layer.eval()
+    plain = LSTM(I, H, proj_size=P, dtype=np.float64, **options)
+    plain.load_state_dict(layer.state_dict())
+    if "zoneout" not in noise:  # recurrent dropout is off in evaluation
+        np.testing.assert_array_equal(layer(x.data)[0].data, plain(x.data)[0].data)
