@@ -9,11 +9,12 @@ from rnnlab.engine import Function, GradientCheckError, Tensor, gradcheck, no_gr
 from rnnlab.random import seed
 from rnnlab.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from rnnlab.recurrent.parallel import num_threads, set_num_threads
+from rnnlab.recurrent.user_cell import Recurrent, define_cell, register_cell
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "Function", "no_grad", "ops", "seed", "gradcheck", "GradientCheckError",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
-    "num_threads", "set_num_threads",
+    "num_threads", "set_num_threads", "Recurrent", "define_cell", "register_cell",
 ]

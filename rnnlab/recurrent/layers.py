@@ -99,7 +99,8 @@ class RecurrentBase(Module):
     ) -> None:
         super().__init__()
         if kind is not None:
-            if kind.family != type(self).kind.family:
+            own = getattr(type(self), "kind", None)  # None: a layer of any kind (user_cell)
+            if own is not None and kind.family != own.family:
                 raise ValueError(f"{type(self).__name__} runs {type(self).kind.family} cells, "
                                  f"not the {kind.family} cell {kind.name!r}")
             self.kind = kind
