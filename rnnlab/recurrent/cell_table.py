@@ -1,7 +1,8 @@
 """The cell table: every kind of recurrent cell the core runs, and all that differs between them.
 
 One :class:`CellKind` per kind — ``rnn_tanh``, ``rnn_sigmoid``, ``rnn_relu`` (LECTURE §2),
-``lstm`` (§6), ``gru`` (the cuDNN/PyTorch form) and ``gru_lecture`` (§7) — gives
+``lstm`` (§6), ``gru`` (the cuDNN/PyTorch form), ``gru_lecture`` (§7), and the
+layer-normalised ``lstm_ln`` and ``gru_ln`` (``layer_norm=True``, Ba et al. 2016) — gives
 
 * its gates per step (W_ih and W_hh have gates · H rows) and whether it carries a cell
   state c beside h;
@@ -12,7 +13,9 @@ One :class:`CellKind` per kind — ``rnn_tanh``, ``rnn_sigmoid``, ``rnn_relu`` (
   same call for every kind);
 * the module that builds it — ``MODULES[kind.family](…, **kind.options)``, see
   :mod:`rnnlab.recurrent.factory` — and the PyTorch class that module mirrors;
-* the ONNX operator it exports to.
+* the ONNX operator it exports to (None: the kind does not export);
+* its parameters beside W_ih, W_hh, b_ih, b_hh (``extra_parameters``), and whether the
+  layer adds the biases to the input projection or the kind does (``bias_in_projection``).
 
 Layers, one-step cells, model factories, demos, ONNX export and the tests read it; a new
 kind of cell is one entry here plus its kernels.
@@ -27,7 +30,15 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.recurrent import compute_path, gru_cell, lstm_cell, lstm_projection, rnn_cell
+from rnnlab.recurrent import (
+    compute_path,
+    gru_cell,
+    gru_ln_cell,
+    lstm_cell,
+    lstm_ln_cell,
+    lstm_projection,
+    rnn_cell,
+)
 from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.noise import StepNoise
 from rnnlab.recurrent.schedule import Schedule
@@ -159,6 +170,36 @@ class _GRUKind(CellKind):
         return d_xp, {"weight_hh": d_w_hh, "bias_hn": d_b_hn}, d_h0, None
 
 
+class _LSTMLNKind(CellKind):
+    """The layer-normalised LSTM (:mod:`rnnlab.recurrent.lstm_ln_cell`)."""
+
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels, noise=None):
+        return lstm_ln_cell.forward(xp, weights, h0, c0, schedule, split, kernels=kernels,
+                                    noise=noise)
+
+    def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
+        return lstm_ln_cell.backward(cache, d_output, d_hn, d_cn, weights, schedule)
+
+
+class _GRULNKind(CellKind):
+    """The layer-normalised GRU (:mod:`rnnlab.recurrent.gru_ln_cell`)."""
+
+    def forward(self, xp, weights, h0, c0, schedule, split, kernels, noise=None):
+        S, cache = gru_ln_cell.forward(xp, weights, h0, schedule, split, kernels=kernels,
+                                       noise=noise)
+        return S, None, cache
+
+    def backward(self, cache, d_output, d_hn, d_cn, weights, schedule):
+        d_xp, grads, d_h0 = gru_ln_cell.backward(cache, d_output, d_hn, weights, schedule)
+        return d_xp, grads, d_h0, None
+
+
+def _gains(*stems: str) -> tuple[ExtraParameter, ...]:
+    """Layer-norm gains of the gate blocks (gates · H, initialised to 1)."""
+    return tuple(ExtraParameter(stem, lambda gates, hidden: (gates * hidden,), 1.0)
+                 for stem in stems)
+
+
 def _rnn(nonlinearity: str, onnx_activation: str, torch: bool) -> _RNNKind:
     return _RNNKind(
         name=f"rnn_{nonlinearity}", family="rnn", gates=1, has_cell_state=False,
@@ -191,6 +232,24 @@ KINDS: dict[str, CellKind] = {kind.name: kind for kind in (
     ),
     _gru("pytorch", 1, "gru", torch=True),
     _gru("lecture", 0, "gru_lecture", torch=False),  # PyTorch has only the cuDNN form
+    _LSTMLNKind(  # no PyTorch twin, no ONNX operator
+        name="lstm_ln", family="lstm", gates=4, has_cell_state=True,
+        options={"layer_norm": True}, reference=lstm_ln_cell,
+        compiled="rnnlab.recurrent.fused.lstm_ln_steps", onnx_op=None, torch_module=None,
+        torch_cell=None, bias_in_projection=False,
+        extra_parameters=(
+            *_gains("layer_norm_ih_weight", "layer_norm_hh_weight"),
+            ExtraParameter("layer_norm_cell_weight", lambda gates, hidden: (hidden,), 1.0),
+            ExtraParameter("layer_norm_cell_bias", lambda gates, hidden: (hidden,), 0.0),
+        ),
+    ),
+    _GRULNKind(
+        name="gru_ln", family="gru", gates=3, has_cell_state=False,
+        options={"form": "pytorch", "layer_norm": True}, reference=gru_ln_cell,
+        compiled="rnnlab.recurrent.fused.gru_ln_steps", onnx_op=None, torch_module=None,
+        torch_cell=None, bias_in_projection=False,
+        extra_parameters=_gains("layer_norm_ih_weight", "layer_norm_hh_weight"),
+    ),
 )}
 """Every kind, by name."""
 
