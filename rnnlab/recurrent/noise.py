@@ -15,7 +15,8 @@ the recurrent product — and only there (the GRU's z ⊙ h(t−1) reads the unm
 **Zoneout** (``zoneout=p``; Krueger et al. 2016), on h and, where the cell has one, on c:
 each unit of each row keeps its previous value with probability p at each step. With
 h̃(t), c̃(t) what the cell computes from h(t−1), c(t−1), and w the weight of the new value
-(w = 1 − d, d ~ Bernoulli(p), in training; w = 1 − p, the expectation, in evaluation)::
+(w = 1 − d, d ~ Bernoulli(p), in training; w = 1 − p, the expectation, in evaluation;
+p is rounded to a multiple of 2⁻¹⁶, the resolution of the draws: :func:`quantised`)::
 
     h(t) = h(t−1) + w_h ⊙ (h̃(t) − h(t−1))        c(t) = c(t−1) + w_c ⊙ (c̃(t) − c(t−1))
     BPTT:  δh̃(t) = w_h ⊙ δh(t),   δh(t−1) += (1 − w_h) ⊙ δh(t)      (likewise for c)
@@ -91,14 +92,35 @@ def draw_noise(*, steps: int, batch: int, hidden: int, cell: int, dtype: np.dtyp
         def weights(width: int) -> np.ndarray:
             shape = (steps, batch, width)
             if training:
-                return (rng.random(shape) >= zoneout).astype(dtype)
-            return np.full(shape, 1.0 - zoneout, dtype)
+                return bernoulli_keep(rng, shape, zoneout, dtype)
+            return np.full(shape, 1.0 - quantised(zoneout), dtype)
 
         zoneout_h = weights(hidden)
         zoneout_c = weights(cell) if cell_state else None
     if h_mask is None and zoneout_h is None:
         return None
     return StepNoise(h_mask, zoneout_h, zoneout_c)
+
+
+ZONEOUT_BITS = 16  # random bits per zoneout decision
+
+
+def quantised(p: float) -> float:
+    """The probability zoneout applies for ``p``: p rounded to a multiple of 2⁻¹⁶ (the
+    resolution of its 16-bit draws), below 1."""
+    scale = 2**ZONEOUT_BITS
+    return min(round(p * scale), scale - 1) / scale
+
+
+def bernoulli_keep(rng: np.random.Generator, shape: tuple[int, ...], p: float,
+                   dtype: np.dtype) -> np.ndarray:
+    """1 with probability 1 − :func:`quantised` (p), else 0, as ``dtype``. Zoneout draws
+    T·B·H of these per state and call, so each takes 16 bits of the generator's 64-bit
+    outputs: a quarter of the draws ``rng.random(shape) >= p`` would take."""
+    count = int(np.prod(shape))
+    bits = rng.bit_generator.random_raw(-(-count // 4)).view(np.uint16)[:count]
+    threshold = np.uint16(round(quantised(p) * 2**ZONEOUT_BITS))
+    return (bits >= threshold).astype(dtype).reshape(shape)
 
 
 def blend_(new: np.ndarray, old: np.ndarray, w: np.ndarray) -> None:

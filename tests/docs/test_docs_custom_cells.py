@@ -4,12 +4,14 @@ by name, build a two-layer bidirectional layer with the dropout options."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from doc_examples import examples, run_example
 
+import rnnlab
 from rnnlab import GradientCheckError
 from rnnlab.recurrent import KINDS
-from rnnlab.recurrent.user_cell import unregister_cell
+from rnnlab.recurrent.user_cell import Recurrent, unregister_cell
 
 PAGE = "custom_cells.md"
 
@@ -45,3 +47,23 @@ def test_a_wrong_backward_is_caught(blocks):
     assert wrong != blocks[0]
     with pytest.raises(GradientCheckError, match="relative gradient error"):
         run_example(wrong, PAGE)
+
+
+def test_the_compiled_steps_pass_the_gradient_check(blocks, gradcheck):
+    """The page's Numba twins are right too: a float64 gradcheck runs them (the compiled
+    loop with MKL, else a Python loop calling them)."""
+    namespace, _ = run_example(blocks[1], PAGE)
+    rng = np.random.default_rng(0)
+    layer = Recurrent(namespace["fast"], 3, 4, bidirectional=True, dtype=np.float64,
+                      zoneout=0.2, recurrent_dropout=0.2)
+    for name, parameter in layer.named_parameters():
+        if name.startswith("weight_peephole"):
+            parameter.data[...] = rng.standard_normal(parameter.shape)
+    x = rnnlab.Tensor(rng.standard_normal((5, 3, 3)), requires_grad=True)
+
+    def loss():
+        layer._rng = np.random.default_rng(1)
+        output, (h_n, c_n) = layer(x, lengths=[5, 2, 4])
+        return (output * output).sum() + c_n.sum()
+
+    gradcheck(loss, {"x": x, **dict(layer.named_parameters())})

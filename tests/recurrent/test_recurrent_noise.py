@@ -20,6 +20,7 @@ from rnnlab import random as rnd
 from rnnlab.engine import ops
 from rnnlab.recurrent import KINDS, compute_path, make_recurrent, parallel
 from rnnlab.recurrent import layers as layers_module
+from rnnlab.recurrent.noise import bernoulli_keep, quantised
 
 OPTIONS = {
     "recurrent_dropout": dict(recurrent_dropout=0.4),
@@ -188,7 +189,8 @@ def test_layer_follows_the_equations(monkeypatch, kind, training):
     h_n, c_n = state if isinstance(state, tuple) else (state, None)
     if not training:
         assert not weight_masks and all(n.h_mask is None for n in noises)
-        assert all(np.all(n.zoneout_h == 0.6) for n in noises)  # w = 1 − p
+        assert all(np.all(n.zoneout_h == np.float64(1 - quantised(0.4))) for n in noises)
+        assert abs(quantised(0.4) - 0.4) < 2**-17  # w = 1 − p, p to 2⁻¹⁶
     masks = weight_masks or [1.0] * 4  # eval: W_hh as it is
     want_out, want_h, want_c = _reference(kind, layer, inputs["x"].data, inputs["h0"].data,
                                           inputs["c0"].data if c_n is not None else
@@ -254,3 +256,10 @@ def test_options_show_in_the_repr():
     text = repr(rnnlab.LSTM(I, H, recurrent_dropout=0.25, zoneout=0.1, weight_drop=0.5))
     assert "recurrent_dropout=0.25" in text and "zoneout=0.1" in text
     assert "weight_drop=0.5" in text
+
+
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.5, 0.999])
+def test_zoneout_draws_keep_with_probability_one_minus_p(p):
+    keep = bernoulli_keep(np.random.default_rng(0), (400, 50, 50), p, np.float32)
+    assert keep.dtype == np.float32 and set(np.unique(keep)) <= {0.0, 1.0}
+    assert abs(keep.mean() - (1 - quantised(p))) < 4 * np.sqrt(p * (1 - p) / keep.size) + 1e-9
