@@ -155,6 +155,18 @@ def register(groups) -> None:
     train.add_argument("--word-dropout", type=float, default=options.word_dropout,
                        help="probability of replacing a training token by <unk>")
     train.add_argument("--keep-case", action="store_true", help="do not lower-case tokens")
+    train.add_argument("--recurrent-dropout", type=float, default=options.recurrent_dropout,
+                       help="variational dropout on h(t-1) inside each layer (one mask per "
+                            "sentence)")
+    train.add_argument("--zoneout", type=float, default=options.zoneout,
+                       help="zoneout on h and c: each unit keeps its previous value with this "
+                            "probability per step")
+    train.add_argument("--weight-drop", type=float, default=options.weight_drop,
+                       help="DropConnect on the recurrent weights W_hh, a fresh mask per batch")
+    train.add_argument("--layer-norm", action="store_true",
+                       help="layer-normalised LSTM/GRU cells")
+    train.add_argument("--proj-size", type=int, default=options.proj_size,
+                       help="LSTM projection size (0: none); h is this wide")
     train.add_argument("--min-freq", type=int, default=options.min_freq,
                        help="words seen fewer times in training share the <unk> embedding")
     train.add_argument("--batch-size", type=int, default=defaults.batch_size,

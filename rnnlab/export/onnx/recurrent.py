@@ -54,6 +54,10 @@ def check_layer(layer: Any) -> None:
     if layer.proj_size:
         raise ValueError("ONNX's LSTM operator has no projection: an LSTM with proj_size "
                          "cannot be exported")
+    if layer.zoneout:  # recurrent_dropout and weight_drop are off in eval: the plain layer
+        raise ValueError(f"ONNX's {layer.kind.onnx_op} operator has no zoneout, whose "
+                         f"evaluation blends each state with the previous one: a layer with "
+                         f"zoneout cannot be exported")
 
 
 def recurrent_stack(g: Graph, layer: RecurrentBase, x: str, sequence_lens: str,
