@@ -88,15 +88,15 @@ def draw_noise(*, steps: int, batch: int, hidden: int, cell: int, dtype: np.dtyp
     if training and recurrent_dropout > 0.0:
         scale = np.asarray(1.0 / (1.0 - recurrent_dropout), dtype)
         h_mask = (rng.random((batch, hidden)) >= recurrent_dropout).astype(dtype) * scale
-    if zoneout > 0.0:
-        def weights(width: int) -> np.ndarray:
-            shape = (steps, batch, width)
-            if training:
-                return bernoulli_keep(rng, shape, zoneout, dtype)
-            return np.full(shape, 1.0 - quantised(zoneout), dtype)
-
-        zoneout_h = weights(hidden)
-        zoneout_c = weights(cell) if cell_state else None
+    if zoneout > 0.0:  # one draw for h and c: two C arrays in one buffer
+        widths = (hidden, cell) if cell_state else (hidden,)
+        size = steps * batch * sum(widths)
+        flat = (bernoulli_keep(rng, (size,), zoneout, dtype) if training
+                else np.full(size, 1.0 - quantised(zoneout), dtype))
+        split = steps * batch * hidden
+        zoneout_h = flat[:split].reshape(steps, batch, hidden)
+        if cell_state:
+            zoneout_c = flat[split:].reshape(steps, batch, cell)
     if h_mask is None and zoneout_h is None:
         return None
     return StepNoise(h_mask, zoneout_h, zoneout_c)
