@@ -57,4 +57,7 @@ def make_step_cell(cell: str | CellKind, input_size: int, hidden_size: int,
     """The one-step cell (``RNNCell``, ``GRUCell``, ``LSTMCell``) for ``cell``, named or
     given as :func:`make_recurrent` takes it."""
     family, kind_options = _family_and_options(cell)
+    if family not in STEP_CELLS:
+        raise ValueError("a user's cell has no one-step module: run a Recurrent layer of it "
+                         "over a sequence of length 1")
     return STEP_CELLS[family](input_size, hidden_size, **kind_options, **options)

@@ -16,7 +16,7 @@ import pytest
 
 import rnnlab
 from rnnlab.engine.kernels.scalar import ONE, sigmoid, tanh
-from rnnlab.recurrent import KINDS, compute_path, make_recurrent, parallel
+from rnnlab.recurrent import KINDS, compute_path, make_recurrent, make_step_cell, parallel
 from rnnlab.recurrent.user_cell import (
     Recurrent,
     define_cell,
@@ -295,7 +295,9 @@ def test_define_cell_refuses_what_cannot_work(kwargs, message):
         define_cell(**{**arguments, **kwargs})
 
 
-def test_proj_size_and_unknown_cells_are_refused(peephole):
+def test_proj_size_step_cells_and_unknown_cells_are_refused(peephole):
+    with pytest.raises(ValueError, match="no one-step module"):
+        make_step_cell(peephole, 3, 4)
     with pytest.raises(ValueError, match="proj_size is an LSTM option"):
         Recurrent(peephole, 3, 4, proj_size=2)
     with pytest.raises(ValueError, match="cell must be a kind"):
