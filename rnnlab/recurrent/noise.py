@@ -39,7 +39,7 @@ import numpy as np
 class StepNoise:
     """The noise of one direction of one layer call: ``h_mask`` (B, H), 0 or 1/(1−p), or
     None; ``zoneout_h`` and ``zoneout_c`` (T, B, H), the weight w of the new value at time
-    t, or None."""
+    t — uint8 0/1 in training, the states' dtype (1 − p) in evaluation — or None."""
 
     h_mask: np.ndarray | None = None
     zoneout_h: np.ndarray | None = None
@@ -91,7 +91,7 @@ def draw_noise(*, steps: int, batch: int, hidden: int, cell: int, dtype: np.dtyp
     if zoneout > 0.0:  # one draw for h and c: two C arrays in one buffer
         widths = (hidden, cell) if cell_state else (hidden,)
         size = steps * batch * sum(widths)
-        flat = (bernoulli_keep(rng, (size,), zoneout, dtype) if training
+        flat = (bernoulli_keep(rng, size, zoneout) if training
                 else np.full(size, 1.0 - quantised(zoneout), dtype))
         split = steps * batch * hidden
         zoneout_h = flat[:split].reshape(steps, batch, hidden)
@@ -112,15 +112,14 @@ def quantised(p: float) -> float:
     return min(round(p * scale), scale - 1) / scale
 
 
-def bernoulli_keep(rng: np.random.Generator, shape: tuple[int, ...], p: float,
-                   dtype: np.dtype) -> np.ndarray:
-    """1 with probability 1 − :func:`quantised` (p), else 0, as ``dtype``. Zoneout draws
-    T·B·H of these per state and call, so each takes 16 bits of the generator's 64-bit
-    outputs: a quarter of the draws ``rng.random(shape) >= p`` would take."""
-    count = int(np.prod(shape))
+def bernoulli_keep(rng: np.random.Generator, count: int, p: float) -> np.ndarray:
+    """``count`` uint8 values, 1 with probability 1 − :func:`quantised` (p), else 0.
+    Zoneout draws T·B·H of these per state and call, so each takes 16 bits of the
+    generator's 64-bit outputs (a quarter of the draws of ``rng.random(count) >= p``) and
+    stays one byte (the kernels multiply by it as they would by a float)."""
     bits = rng.bit_generator.random_raw(-(-count // 4)).view(np.uint16)[:count]
     threshold = np.uint16(round(quantised(p) * 2**ZONEOUT_BITS))
-    return (bits >= threshold).astype(dtype).reshape(shape)
+    return (bits >= threshold).view(np.uint8)
 
 
 def blend_(new: np.ndarray, old: np.ndarray, w: np.ndarray) -> None:
