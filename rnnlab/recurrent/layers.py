@@ -33,7 +33,7 @@ from rnnlab.recurrent.layer_function import (
     balanced_split,
     can_split_rows,
 )
-from rnnlab.recurrent.noise import StepNoise, check_probability, draw_noise
+from rnnlab.recurrent.noise import StepNoise, check_probability, draw_noise, drop_connect_mask
 from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
@@ -319,10 +319,12 @@ class RecurrentBase(Module):
         """W_hh as this call uses it: with ``weight_drop`` p in training, DropConnect
         (AWD-LSTM's weight drop) — W_hh ⊙ M / (1 − p), one fresh Bernoulli(1 − p) mask M per
         forward call, shared by every step and row; the gradient reaches the kept weights
-        through the same mask and scale (:func:`rnnlab.engine.ops.dropout`)."""
+        through the same mask and scale (:class:`rnnlab.engine.ops.Dropout`)."""
         if not (training and self.weight_drop):
             return weight_hh
-        return ops.dropout(weight_hh, self.weight_drop, self._rng or rnd.generator(), True)
+        mask = drop_connect_mask(self._rng or rnd.generator(), weight_hh.shape,
+                                 self.weight_drop, weight_hh.dtype)
+        return ops.Dropout.apply(weight_hh, mask)
 
     def _noise(self, steps: int, batch: int, training: bool) -> StepNoise | None:
         """One direction's recurrent dropout and zoneout for this call

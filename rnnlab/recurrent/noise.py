@@ -122,6 +122,14 @@ def bernoulli_keep(rng: np.random.Generator, count: int, p: float) -> np.ndarray
     return (bits >= threshold).view(np.uint8)
 
 
+def drop_connect_mask(rng: np.random.Generator, shape: tuple[int, ...], p: float,
+                      dtype: np.dtype) -> np.ndarray:
+    """Weight drop's mask M / (1 − p) for a weight of ``shape``: M ~ Bernoulli(1 − p) per
+    entry, from the same 16-bit draws as zoneout (p as :func:`quantised`)."""
+    keep = bernoulli_keep(rng, int(np.prod(shape)), p).reshape(shape)
+    return np.multiply(keep, 1.0 / (1.0 - quantised(p)), dtype=dtype)
+
+
 def blend_(new: np.ndarray, old: np.ndarray, w: np.ndarray) -> None:
     """Zoneout forward, in place: ``new`` = old + w ⊙ (new − old)."""
     new -= old

@@ -17,7 +17,6 @@ import pytest
 
 import rnnlab
 from rnnlab import random as rnd
-from rnnlab.engine import ops
 from rnnlab.recurrent import KINDS, compute_path, make_recurrent, parallel
 from rnnlab.recurrent import layers as layers_module
 from rnnlab.recurrent.noise import bernoulli_keep, quantised
@@ -169,19 +168,18 @@ def _reference(kind, layer, x, h0, c0, lengths, noises, weight_masks):
 def test_layer_follows_the_equations(monkeypatch, kind, training):
     noises, weight_masks = [], []
     draw = layers_module.draw_noise
-    dropout = ops.dropout
+    mask_of = layers_module.drop_connect_mask
 
     def recording_draw(**kwargs):
         noises.append(draw(**kwargs))
         return noises[-1]
 
-    def recording_dropout(w, p, rng, train=True):
-        out = dropout(w, p, rng, train)
-        weight_masks.append(out.data / w.data)
-        return out
+    def recording_mask(*args):
+        weight_masks.append(mask_of(*args))
+        return weight_masks[-1]
 
     monkeypatch.setattr(layers_module, "draw_noise", recording_draw)
-    monkeypatch.setattr(ops, "dropout", recording_dropout)
+    monkeypatch.setattr(layers_module, "drop_connect_mask", recording_mask)
     lengths = [5, 4, 3, 1]  # sorted: the layer's rows are the caller's
     layer, outputs, _, inputs = _case(kind, OPTIONS["all"], lengths=lengths)
     layer.train(training)
@@ -218,19 +216,18 @@ def test_dropouts_are_off_in_eval(kind):
 
 def test_weight_drop_gradient_reaches_only_kept_weights(monkeypatch):
     masks = []
-    dropout = ops.dropout
+    mask_of = layers_module.drop_connect_mask
 
-    def recording_dropout(w, p, rng, train=True):
-        out = dropout(w, p, rng, train)
-        masks.append(out.data / w.data)
-        return out
+    def recording_mask(*args):
+        masks.append(mask_of(*args))
+        return masks[-1]
 
-    monkeypatch.setattr(ops, "dropout", recording_dropout)
+    monkeypatch.setattr(layers_module, "drop_connect_mask", recording_mask)
     layer, outputs, loss, _ = _case("lstm", dict(weight_drop=0.5), bidirectional=False,
                                     num_layers=1)
     loss().backward()
     mask = masks[-1]
-    assert set(np.unique(mask)) == {0.0, 2.0}
+    assert set(np.unique(mask)) == {0.0, 2.0}  # 1 / (1 − p), p = 0.5 exactly
     grad = layer.weight_hh_l0.grad
     assert np.all(grad[mask == 0] == 0) and np.all(grad[mask != 0] != 0)
 
