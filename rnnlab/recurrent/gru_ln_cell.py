@@ -24,14 +24,16 @@ hn = γh,n ⊙ ĥ_n + b_hn::
     ∂L/∂γh += e ⊙ ĥ    ∂L/∂b_hn += δn̂ ⊙ r    δ(h W_hhᵀ) = LN backward of γh ⊙ e
     δh = δ(h W_hhᵀ) W_hh + δh' ⊙ z
 
-and after the loop: ∂L/∂b_ih = Σ [δr̂, δẑ, δn̂], ∂L/∂b_h{r,z} = Σ [δr̂, δẑ],
-∂L/∂γx = Σ [δr̂, δẑ, δn̂] ⊙ x̂, ∂L/∂xp = LN backward of γx ⊙ [δr̂, δẑ, δn̂],
-∂L/∂W_hh = Σ_t δ(h W_hhᵀ)(t)ᵀ h(t−1).
+    with δ = [δr̂, δẑ, δn̂]:  ∂L/∂b_ih += δ   ∂L/∂b_h{r,z} += δ_{r,z}   ∂L/∂γx += δ ⊙ x̂
+    ∂L/∂xp = LN backward of γx ⊙ δ
 
-As for the LSTM (:mod:`rnnlab.recurrent.lstm_ln_cell`): one GEMM for the input projection
-of all steps and one normalisation pass before the loop; each step one product and one
-fused elementwise call. Recurrent dropout and zoneout as on the plain GRU. The form
-"lecture" has no layer-normalised variant. Step kernels here (NumPy reference) and in
+and after the loop ∂L/∂W_hh = Σ_t δ(h W_hhᵀ)(t)ᵀ h(t−1), one GEMM over all steps.
+
+As for the LSTM (:mod:`rnnlab.recurrent.lstm_ln_cell`, where the choice is explained):
+one GEMM for the input projection of all steps; its normalisation, forward and backward,
+inside the step on the step's rows; each step one product and one fused elementwise
+call. Recurrent dropout and zoneout as on the plain GRU. The form "lecture" has no
+layer-normalised variant. Step kernels here (NumPy reference) and in
 :mod:`rnnlab.recurrent.fused.gru_ln_steps`.
 """
 
@@ -41,20 +43,14 @@ import numpy as np
 
 from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.gemm import matmul
-from rnnlab.recurrent.layer_norm import (
-    normalize_,
-    normalize_backward_,
-    normalize_rows,
-    normalize_rows_backward,
-)
+from rnnlab.recurrent.layer_norm import normalize_, normalize_backward_
 from rnnlab.recurrent.noise import NO_NOISE, StepNoise, blend_, finish_dh_, split_sum_
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
-__all__ = ["normalize_rows", "normalize_rows_backward", "forward_step", "backward_step",
-           "forward", "backward"]
+__all__ = ["forward_step", "backward_step", "forward", "backward"]
 
 Weights = dict[str, np.ndarray | None]
 
@@ -67,10 +63,16 @@ def _sigmoid_(x: np.ndarray) -> None:
     x += 0.5
 
 
-def forward_step(gates, hh, gamma_h, b_hn, rstd_h, h_prev, h) -> None:
-    """One step (NumPy reference). ``gates``: LN_γx(xp) + b in, [r, z, n] out; ``hh``:
-    h(t−1) W_hhᵀ in, ĥ out (r into ``rstd_h``, (n, 3)); writes h(t)."""
+def forward_step(gates, hh, x_hat, rstd_x, gamma_x, shift, gamma_h, b_hn, rstd_h, h_prev,
+                 h) -> None:
+    """One step (NumPy reference). ``gates``: xp(t) = x W_ihᵀ in, [r, z, n] out; x̂ into
+    ``x_hat`` (r into ``rstd_x``, (n, 3)); ``hh``: h(t−1) W_hhᵀ in, ĥ out (r into
+    ``rstd_h``); writes h(t). ``shift`` = b_ih + [b_hr, b_hz, 0]."""
     H = h.shape[1]
+    x_hat[...] = gates
+    normalize_(x_hat, rstd_x)
+    np.multiply(gamma_x, x_hat, out=gates)
+    gates += shift
     normalize_(hh, rstd_h)
     scaled = gamma_h * hh
     r_z, cand = gates[:, : 2 * H], gates[:, 2 * H :]
@@ -83,12 +85,12 @@ def forward_step(gates, hh, gamma_h, b_hn, rstd_h, h_prev, h) -> None:
     h += cand
 
 
-def backward_step(gates, hh, gamma_h, b_hn, rstd_h, h_prev, dh, dh_skip, d_out, acc_h,
-                  acc_b) -> None:
-    """One step of BPTT (NumPy reference). ``gates``: [r, z, n] in, [δr̂, δẑ, δn̂] out;
-    ``hh``: ĥ in, δ(h W_hhᵀ) out; ``dh_skip`` in: the part of δh' that bypassed W_hh, out:
-    δh' ⊙ z; δh' = dh + dh_skip + d_out. Adds e ⊙ ĥ to ``acc_h`` (n, 3H) and δn̂ ⊙ r to
-    ``acc_b`` (n, H)."""
+def backward_step(gates, hh, x_hat, rstd_x, gamma_x, gamma_h, b_hn, rstd_h, h_prev, dh,
+                  dh_skip, d_out, acc_x, acc_h, acc_b) -> None:
+    """One step of BPTT (NumPy reference). ``gates``: [r, z, n] in, ∂L/∂xp(t) out (the LN
+    backward of γx ⊙ [δr̂, δẑ, δn̂]); ``hh``: ĥ in, δ(h W_hhᵀ) out; ``dh_skip`` in: the
+    part of δh' that bypassed W_hh, out: δh' ⊙ z; δh' = dh + dh_skip + d_out. Adds
+    [δ ⊙ x̂, δ] to ``acc_x`` (n, 6H), e ⊙ ĥ to ``acc_h`` (n, 3H), δn̂ ⊙ r to ``acc_b``."""
     H = h_prev.shape[1]
     r, z, cand = gates[:, :H], gates[:, H : 2 * H], gates[:, 2 * H :]
     hn = gamma_h[2 * H :] * hh[:, 2 * H :] + b_hn
@@ -104,6 +106,10 @@ def backward_step(gates, hh, gamma_h, b_hn, rstd_h, h_prev, dh, dh_skip, d_out, 
     e *= gamma_h
     normalize_backward_(e, hh, rstd_h)
     hh[...] = e
+    acc_x[:, : 3 * H] += gates * x_hat
+    acc_x[:, 3 * H :] += gates
+    gates *= gamma_x
+    normalize_backward_(gates, x_hat, rstd_x)
 
 
 def _shift(weights: Weights, H: int, dtype: np.dtype) -> np.ndarray:
@@ -141,10 +147,9 @@ def forward(
     w_hh = weights["weight_hh"]
     gamma_x, gamma_h = weights["layer_norm_ih_weight"], weights["layer_norm_hh_weight"]
     b_hn = _b_hn(weights, H, dtype)
-    XH = np.empty_like(xp)
+    shift = _shift(weights, H, dtype)
+    XH = np.empty_like(xp)  # x̂
     RX = np.empty((T, B, 3), dtype)
-    steps.normalize_rows(xp.reshape(T * B, 3 * H), XH.reshape(T * B, 3 * H),
-                         RX.reshape(T * B, 3), gamma_x, _shift(weights, H, dtype))
     HH = (np.empty if schedule.full and K == T else np.zeros)((T, B, 3 * H), dtype)
     RH = np.empty((T, B, 3), dtype)
     S = np.empty((K + 1, B, H), dtype)
@@ -157,8 +162,8 @@ def forward(
         times = schedule.arrays[0]
         mask, zone_h, _ = noise.compiled(dtype, H)
         run_each(lambda g: loops.forward_sequence(
-            xp, w_packed, gamma_h, b_hn, S, HH, RH, hm, mask, zone_h, times, g.sizes,
-            g.start, g.stop), row_groups(schedule, split))
+            xp, w_packed, gamma_x, shift, gamma_h, b_hn, S, XH, RX, HH, RH, hm, mask, zone_h,
+            times, g.sizes, g.start, g.stop), row_groups(schedule, split))
         return S, {**cache, "split": split}
     mask, zone_h = noise.h_mask, noise.zoneout_h
     recurrent = StepProduct(S if mask is None else hm[None], np.ascontiguousarray(w_hh.T), HH)
@@ -168,8 +173,8 @@ def forward(
         else:
             np.multiply(S[k, :n], mask[:n], out=hm[:n])
             recurrent(0, n, t)
-        steps.forward_step(xp[t, :n], HH[t, :n], gamma_h, b_hn, RH[t, :n], S[k, :n],
-                           S[k + 1, :n])
+        steps.forward_step(xp[t, :n], HH[t, :n], XH[t, :n], RX[t, :n], gamma_x, shift,
+                           gamma_h, b_hn, RH[t, :n], S[k, :n], S[k + 1, :n])
         if zone_h is not None:
             blend_(S[k + 1, :n], S[k, :n], zone_h[t, :n])
         if n < B:
@@ -189,15 +194,17 @@ def backward(
     gate store), the parameters' gradients by name, and ∂L/∂h0."""
     steps, loops = cache["kernels"].steps, cache["kernels"].loops
     S, gates, HH, RH, b_hn = cache["S"], cache["gates"], cache["HH"], cache["RH"], cache["b_hn"]
-    noise = cache["noise"]
+    XH, RX, noise = cache["XH"], cache["RX"], cache["noise"]
     mask, zone_h = noise.h_mask, noise.zoneout_h
     w_hh, gamma_h = weights["weight_hh"], weights["layer_norm_hh_weight"]
+    gamma_x = weights["layer_norm_ih_weight"]
     K = schedule.steps
     T, B, H3 = gates.shape
     H = H3 // 3
     dtype = gates.dtype
     dh = d_hn.copy()
     dh_skip = np.zeros_like(dh)
+    acc_x = np.zeros((B, 2 * H3), dtype)  # Σ_t [δ ⊙ x̂, δ], per row
     acc_h = np.zeros((B, H3), dtype)  # Σ_t e ⊙ ĥ, per row
     acc_b = np.zeros((B, H), dtype)  # Σ_t δn̂ ⊙ r, per row
     carry = np.empty((B, H) if zone_h is not None else (0, H), dtype)  # (1 − w) ⊙ δh'
@@ -207,8 +214,8 @@ def backward(
         times = schedule.arrays[0]
         arrays = noise.compiled(dtype, H)[:2]
         run_each(lambda g: loops.backward_sequence(
-            gates, w_packed, gamma_h, b_hn, S, HH, RH, dh, dh_skip, d_output, acc_h, acc_b,
-            *arrays, carry, zeros, times, g.sizes, g.start),
+            gates, w_packed, gamma_x, gamma_h, b_hn, S, XH, RX, HH, RH, dh, dh_skip, d_output,
+            acc_x, acc_h, acc_b, *arrays, carry, zeros, times, g.sizes, g.start),
             row_groups(schedule, cache["split"]))
     else:
         recurrent = StepProduct(HH, w_hh, dh)  # δh(t−1) = δ(h W_hhᵀ)(t) W_hh (+ dh_skip)
@@ -218,8 +225,9 @@ def backward(
             if zone_h is not None:
                 split_sum_(dh[:n], dh_skip[:n], d_out, zone_h[t, :n], carry[:n])
                 d_out = zeros[:n]
-            steps.backward_step(gates[t, :n], HH[t, :n], gamma_h, b_hn, RH[t, :n], S[k, :n],
-                                dh[:n], dh_skip[:n], d_out, acc_h[:n], acc_b[:n])
+            steps.backward_step(gates[t, :n], HH[t, :n], XH[t, :n], RX[t, :n], gamma_x,
+                                gamma_h, b_hn, RH[t, :n], S[k, :n], dh[:n], dh_skip[:n],
+                                d_out, acc_x[:n], acc_h[:n], acc_b[:n])
             if zone_h is not None:
                 dh_skip[:n] += carry[:n]
             recurrent(t, n)
@@ -233,13 +241,9 @@ def backward(
     grads = {"weight_hh": matmul(HH.reshape(T * B, H3).T, h_prev.reshape(T * B, H),
                                  split=bool(cache["split"])),
              "layer_norm_hh_weight": acc_h.sum(axis=0)}
-    flat = gates.reshape(T * B, H3)
+    x_sums = acc_x.sum(axis=0)
+    grads["layer_norm_ih_weight"] = x_sums[:H3]
     if weights["bias_ih"] is not None:
-        grads["bias_ih"] = flat.sum(axis=0)
-        grads["bias_hh"] = np.concatenate([grads["bias_ih"][: 2 * H], acc_b.sum(axis=0)])
-    d_gamma_x = np.empty(H3, dtype)
-    steps.normalize_rows_backward(flat, cache["XH"].reshape(T * B, H3),
-                                  cache["RX"].reshape(T * B, 3),
-                                  weights["layer_norm_ih_weight"], d_gamma_x)
-    grads["layer_norm_ih_weight"] = d_gamma_x
+        grads["bias_ih"] = x_sums[H3:]
+        grads["bias_hh"] = np.concatenate([x_sums[H3 : H3 + 2 * H], acc_b.sum(axis=0)])
     return gates, grads, dh

@@ -59,21 +59,3 @@ def normalize_backward_(d: np.ndarray, a_hat: np.ndarray, rstd: np.ndarray) -> N
     v -= h * mean_dh
     v *= rstd[:, :, None]
 
-
-def normalize_rows(a: np.ndarray, a_hat: np.ndarray, rstd: np.ndarray, gamma: np.ndarray,
-                   shift: np.ndarray) -> None:
-    """The input projection of every step at once, before the time loop: ``a`` (N, G·H)
-    in, γ ⊙ â + shift out; â into ``a_hat``, r into ``rstd`` (N, G)."""
-    a_hat[...] = a
-    normalize_(a_hat, rstd)
-    np.multiply(a_hat, gamma, out=a)
-    a += shift
-
-
-def normalize_rows_backward(d: np.ndarray, a_hat: np.ndarray, rstd: np.ndarray,
-                            gamma: np.ndarray, d_gamma: np.ndarray) -> None:
-    """After the time loop: ``d`` (N, G·H) = δ(LN) of the input projection in, δa out;
-    ∂L/∂γ = Σ_rows δ(LN) ⊙ â into ``d_gamma``."""
-    np.einsum("ij,ij->j", d, a_hat, out=d_gamma)
-    d *= gamma
-    normalize_backward_(d, a_hat, rstd)

@@ -25,17 +25,21 @@ Backward through time, δh(t), δc(t) arriving from the output and from step t+1
     ∂L/∂γc += δc̄ ⊙ ĉ    ∂L/∂βc += δc̄    δc += LN backward of γc ⊙ δc̄
     δi, δf, δg, δc(t−1) and the pre-activations δz(t) as in the plain LSTM
     ∂L/∂γh += δz ⊙ ĥ    δ(h W_hhᵀ) = LN backward of γh ⊙ δz    δh(t−1) = δ(h W_hhᵀ) W_hh
+    ∂L/∂γx += δz ⊙ x̂    ∂L/∂b_ih, ∂L/∂b_hh += δz    ∂L/∂xp = LN backward of γx ⊙ δz
 
-and after the loop, for all steps at once: ∂L/∂b_ih = ∂L/∂b_hh = Σ δz, ∂L/∂γx = Σ δz ⊙ x̂,
-∂L/∂xp = LN backward of γx ⊙ δz (then ∂L/∂x and ∂L/∂W_ih in the layer function, one GEMM
-each), ∂L/∂W_hh = Σ_t δ(h W_hhᵀ)(t)ᵀ h(t−1).
+and after the loop ∂L/∂x and ∂L/∂W_ih (in the layer function) and ∂L/∂W_hh = Σ_t
+δ(h W_hhᵀ)(t)ᵀ h(t−1), one GEMM each over all steps.
 
-So the input projection stays one GEMM over all steps and its normalisation one pass over
-all rows before the loop; each step does one product and one fused elementwise call (the
-recurrent normalisation, gates, c, its normalisation, h). Stores: x̂ (``XH``), the
-recurrent product normalised in place (``HH``, then its δ in backward), ĉ (``CH``) and
-the reciprocal deviations; γh's and γc, βc's gradients are summed per row during BPTT (a
-row belongs to one thread) and over rows after it.
+So the input projection stays one GEMM over all steps (xp = x W_ihᵀ, before the loop).
+Its normalisation is elementwise per row and step, and could run over all rows before the
+loop; it runs inside the step instead, on the rows the step is about to use: there it
+shares the step's pass over xp(t) while the row is in cache, and it runs on the row-group
+threads of a split batch (:mod:`rnnlab.recurrent.parallel`) with no hand-off of its own;
+its backward likewise follows the step's, on δz(t) just written. Each step is one product
+and one fused elementwise call (both gate normalisations, gates, c, its normalisation,
+h). Stores: x̂ (``XH``), the recurrent product normalised in place (``HH``, then its δ in
+backward), ĉ (``CH``) and the reciprocal deviations; the gains' and shifts' gradients are
+summed per row during BPTT (a row belongs to one thread) and over rows after it.
 
 Recurrent dropout and zoneout (:mod:`rnnlab.recurrent.noise`) act as on the plain LSTM:
 the mask on h(t−1) where it enters W_hh, zoneout blending h(t) and c(t) after the step and
@@ -49,20 +53,14 @@ import numpy as np
 
 from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.gemm import matmul
-from rnnlab.recurrent.layer_norm import (
-    normalize_,
-    normalize_backward_,
-    normalize_rows,
-    normalize_rows_backward,
-)
+from rnnlab.recurrent.layer_norm import normalize_, normalize_backward_
 from rnnlab.recurrent.noise import NO_NOISE, StepNoise, blend_, blend_into, finish_dh_, split_
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import StepProduct, pack
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
-__all__ = ["normalize_rows", "normalize_rows_backward", "forward_step", "backward_step",
-           "forward", "backward"]
+__all__ = ["forward_step", "backward_step", "forward", "backward"]
 
 Weights = dict[str, np.ndarray | None]
 
@@ -75,13 +73,18 @@ def _sigmoid_(x: np.ndarray) -> None:
     x += 0.5
 
 
-def forward_step(gates, hh, gamma_h, c_prev, c, c_hat, gamma_c, beta_c, rstd_h, rstd_c,
-                 h) -> None:
-    """One step over the running rows (NumPy reference). ``gates``: LN_γx(xp) + b in,
-    activated [i, f, g, o] out; ``hh``: h(t−1) W_hhᵀ in, ĥ out (r into ``rstd_h``, (n, 4));
-    writes c(t) into ``c``, ĉ into ``c_hat`` (r into ``rstd_c``, (n, 1)) and h(t)."""
+def forward_step(gates, hh, x_hat, rstd_x, gamma_x, shift, gamma_h, c_prev, c, c_hat,
+                 gamma_c, beta_c, rstd_h, rstd_c, h) -> None:
+    """One step over the running rows (NumPy reference). ``gates``: xp(t) = x W_ihᵀ in,
+    activated [i, f, g, o] out; x̂ into ``x_hat`` (r into ``rstd_x``, (n, 4)); ``hh``:
+    h(t−1) W_hhᵀ in, ĥ out (r into ``rstd_h``); writes c(t) into ``c``, ĉ into ``c_hat``
+    (r into ``rstd_c``, (n, 1)) and h(t). ``shift`` = b_ih + b_hh."""
     H = c.shape[1]
+    x_hat[...] = gates
+    normalize_(x_hat, rstd_x)
     normalize_(hh, rstd_h)
+    np.multiply(gamma_x, x_hat, out=gates)
+    gates += shift
     gates += gamma_h * hh
     _sigmoid_(gates[:, : 2 * H])
     np.tanh(gates[:, 2 * H : 3 * H], out=gates[:, 2 * H : 3 * H])
@@ -95,11 +98,12 @@ def forward_step(gates, hh, gamma_h, c_prev, c, c_hat, gamma_c, beta_c, rstd_h, 
     h *= o
 
 
-def backward_step(gates, hh, gamma_h, c_prev, c_hat, gamma_c, beta_c, rstd_h, rstd_c, dh,
-                  d_out, dc, acc_h, acc_c) -> None:
-    """One step of BPTT (NumPy reference). ``gates``: [i, f, g, o] in, δz(t) out; ``hh``:
-    ĥ in, δ(h W_hhᵀ) out; ``dc``: δc(t) in, δc(t−1) out; δh = ``dh`` + ``d_out`` (``dh``
-    is scratch). Adds δz ⊙ ĥ to ``acc_h`` (n, 4H) and [δc̄ ⊙ ĉ, δc̄] to ``acc_c`` (n, 2H)."""
+def backward_step(gates, hh, x_hat, rstd_x, gamma_x, gamma_h, c_prev, c_hat, gamma_c, beta_c,
+                  rstd_h, rstd_c, dh, d_out, dc, acc_x, acc_h, acc_c) -> None:
+    """One step of BPTT (NumPy reference). ``gates``: [i, f, g, o] in, ∂L/∂xp(t) out (the
+    LN backward of γx ⊙ δz); ``hh``: ĥ in, δ(h W_hhᵀ) out; ``dc``: δc(t) in, δc(t−1) out;
+    δh = ``dh`` + ``d_out`` (``dh`` is scratch). Adds [δz ⊙ x̂, δz] to ``acc_x`` (n, 8H),
+    δz ⊙ ĥ to ``acc_h`` (n, 4H) and [δc̄ ⊙ ĉ, δc̄] to ``acc_c`` (n, 2H)."""
     H = c_hat.shape[1]
     i, f, g, o = (gates[:, s * H : (s + 1) * H] for s in range(4))
     tc = np.tanh(gamma_c * c_hat + beta_c)
@@ -115,11 +119,15 @@ def backward_step(gates, hh, gamma_h, c_prev, c_hat, gamma_c, beta_c, rstd_h, rs
     d_g = dc * (i * (1 - g * g))
     d_o = d_h * tc * (o * (1 - o))
     dc *= f
-    i[...], f[...], g[...], o[...] = d_i, d_f, d_g, d_o
+    i[...], f[...], g[...], o[...] = d_i, d_f, d_g, d_o  # δz
     acc_h += gates * hh
     d_hh = gamma_h * gates
     normalize_backward_(d_hh, hh, rstd_h)
     hh[...] = d_hh
+    acc_x[:, : 4 * H] += gates * x_hat
+    acc_x[:, 4 * H :] += gates
+    gates *= gamma_x
+    normalize_backward_(gates, x_hat, rstd_x)
 
 
 def _shift(weights: Weights, gate_rows: int, dtype: np.dtype) -> np.ndarray:
@@ -152,11 +160,10 @@ def forward(
     w_hh = weights["weight_hh"]
     gamma_x, gamma_h = weights["layer_norm_ih_weight"], weights["layer_norm_hh_weight"]
     gamma_c, beta_c = weights["layer_norm_cell_weight"], weights["layer_norm_cell_bias"]
+    shift = _shift(weights, 4 * H, dtype)
+    fresh = np.empty if schedule.full and K == T else np.zeros  # rows no step writes: zero
     XH = np.empty_like(xp)  # x̂
     RX = np.empty((T, B, 4), dtype)
-    steps.normalize_rows(xp.reshape(T * B, 4 * H), XH.reshape(T * B, 4 * H),
-                         RX.reshape(T * B, 4), gamma_x, _shift(weights, 4 * H, dtype))
-    fresh = np.empty if schedule.full and K == T else np.zeros  # rows no step writes: zero
     HH = fresh((T, B, 4 * H), dtype)  # h(t−1) W_hhᵀ → ĥ → δ(h W_hhᵀ)
     RH = np.empty((T, B, 4), dtype)
     CH = np.empty((T, B, H), dtype)  # ĉ
@@ -173,8 +180,9 @@ def forward(
         times = schedule.arrays[0]
         mask, zone_h, zone_c = noise.compiled(dtype, H)
         run_each(lambda g: loops.forward_sequence(
-            xp, w_packed, gamma_h, gamma_c, beta_c, S, C, C_new, HH, RH, CH, RC, hm, mask,
-            zone_h, zone_c, times, g.sizes, g.start, g.stop), row_groups(schedule, split))
+            xp, w_packed, gamma_x, shift, gamma_h, gamma_c, beta_c, S, C, C_new, XH, RX, HH,
+            RH, CH, RC, hm, mask, zone_h, zone_c, times, g.sizes, g.start, g.stop),
+            row_groups(schedule, split))
         return S, C, {**cache, "split": split}
     mask, zone_h, zone_c = noise.h_mask, noise.zoneout_h, noise.zoneout_c
     # HH[t] = S[k] W_hhᵀ, or (S[k] ⊙ m) W_hhᵀ from hm
@@ -185,8 +193,9 @@ def forward(
         else:
             np.multiply(S[k, :n], mask[:n], out=hm[:n])
             recurrent(0, n, t)
-        steps.forward_step(xp[t, :n], HH[t, :n], gamma_h, C[k, :n], C_new[k + 1, :n],
-                           CH[t, :n], gamma_c, beta_c, RH[t, :n], RC[t, :n], S[k + 1, :n])
+        steps.forward_step(xp[t, :n], HH[t, :n], XH[t, :n], RX[t, :n], gamma_x, shift,
+                           gamma_h, C[k, :n], C_new[k + 1, :n], CH[t, :n], gamma_c, beta_c,
+                           RH[t, :n], RC[t, :n], S[k + 1, :n])
         if zone_h is not None:
             blend_(S[k + 1, :n], S[k, :n], zone_h[t, :n])
         if zone_c is not None:
@@ -211,9 +220,9 @@ def backward(
     normalisation parameters), ∂L/∂h0, ∂L/∂c0."""
     steps, loops = cache["kernels"].steps, cache["kernels"].loops
     S, C, gates, HH, CH = cache["S"], cache["C"], cache["gates"], cache["HH"], cache["CH"]
-    RH, RC, noise = cache["RH"], cache["RC"], cache["noise"]
+    XH, RX, RH, RC, noise = cache["XH"], cache["RX"], cache["RH"], cache["RC"], cache["noise"]
     w_hh = weights["weight_hh"]
-    gamma_h = weights["layer_norm_hh_weight"]
+    gamma_x, gamma_h = weights["layer_norm_ih_weight"], weights["layer_norm_hh_weight"]
     gamma_c, beta_c = weights["layer_norm_cell_weight"], weights["layer_norm_cell_bias"]
     K = schedule.steps
     T, B, H4 = gates.shape
@@ -221,6 +230,7 @@ def backward(
     dtype = gates.dtype
     dh = d_hn.copy()
     dc = d_cn.copy()
+    acc_x = np.zeros((B, 2 * H4), dtype)  # Σ_t [δz ⊙ x̂, δz], per row
     acc_h = np.zeros((B, H4), dtype)  # Σ_t δz ⊙ ĥ, per row
     acc_c = np.zeros((B, 2 * H), dtype)  # Σ_t [δc̄ ⊙ ĉ, δc̄], per row
     mask, zone_h, zone_c = noise.h_mask, noise.zoneout_h, noise.zoneout_c
@@ -233,8 +243,9 @@ def backward(
         times = schedule.arrays[0]
         arrays = noise.compiled(dtype, H)
         run_each(lambda g: loops.backward_sequence(
-            gates, w_packed, gamma_h, gamma_c, beta_c, C, HH, RH, CH, RC, dh, dc, d_output,
-            acc_h, acc_c, *arrays, carry_h, carry_c, zeros, times, g.sizes, g.start),
+            gates, w_packed, gamma_x, gamma_h, gamma_c, beta_c, C, XH, RX, HH, RH, CH, RC, dh,
+            dc, d_output, acc_x, acc_h, acc_c, *arrays, carry_h, carry_c, zeros, times,
+            g.sizes, g.start),
             row_groups(schedule, cache["split"]))
     else:
         recurrent = StepProduct(HH, w_hh, dh)  # δh(t−1) = δ(h W_hhᵀ)(t) W_hh
@@ -247,9 +258,10 @@ def backward(
                 split_(dh[:n], zone_h[t, :n], carry_h[:n])
             if zone_c is not None:
                 split_(dc[:n], zone_c[t, :n], carry_c[:n])
-            steps.backward_step(gates[t, :n], HH[t, :n], gamma_h, C[k, :n], CH[t, :n],
-                                gamma_c, beta_c, RH[t, :n], RC[t, :n], dh[:n], d_out,
-                                dc[:n], acc_h[:n], acc_c[:n])
+            steps.backward_step(gates[t, :n], HH[t, :n], XH[t, :n], RX[t, :n], gamma_x,
+                                gamma_h, C[k, :n], CH[t, :n], gamma_c, beta_c, RH[t, :n],
+                                RC[t, :n], dh[:n], d_out, dc[:n], acc_x[:n], acc_h[:n],
+                                acc_c[:n])
             if zone_c is not None:
                 dc[:n] += carry_c[:n]
             recurrent(t, n)
@@ -261,18 +273,13 @@ def backward(
     h_prev = previous_states_by_time(S, schedule, T)
     if mask is not None:
         h_prev = h_prev * mask  # what the product read
+    x_sums, c_sums = acc_x.sum(axis=0), acc_c.sum(axis=0)
     grads = {"weight_hh": matmul(HH.reshape(T * B, H4).T, h_prev.reshape(T * B, H),
                                  split=split),
+             "layer_norm_ih_weight": x_sums[:H4],
              "layer_norm_hh_weight": acc_h.sum(axis=0),
-             "layer_norm_cell_weight": acc_c[:, :H].sum(axis=0),
-             "layer_norm_cell_bias": acc_c[:, H:].sum(axis=0)}
-    flat = gates.reshape(T * B, H4)
+             "layer_norm_cell_weight": c_sums[:H],
+             "layer_norm_cell_bias": c_sums[H:]}
     if weights["bias_ih"] is not None:
-        grads["bias_ih"] = flat.sum(axis=0)
-        grads["bias_hh"] = grads["bias_ih"].copy()
-    d_gamma_x = np.empty(H4, dtype)
-    steps.normalize_rows_backward(flat, cache["XH"].reshape(T * B, H4),
-                                  cache["RX"].reshape(T * B, 4),
-                                  weights["layer_norm_ih_weight"], d_gamma_x)
-    grads["layer_norm_ih_weight"] = d_gamma_x
+        grads["bias_ih"], grads["bias_hh"] = x_sums[H4:], x_sums[H4:].copy()
     return gates, grads, dh, dc
