@@ -26,8 +26,8 @@ block each gate sees inputs of unit scale whatever the others do. TensorFlow's
 (G reductions of H instead of one of G·H).
 
 Rows are normalised in place: ``a`` (n, G·H) becomes â and ``rstd`` (n, G) receives r —
-what backward needs besides â. The compiled twins are in
-:mod:`rnnlab.recurrent.fused.layer_norm_steps`.
+what backward needs besides â. The compiled counterparts, fused with the step's other
+elementwise work, are in :mod:`rnnlab.recurrent.fused.layer_norm_steps`.
 """
 
 from __future__ import annotations

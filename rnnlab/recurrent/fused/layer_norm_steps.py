@@ -1,15 +1,15 @@
-"""Compiled twins of :mod:`rnnlab.recurrent.layer_norm`: the per-block normalisation of a
-row and its backward, and the whole-projection passes before and after the time loop.
+"""Compiled helpers of the layer-normalised cells' steps (:mod:`.lstm_ln_steps`,
+:mod:`.gru_ln_steps`): a block's statistics, its normalisation fused with what the step
+does next, and its backward — the compiled counterparts of
+:mod:`rnnlab.recurrent.layer_norm`'s NumPy functions.
 
-The kernels here and in the layer-normalised cells' step modules (:mod:`.lstm_ln_steps`,
-:mod:`.gru_ln_steps`) are compiled with ``reassoc`` and ``nsz`` besides ``contract``
+The kernels are compiled with ``reassoc`` and ``nsz`` besides ``contract``
 (:data:`ln_kernel`), so that the sums over a block vectorise (a sum in order cannot), and
 the mean and variance are taken in one pass (:func:`mean_rstd`) where NumPy takes two:
-differences in the last bits. Each loop reads and writes few arrays (the compiler checks at run time
-that written arrays do not overlap the others, and gives up on a loop with many). Constants
-are cast to the arrays' own dtype
-(:func:`like`): a float64 1/H would turn float32 arithmetic into float64, a float32 one
-would round float64's.
+differences in the last bits. Each loop reads and writes few arrays: the compiler checks
+at run time that written arrays do not overlap the others, and gives up on a loop with
+many. Constants are cast to the arrays' own dtype (:func:`like`): a float64 1/H would turn
+float32 arithmetic into float64, a float32 one would round float64's.
 """
 
 from __future__ import annotations
@@ -78,15 +78,6 @@ def input_block(z, x_hat, gamma, shift):
 
 
 @ln_helper
-def block_backward(e, gamma, a_hat, r, acc_gain, out):
-    """A block's LN backward from e = δ(γ ⊙ â): ``out`` = δa (``out`` may be ``a_hat``, or
-    ``e`` when nothing else reads it after), ``acc_gain`` += e ⊙ â."""
-    accumulate_product(acc_gain, e, a_hat)
-    m1, m2 = block_sums(e, gamma, a_hat)
-    finish_block_backward(e, gamma, a_hat, r, m1, m2, out)
-
-
-@ln_helper
 def sigmoid_block(z, a, gamma):
     """a → â (in place), z = σ(z + γ ⊙ â): a gate block of a step; returns r."""
     mu, r = mean_rstd(a)
@@ -144,3 +135,10 @@ def finish_block_backward(e, gamma, a_hat, r, m1, m2, out):
         out[j] = r * (gamma[j] * e[j] - m1 - a_hat[j] * m2)
 
 
+@ln_helper
+def block_backward(e, gamma, a_hat, r, acc_gain, out):
+    """A block's LN backward from e = δ(γ ⊙ â): ``out`` = δa (``out`` may be ``a_hat``, or
+    ``e`` when nothing else reads it after), ``acc_gain`` += e ⊙ â."""
+    accumulate_product(acc_gain, e, a_hat)
+    m1, m2 = block_sums(e, gamma, a_hat)
+    finish_block_backward(e, gamma, a_hat, r, m1, m2, out)
