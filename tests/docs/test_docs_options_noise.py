@@ -7,7 +7,7 @@ from __future__ import annotations
 from doc_examples import examples, run_example
 
 PAGE = "options.md"
-OPTIONS_EXAMPLES = 1  # python blocks on the page; the regularisers' is the last
+OPTIONS_EXAMPLES = 3  # python blocks on the page; the regularisers' is the last
 
 
 def test_train_mode_gradcheck_and_deterministic_eval():
