@@ -68,7 +68,7 @@ class CellKind:
     family: str  # "rnn", "lstm" or "gru": the --cell name and the key of MODULES
     gates: int
     has_cell_state: bool
-    options: Mapping[str, str]  # the module's keywords that select this kind
+    options: Mapping[str, str | bool]  # the module's keywords that select this kind
     reference: ModuleType  # the cell's file: NumPy reference steps and the whole-sequence code
     compiled: str  # the module of the compiled twins
     torch_module: str | None  # the PyTorch layer with the same weights and numbers, if any
@@ -254,7 +254,7 @@ KINDS: dict[str, CellKind] = {kind.name: kind for kind in (
 """Every kind, by name."""
 
 
-def find_kind(family: str, **options: str) -> CellKind:
+def find_kind(family: str, **options: str | bool) -> CellKind:
     """The kind a module of ``family`` built with ``options`` runs: ``find_kind("rnn",
     nonlinearity="relu")`` is ``KINDS["rnn_relu"]``."""
     for kind in KINDS.values():

@@ -24,6 +24,10 @@ in backward rather than stored. Each step is one GEMM plus one call to ``forward
 ``backward_step`` below, or to their compiled twins in :mod:`rnnlab.recurrent.fused` —
 whichever ``kernels`` hold (:mod:`rnnlab.recurrent.compute_path`); on the "numba+mkl" path
 the whole loop is one compiled call (``forward_sequence`` / ``backward_sequence``).
+
+With a projection (``LSTM(proj_size=P)``, PyTorch's LSTMP) the same steps run between two
+products, h(t) = W_hr (o ⊙ tanh c(t)) being P wide: :mod:`rnnlab.recurrent.lstm_projection`
+has those equations, their BPTT and the loop.
 """
 
 from __future__ import annotations
