@@ -23,13 +23,15 @@ _HOMES = {
     "RNNCell": "rnnlab.recurrent", "LSTMCell": "rnnlab.recurrent",
     "GRUCell": "rnnlab.recurrent",
     "num_threads": "rnnlab.recurrent.parallel", "set_num_threads": "rnnlab.recurrent.parallel",
+    "Recurrent": "rnnlab.recurrent.user_cell", "define_cell": "rnnlab.recurrent.user_cell",
+    "register_cell": "rnnlab.recurrent.user_cell",
 }
 """Each public name → the module it comes from."""
 
 __all__ = [
     "Tensor", "Function", "no_grad", "ops", "seed", "gradcheck", "GradientCheckError",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
-    "num_threads", "set_num_threads",
+    "num_threads", "set_num_threads", "Recurrent", "define_cell", "register_cell",
 ]
 
 if TYPE_CHECKING:
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from rnnlab.random import seed
     from rnnlab.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
     from rnnlab.recurrent.parallel import num_threads, set_num_threads
+    from rnnlab.recurrent.user_cell import Recurrent, define_cell, register_cell
 
 
 def __getattr__(name: str) -> Any:

@@ -164,6 +164,18 @@ def _build_train(p: CommandParser) -> None:
     p.add_argument("--word-dropout", type=below_one, default=options.word_dropout,
                    help="probability of replacing a training token by <unk>")
     p.add_argument("--keep-case", action="store_true", help="do not lower-case tokens")
+    p.add_argument("--recurrent-dropout", type=below_one, default=options.recurrent_dropout,
+                   help="variational dropout on h(t-1) inside each layer (one mask per "
+                        "sentence)")
+    p.add_argument("--zoneout", type=below_one, default=options.zoneout,
+                   help="zoneout on h and c: each unit keeps its previous value with this "
+                        "probability per step")
+    p.add_argument("--weight-drop", type=below_one, default=options.weight_drop,
+                   help="DropConnect on the recurrent weights W_hh, a fresh mask per batch")
+    p.add_argument("--layer-norm", action="store_true",
+                   help="layer-normalised LSTM/GRU cells")
+    p.add_argument("--proj-size", type=non_negative_int, default=options.proj_size,
+                   help="LSTM projection size (0: none); h is this wide")
     p.add_argument("--min-freq", type=non_negative_int, default=options.min_freq,
                    help="words seen fewer times in training share the <unk> embedding")
     p.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,

@@ -230,6 +230,18 @@ def _build_train_lm(p: CommandParser) -> None:
                    help="locked = one mask per sequence for every step (variational)")
     p.add_argument("--tie-weights", action="store_true",
                    help="share the embedding matrix with the output projection")
+    p.add_argument("--recurrent-dropout", type=below_one, default=defaults.model.recurrent_dropout,
+                   help="variational dropout on h(t-1) inside each layer (one mask per\n"
+                        "sequence)")
+    p.add_argument("--zoneout", type=below_one, default=defaults.model.zoneout,
+                   help="zoneout on h and c: each unit keeps its previous value with this "
+                        "probability per step")
+    p.add_argument("--weight-drop", type=below_one, default=defaults.model.weight_drop,
+                   help="DropConnect on the recurrent weights W_hh, a fresh mask per window")
+    p.add_argument("--layer-norm", action="store_true",
+                   help="layer-normalised LSTM/GRU cells")
+    p.add_argument("--proj-size", type=non_negative_int, default=defaults.model.proj_size,
+                   help="LSTM projection size (0: none); h is this wide")
     p.add_argument("--batch-size", type=positive_int, default=windows.batch_size,
                    help="parallel streams the training text is cut into")
     p.add_argument("--bptt", type=positive_int, default=windows.bptt,

@@ -48,7 +48,10 @@ class ClassifierConfig:
     read them from their spelling); ``lowercase`` lower-cases every token before the
     vocabulary lookup, at training and prediction time. ``char_dim`` > 0 adds the character
     encoder (``char_dim``-d character embeddings, ``char_hidden`` units per direction,
-    words clipped to ``max_word_chars`` characters); 0 leaves it out.
+    words clipped to ``max_word_chars`` characters); 0 leaves it out. ``recurrent_dropout``,
+    ``zoneout``, ``weight_drop``, ``layer_norm`` and ``proj_size`` are the recurrent
+    encoder's own options (:class:`~rnnlab.recurrent.layers.RecurrentBase`); with
+    ``proj_size`` each direction's h is that wide.
     """
 
     vocab_size: int
@@ -66,6 +69,26 @@ class ClassifierConfig:
     char_dim: int = 0
     char_hidden: int = 50
     max_word_chars: int = 20
+    recurrent_dropout: float = 0.0
+    zoneout: float = 0.0
+    weight_drop: float = 0.0
+    layer_norm: bool = False
+    proj_size: int = 0
+
+    @property
+    def output_size(self) -> int:
+        """Width of the encoder's h per direction: ``proj_size``, else ``hidden_size``."""
+        return self.proj_size or self.hidden_size
+
+    def encoder_options(self) -> dict[str, Any]:
+        """The recurrent encoder's own keywords beyond its size (make_recurrent)."""
+        options: dict[str, Any] = {"recurrent_dropout": self.recurrent_dropout,
+                                   "zoneout": self.zoneout, "weight_drop": self.weight_drop}
+        if self.layer_norm:
+            options["layer_norm"] = True
+        if self.proj_size:
+            options["proj_size"] = self.proj_size
+        return options
 
     def __post_init__(self) -> None:
         check_cell(self.cell)
@@ -167,7 +190,7 @@ class SentenceClassifier(FolderIO, Module):
         self.chars = chars if config.char_dim else None
         self.metadata = dict(metadata or {})
         directions = 2 if config.bidirectional else 1
-        features = directions * config.hidden_size
+        features = directions * config.output_size
         self.embedding = Embedding(
             config.vocab_size, config.embed_dim, padding_idx=vocab.pad_id, rng=init_rng
         )
@@ -185,6 +208,7 @@ class SentenceClassifier(FolderIO, Module):
             dropout=config.dropout if config.num_layers > 1 else 0.0,
             bidirectional=config.bidirectional,
             rng=rng,  # kept for dropout between layers: None = the (checkpointed) global one
+            **config.encoder_options(),
         )
         self.pooling = SentencePooling(
             config.pooling, features, directions, config.attention_dim, rng=init_rng

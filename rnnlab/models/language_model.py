@@ -15,6 +15,12 @@ and before the softmax (Zaremba et al. 2014) — either a fresh mask per element
 Ghahramani 2016). With ``tie_weights`` the output projection W_o *is* the embedding matrix E
 (Press & Wolf 2017): one Parameter used twice, whose gradient is the sum of both uses.
 
+Inside each recurrent layer the recurrent connections may be regularised too (AWD-LSTM,
+Merity et al. 2018): ``weight_drop`` (DropConnect on W_hh, a fresh mask per window),
+``recurrent_dropout`` (one mask per sequence on h(t−1)) and ``zoneout`` — the layer
+options of :mod:`rnnlab.recurrent.noise`; ``layer_norm`` and ``proj_size`` select the
+layer-normalised cell and the LSTM's projection (h then ``proj_size`` wide).
+
 Training runs over one continuous stream with truncated BPTT: each window starts from the
 state the previous window ended in, detached, so the state flows forward across windows but
 gradients stop at the window's start.
@@ -41,6 +47,7 @@ from rnnlab.engine.tensor import Function, Tensor, no_grad
 from rnnlab.models.folder import FolderIO
 from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout
 from rnnlab.recurrent.factory import check_cell, make_recurrent
+from rnnlab.recurrent.gemm import matmul
 
 DROPOUT_KINDS = ("standard", "locked")
 
@@ -62,16 +69,37 @@ class LanguageModelConfig:
     dropout_kind: str = "standard"
     tie_weights: bool = False
     init_scale: float = 0.1
+    recurrent_dropout: float = 0.0
+    zoneout: float = 0.0
+    weight_drop: float = 0.0
+    layer_norm: bool = False
+    proj_size: int = 0  # LSTM only: h is proj_size wide
+
+    @property
+    def output_size(self) -> int:
+        """Width of each layer's h: ``proj_size`` when set, else ``hidden_size``."""
+        return self.proj_size or self.hidden_size
+
+    def layer_options(self) -> dict[str, Any]:
+        """The recurrent layers' own keywords (:func:`~rnnlab.recurrent.make_recurrent`)."""
+        options: dict[str, Any] = {"recurrent_dropout": self.recurrent_dropout,
+                                   "zoneout": self.zoneout, "weight_drop": self.weight_drop}
+        if self.layer_norm:
+            options["layer_norm"] = True
+        if self.proj_size:
+            options["proj_size"] = self.proj_size
+        return options
 
     def __post_init__(self) -> None:
         check_level(self.level)
         check_cell(self.cell)
         if self.dropout_kind not in DROPOUT_KINDS:
             raise ValueError(f"dropout_kind must be one of {DROPOUT_KINDS}")
-        if self.tie_weights and self.embedding_dim != self.hidden_size:
+        if self.tie_weights and self.embedding_dim != self.output_size:
+            width = "proj_size" if self.proj_size else "hidden_size"
             raise ValueError(
-                "tie_weights needs embedding_dim == hidden_size "
-                f"(got {self.embedding_dim} and {self.hidden_size})"
+                f"tie_weights needs embedding_dim == {width} "
+                f"(got {self.embedding_dim} and {self.output_size})"
             )
         if self.num_layers < 1 or self.init_scale <= 0:
             raise ValueError("num_layers must be >= 1 and init_scale > 0")
@@ -107,7 +135,9 @@ class SoftmaxNLL(Function):
     Forward: z = h W_oᵀ + b_o, NLLₙ = log Σ_v e^{zₙᵥ − mₙ} − (zₙ[yₙ] − mₙ) with mₙ = max zₙ;
     the softmax p is kept. Backward: ∂/∂z = g (p − onehot(y)), then ∂h = ∂z W_o,
     ∂W_o = ∂zᵀ h, ∂b_o = Σₙ ∂zₙ. One (N, V) buffer serves as logits, probabilities and
-    gradient, which matters when V is a 10k-word vocabulary.
+    gradient, which matters when V is a 10k-word vocabulary. The three products go through
+    :func:`rnnlab.recurrent.gemm.matmul` (MKL's GEMM when it is in use, in two halves on two
+    threads when more than one is allowed).
     """
 
     def forward(self, h, weight, bias, targets):
@@ -117,8 +147,7 @@ class SoftmaxNLL(Function):
         if self.targets.size and not 0 <= self.targets.min() <= self.targets.max() < len(weight):
             raise ValueError(f"targets must be token ids in [0, {len(weight)})")
         rows = np.arange(len(self.targets))
-        z = self.h @ weight.T
-        z += bias
+        z = matmul(self.h, weight.T, bias=bias, split=True)
         z -= z.max(axis=1, keepdims=True)
         picked = z[rows, self.targets].astype(np.float64)
         np.exp(z, out=z)
@@ -131,8 +160,9 @@ class SoftmaxNLL(Function):
         d = self.probs
         d[np.arange(len(self.targets)), self.targets] -= 1.0
         d *= g
-        d_h = (d @ self.weight).reshape(self.shape) if self.needs_input_grad[0] else None
-        d_weight = d.T @ self.h if self.needs_input_grad[1] else None
+        d_h = (matmul(d, self.weight, split=True).reshape(self.shape) if self.needs_input_grad[0]
+               else None)
+        d_weight = matmul(d.T, self.h, split=True) if self.needs_input_grad[1] else None
         return d_h, d_weight, d.sum(axis=0), None
 
 
@@ -159,9 +189,10 @@ class LanguageModel(FolderIO, Module):
             raise ValueError(f"vocab has {len(vocab)} tokens, config says {config.vocab_size}")
         self.config, self.vocab = config, vocab
         V, E, H = config.vocab_size, config.embedding_dim, config.hidden_size
+        P = config.output_size
         self.embedding = Embedding(V, E)
         self.layers = ModuleList(
-            [make_recurrent(config.cell, E if i == 0 else H, H)
+            [make_recurrent(config.cell, E if i == 0 else P, H, **config.layer_options())
              for i in range(config.num_layers)]
         )
         drop = LockedDropout if config.dropout_kind == "locked" else Dropout
@@ -169,7 +200,7 @@ class LanguageModel(FolderIO, Module):
         if config.tie_weights:
             self.decoder_bias = Parameter(np.zeros(V), np.float32)
         else:
-            self.decoder = Linear(H, V)
+            self.decoder = Linear(P, V)
         rng = rnd.generator()
         for _, p in self.named_parameters():
             p.data = rng.uniform(-config.init_scale, config.init_scale, p.shape).astype(p.dtype)

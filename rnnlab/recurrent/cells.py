@@ -2,7 +2,8 @@
 
 A cell call is the layer kernel run over a sequence of length one, so cells and layers share
 every line of the math (see :mod:`rnnlab.recurrent.layer_function`). Parameter names follow
-``torch.nn.*Cell``: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``.
+``torch.nn.*Cell``: ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``; a kind's extra
+parameters (the layer-normalised cells') are named by their stems (``layer_norm_ih_weight``).
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ class _CellBase(Module):
         bias: bool = True,
         dtype: Any = np.float32,
         rng: np.random.Generator | None = None,
+        *,
+        kind: CellKind | None = None,
     ) -> None:
         super().__init__()
+        if kind is not None:
+            self.kind = kind
         input_size, hidden_size, _, dtype = check_layer(self, input_size, hidden_size, 1, False,
                                                         bias, dtype)
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
@@ -48,6 +53,9 @@ class _CellBase(Module):
             shapes.update(bias_ih=(rows,), bias_hh=(rows,))
         for name, shape in shapes.items():
             setattr(self, name, Parameter(rng.uniform(-bound, bound, shape), dtype))
+        for extra in self.kind.extra_parameters:
+            setattr(self, extra.stem, Parameter(
+                np.full(extra.shape(self.kind.gates, hidden_size), extra.init), dtype))
 
     def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}"
@@ -88,6 +96,7 @@ class _CellBase(Module):
     def _run(self, x: Tensor, h: Tensor, c: Tensor | None) -> tuple:
         batch = x.shape[0]
         schedule = make_schedule(np.array([batch]), batch, reverse=False)
+        stems = tuple(extra.stem for extra in self.kind.extra_parameters)
         return RecurrentLayer.apply(
             ops.reshape(x, (1, batch, self.input_size)),
             self.weight_ih,
@@ -95,9 +104,11 @@ class _CellBase(Module):
             getattr(self, "bias_ih", None),
             getattr(self, "bias_hh", None),
             h,
-            *(() if c is None else (c,)),
+            *(() if c is None and not stems else (c,)),
+            *(getattr(self, stem) for stem in stems),
             kind=self.kind,
             schedule=schedule,
+            extra_names=stems,
         )
 
 
@@ -110,8 +121,8 @@ class RNNCell(_CellBase):
                  nonlinearity: str = "tanh", **kwargs: Any) -> None:
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
-        super().__init__(input_size, hidden_size, bias, **kwargs)
-        self.kind = find_kind("rnn", nonlinearity=nonlinearity)
+        super().__init__(input_size, hidden_size, bias, **kwargs,
+                         kind=find_kind("rnn", nonlinearity=nonlinearity))
 
     def forward(self, x: Any, hx: Any = None) -> Tensor:
         x = self._input(x)
@@ -119,9 +130,15 @@ class RNNCell(_CellBase):
 
 
 class LSTMCell(_CellBase):
-    """One LSTM step (LECTURE §6); returns ``(h', c')``."""
+    """One LSTM step (LECTURE §6); returns ``(h', c')``. ``layer_norm=True``: one step of
+    the layer-normalised cell (kind ``lstm_ln``)."""
 
     kind = KINDS["lstm"]
+
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
+                 layer_norm: bool = False, **kwargs: Any) -> None:
+        kind = find_kind("lstm", layer_norm=True) if layer_norm else KINDS["lstm"]
+        super().__init__(input_size, hidden_size, bias, **kwargs, kind=kind)
 
     def forward(self, x: Any, hx: Any = None) -> tuple[Tensor, Tensor]:
         x = self._input(x)
@@ -134,17 +151,21 @@ class LSTMCell(_CellBase):
 
 
 class GRUCell(_CellBase):
-    """One GRU step (LECTURE §7), ``form="pytorch"`` (default) or ``"lecture"``."""
+    """One GRU step (LECTURE §7), ``form="pytorch"`` (default) or ``"lecture"``;
+    ``layer_norm=True`` (pytorch form): the layer-normalised cell (kind ``gru_ln``)."""
 
     kind = KINDS["gru"]
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True,
-                 form: str = "pytorch", **kwargs: Any) -> None:
+                 form: str = "pytorch", layer_norm: bool = False, **kwargs: Any) -> None:
         if form not in FORMS:
             raise ValueError(f"GRU form must be one of {FORMS}, got {form!r}")
-        super().__init__(input_size, hidden_size, bias, **kwargs)
+        if layer_norm and form != "pytorch":
+            raise ValueError("layer_norm=True needs the GRU form 'pytorch'")
+        options = {"form": form, **({"layer_norm": True} if layer_norm else {})}
+        super().__init__(input_size, hidden_size, bias, **kwargs,
+                         kind=find_kind("gru", **options))
         self.form = form
-        self.kind = find_kind("gru", form=form)
 
     def forward(self, x: Any, hx: Any = None) -> Tensor:
         x = self._input(x)

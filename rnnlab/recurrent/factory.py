@@ -13,6 +13,7 @@ from typing import Any
 from rnnlab.recurrent.cell_table import KINDS, CellKind
 from rnnlab.recurrent.cells import GRUCell, LSTMCell, RNNCell
 from rnnlab.recurrent.layers import GRU, LSTM, RNN, RecurrentBase
+from rnnlab.recurrent.user_cell import Recurrent
 
 MODULES: dict[str, type[RecurrentBase]] = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
 STEP_CELLS: dict[str, type[RNNCell | LSTMCell | GRUCell]] = {
@@ -42,8 +43,12 @@ def make_recurrent(cell: str | CellKind, input_size: int, hidden_size: int,
                    num_layers: int = 1, **options: Any) -> RecurrentBase:
     """An ``RNN``, ``GRU`` or ``LSTM`` layer for ``cell`` — a name of :data:`MODULES`, or a
     kind of the cell table (``"gru_lecture"`` or ``KINDS["gru_lecture"]``) — with the
-    layer's own keyword ``options`` (``bidirectional``, ``dropout``, ``nonlinearity``, …)."""
+    layer's own keyword ``options`` (``bidirectional``, ``dropout``, ``nonlinearity``, …);
+    for a user's cell (:mod:`rnnlab.recurrent.user_cell`), a ``Recurrent`` layer."""
     family, kind_options = _family_and_options(cell)
+    if family not in MODULES:  # a user's cell (rnnlab.recurrent.user_cell)
+        kind = KINDS[cell] if isinstance(cell, str) else cell
+        return Recurrent(kind, input_size, hidden_size, num_layers, **options)
     return MODULES[family](input_size, hidden_size, num_layers, **kind_options, **options)
 
 
@@ -52,4 +57,7 @@ def make_step_cell(cell: str | CellKind, input_size: int, hidden_size: int,
     """The one-step cell (``RNNCell``, ``GRUCell``, ``LSTMCell``) for ``cell``, named or
     given as :func:`make_recurrent` takes it."""
     family, kind_options = _family_and_options(cell)
+    if family not in STEP_CELLS:
+        raise ValueError("a user's cell has no one-step module: run a Recurrent layer of it "
+                         "over a sequence of length 1")
     return STEP_CELLS[family](input_size, hidden_size, **kind_options, **options)

@@ -44,6 +44,7 @@ import numpy as np
 
 from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.gemm import matmul
+from rnnlab.recurrent.noise import NO_NOISE, StepNoise, blend_, finish_dh_, split_sum_
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import StepProduct, pack
@@ -146,12 +147,16 @@ def forward(
     split: int = 0,
     *,
     kernels: Kernels,
+    noise: StepNoise | None = None,
 ) -> tuple[np.ndarray, dict]:
     """Run the GRU over ``xp`` (T, B, 3H), which becomes the gate store. Returns states
     S (K+1, B, H) in visit order (S[0] = h0) and the backward cache. With ``split``
     (compiled time loops only), rows [:split] and [split:] run their loops on two threads
-    (:func:`row_groups`)."""
+    (:func:`row_groups`). ``noise``: recurrent dropout (on h(t−1) entering W_hh — in the
+    lecture form both products, r ⊙ (h ⊙ m) for W_hn) and zoneout
+    (:mod:`rnnlab.recurrent.noise`); BPTT reads only h(t−1), so zoneout blends in place."""
     steps, loops = kernels.steps, kernels.loops
+    noise = noise or NO_NOISE
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     T, dtype = xp.shape[0], xp.dtype
     S = np.empty((K + 1, B, H), dtype)
@@ -165,30 +170,43 @@ def forward(
     w_t_n = w_hh[2 * H :].T if lecture else w_hh.T[:0]
     hh = np.empty((B, w_t_main.shape[1]), dtype)  # h(t−1) W_hhᵀ, or its r, z part
     hh_n = np.empty((B, H) if lecture else (0, H), dtype)  # (r ⊙ h(t−1)) W_hnᵀ, lecture form
+    hm = np.empty((B, H) if noise.h_mask is not None else (0, H), dtype)  # h(t−1) ⊙ m
+    cache = {"S": S, "gates": xp, "HN": HN, "form": form, "split": 0, "kernels": kernels,
+             "noise": noise}
     packed = pack(w_t_main, B) if loops is not None else None  # packed transposed, no copy
     if packed is not None:
         packed_n = pack(w_t_n, B) if lecture else packed[:0]  # empty: the pytorch form has one
         times = schedule.arrays[0]
+        mask, zone_h, _ = noise.compiled(dtype, H)
         run_each(lambda g: loops.forward_sequence(xp, packed, packed_n, b_hn, S, HN, hh, hh_n,
-                                                  lecture, times, g.sizes, g.start, g.stop),
+                                                  hm, mask, zone_h, lecture, times, g.sizes,
+                                                  g.start, g.stop),
                  row_groups(schedule, split))
-        return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": split,
-                   "kernels": kernels}
+        return S, {**cache, "split": split}
+    mask, zone_h = noise.h_mask, noise.zoneout_h
     w_t_main, w_t_n = np.ascontiguousarray(w_t_main), np.ascontiguousarray(w_t_n)  # BLAS: faster
-    recurrent = StepProduct(S, w_t_main, hh)  # h(t−1) W_hhᵀ, or W_h{r,z}ᵀ
+    # h(t−1) W_hhᵀ, or W_h{r,z}ᵀ; from hm = h(t−1) ⊙ m with recurrent dropout
+    recurrent = StepProduct(S if mask is None else hm[None], w_t_main, hh)
     recurrent_n = StepProduct(HN, w_t_n, hh_n) if lecture else None  # (r ⊙ h) W_hnᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         h_prev, h, gates = S[k, :n], S[k + 1, :n], xp[t, :n]
-        recurrent(k, n)
+        if mask is None:
+            recurrent(k, n)
+        else:
+            np.multiply(h_prev, mask[:n], out=hm[:n])
+            recurrent(0, n)
         if not lecture:
             steps.forward_step(gates, hh[:n], b_hn, h_prev, HN[t, :n], h)
         else:
-            steps.lecture_gates_step(gates, hh[:n], h_prev, HN[t, :n])
+            steps.lecture_gates_step(gates, hh[:n], h_prev if mask is None else hm[:n],
+                                     HN[t, :n])
             recurrent_n(t, n)
             steps.lecture_state_step(gates, hh_n[:n], b_hn, h_prev, h)
+        if zone_h is not None:
+            blend_(h, h_prev, zone_h[t, :n])
         if n < B:
             S[k + 1, n:] = S[k, n:]
-    return S, {"S": S, "gates": xp, "HN": HN, "form": form, "split": 0, "kernels": kernels}
+    return S, cache
 
 
 def backward(
@@ -200,9 +218,15 @@ def backward(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """BPTT. ``d_output`` (T, B, H) is ∂L/∂h(t) from above, C-contiguous, read only on
     running rows. Returns ∂L/∂xp (T, B, 3H) in time order (zero on padding; it reuses the
-    gate store), ∂L/∂W_hh, ∂L/∂b_hn, ∂L/∂h0."""
+    gate store), ∂L/∂W_hh, ∂L/∂b_hn, ∂L/∂h0.
+
+    With recurrent dropout, δ after each product with W_hh (or W_hn, in the lecture form)
+    is multiplied by the mask; with zoneout, δh' is split before the step and the carried
+    share joins ``dh_skip`` after it."""
     steps, loops = cache["kernels"].steps, cache["kernels"].loops
     S, gates, HN, form = cache["S"], cache["gates"], cache["HN"], cache["form"]
+    noise = cache["noise"]
+    mask, zone_h = noise.h_mask, noise.zoneout_h
     K, B, H = schedule.steps, S.shape[1], S.shape[2]
     dh = d_hn.copy()
     dh_skip = np.zeros_like(dh)
@@ -210,43 +234,59 @@ def backward(
     lecture = form == "lecture"
     d_hh = np.empty((B, 3 * H), S.dtype)  # ∂L/∂(h W_hhᵀ), pytorch form
     d_rh = np.empty((B, H), S.dtype)  # δ(r⊙h) = δn̂ W_hn, lecture form
+    carry = np.empty((B, H) if zone_h is not None else (0, H), S.dtype)  # (1 − w) ⊙ δh'
+    zeros = np.zeros_like(carry)  # δh from above, once zoneout has taken it into dh
     packed = pack(w_n if lecture else w_hh, B) if loops is not None else None
     if packed is not None:
         packed_rz = pack(w_rz, B) if lecture else packed[:0]  # empty: only the lecture form
         times = schedule.arrays[0]
+        arrays = noise.compiled(S.dtype, H)[:2]
         run_each(lambda g: loops.backward_sequence(gates, packed, packed_rz, S, HN, dh, dh_skip,
-                                                   d_output, d_hh, d_rh, lecture, times,
-                                                   g.sizes, g.start),
+                                                   d_output, d_hh, d_rh, *arrays, carry, zeros,
+                                                   lecture, times, g.sizes, g.start),
                  row_groups(schedule, cache["split"]))
-    elif not lecture:
-        recurrent = StepProduct(d_hh[None], w_hh, dh)  # δh(t−1) = δ(h W_hhᵀ) W_hh
-        for k in range(K - 1, -1, -1):
-            t, n = schedule.times[k], schedule.sizes[k]
-            steps.backward_step(gates[t, :n], HN[t, :n], S[k, :n], dh[:n], dh_skip[:n],
-                                d_output[t, :n], d_hh[:n])
-            recurrent(0, n)
     else:
-        recurrent_n = StepProduct(gates[:, :, 2 * H :], w_n, d_rh)  # δ(r⊙h) = δn̂ W_hn
-        recurrent_rz = StepProduct(gates[:, :, : 2 * H], w_rz, dh)  # δh(t−1) = δ[r,z] W_rz
+        if not lecture:
+            recurrent = StepProduct(d_hh[None], w_hh, dh)  # δh(t−1) = δ(h W_hhᵀ) W_hh
+        else:
+            recurrent_n = StepProduct(gates[:, :, 2 * H :], w_n, d_rh)  # δ(r⊙h) = δn̂ W_hn
+            recurrent_rz = StepProduct(gates[:, :, : 2 * H], w_rz, dh)  # δh(t−1) = δ[r,z] W_rz
         for k in range(K - 1, -1, -1):
             t, n = schedule.times[k], schedule.sizes[k]
-            g, h_prev = gates[t, :n], S[k, :n]
-            steps.lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_output[t, :n])
-            recurrent_n(t, n)
-            steps.lecture_backward_gates_step(g, d_rh[:n], h_prev, dh_skip[:n])
-            recurrent_rz(t, n)
+            g, h_prev, d_out = gates[t, :n], S[k, :n], d_output[t, :n]
+            if zone_h is not None:
+                split_sum_(dh[:n], dh_skip[:n], d_out, zone_h[t, :n], carry[:n])
+                d_out = zeros[:n]
+            if not lecture:
+                steps.backward_step(g, HN[t, :n], h_prev, dh[:n], dh_skip[:n], d_out, d_hh[:n])
+            else:
+                steps.lecture_backward_state_step(g, h_prev, dh[:n], dh_skip[:n], d_out)
+            if zone_h is not None:
+                dh_skip[:n] += carry[:n]
+            if not lecture:
+                recurrent(0, n)
+            else:
+                recurrent_n(t, n)
+                if mask is not None:  # δ(r ⊙ h ⊙ m) ⊙ m: r's and h's shares both masked
+                    d_rh[:n] *= mask[:n]
+                steps.lecture_backward_gates_step(g, d_rh[:n], h_prev, dh_skip[:n])
+                recurrent_rz(t, n)
+            finish_dh_(dh[:n], None if mask is None else mask[:n], None)
     dh += dh_skip
     zero_padding_(gates, schedule)
     T = gates.shape[0]
     flat = gates.reshape(T * B, 3 * H)
-    h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, H)
+    h_prev = previous_states_by_time(S, schedule, T)
+    if mask is not None:
+        h_prev = h_prev * mask  # what the products read
+    h_prev = h_prev.reshape(T * B, H)
     d_w_hh = np.empty_like(w_hh)
     split = bool(cache["split"])
     d_w_hh[: 2 * H] = matmul(flat[:, : 2 * H].T, h_prev, split=split)
     if form == "pytorch":  # HN now holds δn̂ ⊙ r, the n part of ∂L/∂(h W_hhᵀ)
         d_w_hh[2 * H :] = matmul(HN.reshape(T * B, H).T, h_prev, split=split)
         d_b_hn = HN.sum(axis=(0, 1))
-    else:  # HN holds r ⊙ h, the input of W_hn
+    else:  # HN holds r ⊙ h (⊙ m), the input of W_hn
         d_w_hh[2 * H :] = matmul(flat[:, 2 * H :].T, HN.reshape(T * B, H), split=split)
         d_b_hn = flat[:, 2 * H :].sum(axis=0)
     return gates, d_w_hh, d_b_hn, dh

@@ -70,10 +70,11 @@ def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, parts, split, output):
     when ``output`` is None (one chunk), the chunk's states S[1:] in visit order."""
     B, gates = x.shape[1], w_ih.shape[0]
     kernels = kind.kernels()
+    weights = {"weight_hh": w_hh, "bias_ih": None, "bias_hh": b_hh}
     buffer = np.empty((max(p.t1 - p.t0 for p in parts), B, gates), x.dtype)
     for part in parts:
         xp = project(x, w_ih, bias, part, buffer[: part.t1 - part.t0], split > 0)
-        S, C, cache = kind.forward(xp, w_hh, b_hh, h, c, part.schedule, split, kernels)
+        S, C, cache = kind.forward(xp, weights, h, c, part.schedule, split, kernels)
         if output is None:
             return S[-1], None if C is None else C[-1], S[1:]
         states = S[1:]

@@ -34,6 +34,7 @@ from rnnlab.recurrent.layer_function import (
     balanced_split,
     can_split_rows,
 )
+from rnnlab.recurrent.noise import StepNoise, check_probability, draw_noise, drop_connect_mask
 from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
@@ -73,7 +74,9 @@ def _describe(value: Any) -> str:
 
 class RecurrentBase(Module):
     """Shared machinery of RNN, LSTM and GRU (see the module docstring). ``kind`` is the
-    layer's entry of the cell table (:mod:`rnnlab.recurrent.cell_table`)."""
+    layer's entry of the cell table (:mod:`rnnlab.recurrent.cell_table`): subclasses pass
+    the one their options select; its ``extra_parameters`` are created beside the weights.
+    ``proj_size`` (LSTM only) adds ``weight_hr`` (P, H) per layer and direction."""
 
     kind: CellKind
 
@@ -88,12 +91,35 @@ class RecurrentBase(Module):
         bidirectional: bool = False,
         dtype: Any = np.float32,
         rng: np.random.Generator | None = None,
+        *,
+        kind: CellKind | None = None,
+        proj_size: int = 0,
+        recurrent_dropout: float = 0.0,
+        zoneout: float = 0.0,
+        weight_drop: float = 0.0,
     ) -> None:
         super().__init__()
+        if kind is not None:
+            own = getattr(type(self), "kind", None)  # None: a layer of any kind (user_cell)
+            if own is not None and kind.family != own.family:
+                raise ValueError(f"{type(self).__name__} runs {type(self).kind.family} cells, "
+                                 f"not the {kind.family} cell {kind.name!r}")
+            self.kind = kind
         input_size, hidden_size, num_layers, dtype = check_layer(
             self, input_size, hidden_size, num_layers, bidirectional, bias, dtype)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if int(proj_size) != proj_size or proj_size < 0:
+            raise ValueError(f"proj_size must be a non-negative integer, got {proj_size!r}")
+        if proj_size and self.kind.family != "lstm":
+            raise ValueError(f"proj_size is an LSTM option; {type(self).__name__} has none")
+        if proj_size >= hidden_size:
+            raise ValueError(f"proj_size must be smaller than hidden_size ({hidden_size}), "
+                             f"got {proj_size}")
+        self.proj_size = int(proj_size)
+        self.recurrent_dropout = check_probability("recurrent_dropout", recurrent_dropout)
+        self.zoneout = check_probability("zoneout", zoneout)
+        self.weight_drop = check_probability("weight_drop", weight_drop)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.num_layers, self.bias = int(num_layers), bool(bias)
         self.batch_first, self.dropout = bool(batch_first), float(dropout)
@@ -102,19 +128,35 @@ class RecurrentBase(Module):
         self._rng = rng
         rng = rng or rnd.generator()
         gate_rows = self.kind.gates * hidden_size
+        out_size = self.output_size
         bound = 1.0 / math.sqrt(hidden_size)  # PyTorch's U(−1/√H, 1/√H)
         for layer in range(self.num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self.num_directions
+            layer_input = input_size if layer == 0 else out_size * self.num_directions
             for suffix in self._direction_suffixes(layer):
                 shapes = {
                     f"weight_ih{suffix}": (gate_rows, layer_input),
-                    f"weight_hh{suffix}": (gate_rows, hidden_size),
+                    f"weight_hh{suffix}": (gate_rows, out_size),
                 }
                 if bias:
                     shapes[f"bias_ih{suffix}"] = (gate_rows,)
                     shapes[f"bias_hh{suffix}"] = (gate_rows,)
+                if self.proj_size:
+                    shapes[f"weight_hr{suffix}"] = (self.proj_size, hidden_size)
                 for name, shape in shapes.items():
                     setattr(self, name, Parameter(rng.uniform(-bound, bound, shape), dtype))
+                for extra in self.kind.extra_parameters:
+                    setattr(self, f"{extra.stem}{suffix}", Parameter(
+                        np.full(extra.shape(self.kind.gates, hidden_size), extra.init), dtype))
+
+    @property
+    def output_size(self) -> int:
+        """Width of h per direction: ``proj_size`` when set, else ``hidden_size``."""
+        return self.proj_size or self.hidden_size
+
+    def _extra_names(self) -> tuple[str, ...]:
+        """Stems of the parameters a direction has beside W_ih, W_hh, b_ih, b_hh."""
+        stems = tuple(extra.stem for extra in self.kind.extra_parameters)
+        return (("weight_hr",) if self.proj_size else ()) + stems
 
     def _direction_suffixes(self, layer: int) -> list[str]:
         return [f"_l{layer}"] + ([f"_l{layer}_reverse"] if self.bidirectional else [])
@@ -129,6 +171,13 @@ class RecurrentBase(Module):
             s += ", batch_first=True"
         if self.dropout:
             s += f", dropout={self.dropout}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
+        for option in ("recurrent_dropout", "zoneout", "weight_drop"):
+            if getattr(self, option):
+                s += f", {option}={getattr(self, option)}"
+        if self.kind.options.get("layer_norm"):
+            s += ", layer_norm=True"
         return s
 
     # ------------------------------------------------------------- validation
@@ -156,19 +205,21 @@ class RecurrentBase(Module):
         _check_finite(f"{type(self).__name__} input", x.data)
         return x
 
-    def _state_shape(self, batch: int) -> tuple[int, int, int]:
-        return (self.num_layers * self.num_directions, batch, self.hidden_size)
+    def _state_shape(self, batch: int, size: int | None = None) -> tuple[int, int, int]:
+        return (self.num_layers * self.num_directions, batch, size or self.hidden_size)
 
     def _prepare_state(self, state: Any, batch: int, name: str) -> Tensor:
-        expected = self._state_shape(batch)
+        projected = name in ("hx", "h0") and self.proj_size
+        expected = self._state_shape(batch, self.output_size if projected else None)
         if state is None:
             return Tensor(np.zeros(expected, self.dtype))
         if not isinstance(state, Tensor):
             state = Tensor(np.asarray(state, dtype=self.dtype))
         if state.shape != expected:
+            width = "proj_size" if projected else "hidden_size"
             raise ValueError(
                 f"{type(self).__name__}: {name} must have shape (num_layers * num_directions, "
-                f"batch, hidden_size) = {expected}, got {state.shape}"
+                f"batch, {width}) = {expected}, got {state.shape}"
             )
         if state.dtype != self.dtype:
             raise TypeError(f"{name} dtype {state.dtype} differs from the layer's {self.dtype}")
@@ -183,7 +234,8 @@ class RecurrentBase(Module):
         """Run every layer and direction; returns ``(output, h_n)`` (LSTM: ``(h_n, c_n)``).
 
         ``output`` is (T, B, D·H) — (B, T, D·H) with ``batch_first`` — and ``h_n`` is
-        (num_layers·D, B, H), D = 2 when bidirectional.
+        (num_layers·D, B, H), D = 2 when bidirectional; with ``proj_size`` P, h is P wide
+        in both (c_n stays H wide).
         """
         x = self._prepare_input(x)
         if self.batch_first:
@@ -213,31 +265,38 @@ class RecurrentBase(Module):
         final_h: list[Tensor] = []
         final_c: list[Tensor] = []
         training = self.training
+        extra_names = self._extra_names()
         for layer in range(self.num_layers):
             if layer > 0 and self.dropout and training:
                 rng = self._rng or rnd.generator()
                 layer_input = ops.dropout(layer_input, self.dropout, rng, True)
             per_direction = []
+            noises = []
             for direction, suffix in enumerate(self._direction_suffixes(layer)):
                 index = layer * self.num_directions + direction
+                noises.append(self._noise(steps, batch, training))
                 per_direction += [
                     getattr(self, f"weight_ih{suffix}"),
-                    getattr(self, f"weight_hh{suffix}"),
+                    self._recurrent_weight(getattr(self, f"weight_hh{suffix}"), training),
                     getattr(self, f"bias_ih{suffix}", None),
                     getattr(self, f"bias_hh{suffix}", None),
                     h0[index],
-                    *(() if c0 is None else (c0[index],)),
+                    *(() if c0 is None and not extra_names else
+                      (None if c0 is None else c0[index],)),
+                    *(getattr(self, f"{stem}{suffix}") for stem in extra_names),
                 ]
             if self.bidirectional:  # one node, both directions at once (parallel.py)
                 results = BidirectionalLayer.apply(layer_input, *per_direction,
-                                                   kind=self.kind, schedules=schedules)
+                                                   kind=self.kind, schedules=schedules,
+                                                   extra_names=extra_names, noises=noises)
                 final_h += results[1:3]
                 final_c += results[3:5]
             else:  # with a split: two groups of rows at once (parallel.py)
                 function = (BatchSplitLayer if split and not can_split_rows(self.kind)
                             else RecurrentLayer)
                 results = function.apply(layer_input, *per_direction, kind=self.kind,
-                                         schedule=schedules[0], split=split)
+                                         schedule=schedules[0], split=split,
+                                         extra_names=extra_names, noise=noises[0])
                 final_h.append(results[1])
                 final_c += results[2:3]
             layer_input = results[0]
@@ -253,6 +312,29 @@ class RecurrentBase(Module):
         if self.batch_first:
             output = ops.transpose(output, (1, 0, 2))
         return output, (h_n if c_n is None else (h_n, c_n))
+
+
+    def _recurrent_weight(self, weight_hh: Parameter, training: bool) -> Tensor:
+        """W_hh as this call uses it: with ``weight_drop`` p in training, DropConnect
+        (AWD-LSTM's weight drop) — W_hh ⊙ M / (1 − p), one fresh Bernoulli(1 − p) mask M per
+        forward call, shared by every step and row; the gradient reaches the kept weights
+        through the same mask and scale (:class:`rnnlab.engine.ops.Dropout`)."""
+        if not (training and self.weight_drop):
+            return weight_hh
+        mask = drop_connect_mask(self._rng or rnd.generator(), weight_hh.shape,
+                                 self.weight_drop, weight_hh.dtype)
+        return ops.Dropout.apply(weight_hh, mask)
+
+    def _noise(self, steps: int, batch: int, training: bool) -> StepNoise | None:
+        """One direction's recurrent dropout and zoneout for this call
+        (:mod:`rnnlab.recurrent.noise`), drawn from the layer's generator."""
+        if not (self.zoneout or (training and self.recurrent_dropout)):
+            return None
+        return draw_noise(steps=steps, batch=batch, hidden=self.output_size,
+                          cell=self.hidden_size, dtype=self.dtype,
+                          recurrent_dropout=self.recurrent_dropout, zoneout=self.zoneout,
+                          cell_state=self.kind.has_cell_state, training=training,
+                          rng=self._rng or rnd.generator())
 
 
 class RNN(RecurrentBase):
@@ -279,19 +361,32 @@ class RNN(RecurrentBase):
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
         super().__init__(
             input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-            **kwargs,
+            **kwargs, kind=find_kind("rnn", nonlinearity=nonlinearity),
         )
         self.nonlinearity = nonlinearity
-        self.kind = find_kind("rnn", nonlinearity=nonlinearity)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"
 
 
 class LSTM(RecurrentBase):
-    """Long short-term memory, LECTURE §6. Returns ``(output, (h_n, c_n))``."""
+    """Long short-term memory, LECTURE §6. Returns ``(output, (h_n, c_n))``.
+
+    ``proj_size=P`` (0 < P < hidden_size): PyTorch's LSTMP — h(t) = W_hr (o ⊙ tanh c(t)),
+    P wide, is the output and the recurrent input (W_hh is (4H, P)); parameters
+    ``weight_hr_l{k}[_reverse]`` (P, H) (:mod:`rnnlab.recurrent.lstm_cell`).
+    ``layer_norm=True``: the layer-normalised cell (kind ``lstm_ln``,
+    :mod:`rnnlab.recurrent.lstm_ln_cell`); not combined with ``proj_size``.
+    """
 
     kind = KINDS["lstm"]
+
+    def __init__(self, *args: Any, proj_size: int = 0, layer_norm: bool = False,
+                 **kwargs: Any) -> None:
+        if layer_norm and proj_size:
+            raise ValueError("layer_norm=True and proj_size cannot be combined")
+        kind = find_kind("lstm", layer_norm=True) if layer_norm else KINDS["lstm"]
+        super().__init__(*args, **kwargs, kind=kind, proj_size=proj_size)
 
     def _split_hx(self, hx: Any, batch: int) -> tuple[Tensor, Tensor | None]:
         if hx is None:
@@ -308,16 +403,21 @@ class GRU(RecurrentBase):
     h' = (1 − z) ⊙ n + z ⊙ h — the cuDNN/PyTorch model, weights interchangeable with
     ``torch.nn.GRU``. ``form="lecture"``: h̃ = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn),
     h' = (1 − z) ⊙ h + z ⊙ h̃ — the lecture's model. Same parameters, different models.
+    ``layer_norm=True`` (pytorch form): the layer-normalised cell (kind ``gru_ln``,
+    :mod:`rnnlab.recurrent.gru_ln_cell`).
     """
 
     kind = KINDS["gru"]
 
-    def __init__(self, *args: Any, form: str = "pytorch", **kwargs: Any) -> None:
+    def __init__(self, *args: Any, form: str = "pytorch", layer_norm: bool = False,
+                 **kwargs: Any) -> None:
         if form not in FORMS:
             raise ValueError(f"GRU form must be one of {FORMS}, got {form!r}")
-        super().__init__(*args, **kwargs)
+        if layer_norm and form != "pytorch":
+            raise ValueError("layer_norm=True needs the GRU form 'pytorch'")
+        options = {"form": form, **({"layer_norm": True} if layer_norm else {})}
+        super().__init__(*args, **kwargs, kind=find_kind("gru", **options))
         self.form = form
-        self.kind = find_kind("gru", form=form)
 
     def extra_repr(self) -> str:
         return super().extra_repr() + (", form='lecture'" if self.form == "lecture" else "")

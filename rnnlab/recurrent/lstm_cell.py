@@ -24,6 +24,10 @@ in backward rather than stored. Each step is one GEMM plus one call to ``forward
 ``backward_step`` below, or to their compiled twins in :mod:`rnnlab.recurrent.fused` —
 whichever ``kernels`` hold (:mod:`rnnlab.recurrent.compute_path`); on the "numba+mkl" path
 the whole loop is one compiled call (``forward_sequence`` / ``backward_sequence``).
+
+With a projection (``LSTM(proj_size=P)``, PyTorch's LSTMP) the same steps run between two
+products, h(t) = W_hr (o ⊙ tanh c(t)) being P wide: :mod:`rnnlab.recurrent.lstm_projection`
+has those equations, their BPTT and the loop.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 
 from rnnlab.recurrent.compute_path import Kernels
 from rnnlab.recurrent.gemm import matmul
+from rnnlab.recurrent.noise import NO_NOISE, StepNoise, blend_, blend_into, finish_dh_, split_
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import StepProduct, pack
@@ -98,32 +103,52 @@ def forward(
     split: int = 0,
     *,
     kernels: Kernels,
+    noise: StepNoise | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict]:
     """Run the LSTM over ``xp`` (T, B, 4H), which becomes the gate store. Returns hidden
     states S and cell states C, both (K+1, B, H) in visit order with S[0] = h0, C[0] = c0,
     and the backward cache. With ``split`` (compiled time loops only), rows [:split] and
-    [split:] run their loops on two threads (:func:`row_groups`)."""
+    [split:] run their loops on two threads (:func:`row_groups`). ``noise``: recurrent
+    dropout and zoneout (:mod:`rnnlab.recurrent.noise`); with zoneout on c the cell's own
+    c̃(t), which BPTT reads, is kept apart from the blended C."""
     steps, loops = kernels.steps, kernels.loops
+    noise = noise or NO_NOISE
     K, B, H = schedule.steps, h0.shape[0], h0.shape[1]
     S = np.empty((K + 1, B, H), xp.dtype)
     C = np.empty((K + 1, B, H), xp.dtype)
     S[0], C[0] = h0, c0
+    C_new = C if noise.zoneout_c is None else np.empty_like(C)  # c̃(t), read by BPTT
     hh = np.empty((B, 4 * H), xp.dtype)
+    hm = np.empty((B, H) if noise.h_mask is not None else (0, H), xp.dtype)  # h(t−1) ⊙ m
+    cache = {"S": S, "C": C, "C_new": C_new, "gates": xp, "split": 0, "kernels": kernels,
+             "noise": noise}
     w_packed = pack(w_hh.T, B) if loops is not None else None  # packed transposed, no copy
     if w_packed is not None:
         times = schedule.arrays[0]
-        run_each(lambda g: loops.forward_sequence(xp, w_packed, S, C, hh, times, g.sizes,
-                                                  g.start, g.stop), row_groups(schedule, split))
-        return S, C, {"S": S, "C": C, "gates": xp, "split": split, "kernels": kernels}
+        mask, zone_h, zone_c = noise.compiled(xp.dtype, H)
+        run_each(lambda g: loops.forward_sequence(xp, w_packed, S, C, C_new, hh, hm, mask,
+                                                  zone_h, zone_c, times, g.sizes, g.start,
+                                                  g.stop), row_groups(schedule, split))
+        return S, C, {**cache, "split": split}
     w_hh_t = np.ascontiguousarray(w_hh.T)  # BLAS is up to 3× faster on it at small batch
-    recurrent = StepProduct(S, w_hh_t, hh)  # hh[:n] = S[k, :n] W_hhᵀ
+    mask, zone_h, zone_c = noise.h_mask, noise.zoneout_h, noise.zoneout_c
+    # hh[:n] = S[k, :n] W_hhᵀ, or (S[k, :n] ⊙ m) W_hhᵀ from hm
+    recurrent = StepProduct(S if mask is None else hm[None], w_hh_t, hh)
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
-        recurrent(k, n)
-        steps.forward_step(xp[t, :n], hh[:n], C[k, :n], C[k + 1, :n], S[k + 1, :n])
+        if mask is None:
+            recurrent(k, n)
+        else:
+            np.multiply(S[k, :n], mask[:n], out=hm[:n])
+            recurrent(0, n)
+        steps.forward_step(xp[t, :n], hh[:n], C[k, :n], C_new[k + 1, :n], S[k + 1, :n])
+        if zone_h is not None:
+            blend_(S[k + 1, :n], S[k, :n], zone_h[t, :n])
+        if zone_c is not None:
+            blend_into(C[k + 1, :n], C_new[k + 1, :n], C[k, :n], zone_c[t, :n])
         if n < B:
             S[k + 1, n:] = S[k, n:]
             C[k + 1, n:] = C[k, n:]
-    return S, C, {"S": S, "C": C, "gates": xp, "split": 0, "kernels": kernels}
+    return S, C, cache
 
 
 def backward(
@@ -138,25 +163,47 @@ def backward(
     running rows. Returns ∂L/∂xp (T, B, 4H) in time order (zero on padding; it reuses the
     gate store), ∂L/∂W_hh, ∂L/∂h0, ∂L/∂c0."""
     steps, loops = cache["kernels"].steps, cache["kernels"].loops
-    S, C, gates = cache["S"], cache["C"], cache["gates"]
+    S, C, C_new, gates = cache["S"], cache["C"], cache["C_new"], cache["gates"]
+    noise = cache["noise"]
     K = schedule.steps
     dh = d_hn.copy()
     dc = d_cn.copy()
-    w_packed = pack(w_hh, dh.shape[0]) if loops is not None else None
+    mask, zone_h, zone_c = noise.h_mask, noise.zoneout_h, noise.zoneout_c
+    B, H = dh.shape
+    zoned = zone_h is not None or zone_c is not None
+    carry_h = np.empty((B, H) if zoned else (0, H), dh.dtype)  # (1 − w) ⊙ δ past the cell
+    carry_c = np.empty_like(carry_h)
+    zeros = np.zeros_like(carry_h)  # δh from above, once zoneout has taken it into dh
+    w_packed = pack(w_hh, B) if loops is not None else None
     if w_packed is not None:
         times = schedule.arrays[0]
-        run_each(lambda g: loops.backward_sequence(gates, w_packed, C, dh, dc, d_output, times,
+        arrays = noise.compiled(dh.dtype, H)
+        run_each(lambda g: loops.backward_sequence(gates, w_packed, C, C_new, dh, dc, d_output,
+                                                   *arrays, carry_h, carry_c, zeros, times,
                                                    g.sizes, g.start),
                  row_groups(schedule, cache["split"]))
     else:
         recurrent = StepProduct(gates, w_hh, dh)  # δh(t−1) = δz(t) W_hh
         for k in range(K - 1, -1, -1):
             t, n = schedule.times[k], schedule.sizes[k]
-            steps.backward_step(gates[t, :n], C[k, :n], C[k + 1, :n], dh[:n],
-                                d_output[t, :n], dc[:n])
+            d_out = d_output[t, :n]
+            if zone_h is not None:  # δh(t) = dh + d_out, split between h̃(t) and h(t−1)
+                dh[:n] += d_out
+                d_out = zeros[:n]
+                split_(dh[:n], zone_h[t, :n], carry_h[:n])
+            if zone_c is not None:
+                split_(dc[:n], zone_c[t, :n], carry_c[:n])
+            steps.backward_step(gates[t, :n], C[k, :n], C_new[k + 1, :n], dh[:n], d_out, dc[:n])
+            if zone_c is not None:
+                dc[:n] += carry_c[:n]
             recurrent(t, n)
+            finish_dh_(dh[:n], None if mask is None else mask[:n],
+                       None if zone_h is None else carry_h[:n])
     zero_padding_(gates, schedule)
     T, B, H4 = gates.shape
-    h_prev = previous_states_by_time(S, schedule, T).reshape(T * B, -1)
+    h_prev = previous_states_by_time(S, schedule, T)
+    if mask is not None:
+        h_prev = h_prev * mask  # what the product read
+    h_prev = h_prev.reshape(T * B, -1)
     d_w_hh = matmul(gates.reshape(T * B, H4).T, h_prev, split=bool(cache["split"]))
     return gates, d_w_hh, dh, dc

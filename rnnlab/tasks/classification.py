@@ -70,6 +70,11 @@ class ClassifierOptions:
     word_dropout: float = 0.0
     keep_case: bool = False
     min_freq: int = 1
+    recurrent_dropout: float = 0.0  # inside the recurrent layers (rnnlab.recurrent.noise)
+    zoneout: float = 0.0
+    weight_drop: float = 0.0  # DropConnect on W_hh
+    layer_norm: bool = False
+    proj_size: int = 0  # LSTM projection (0: none)
 
 
 def default_loop() -> TrainerConfig:
@@ -231,6 +236,11 @@ def build_model(config: ClassificationConfig, prepared: PreparedClassification
         lowercase=not options.keep_case,
         char_dim=options.char_dim,
         char_hidden=options.char_hidden_size,
+        recurrent_dropout=options.recurrent_dropout,
+        zoneout=options.zoneout,
+        weight_drop=options.weight_drop,
+        layer_norm=options.layer_norm,
+        proj_size=options.proj_size,
     )
     metadata = {"format": prepared.format,
                 "sst_classes": config.data.classes if prepared.format == "sst" else None}

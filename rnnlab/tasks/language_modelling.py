@@ -73,7 +73,8 @@ class LanguageModelData:
 
 @dataclass
 class LanguageModelOptions:
-    """The network: ``embed_dim`` None means the hidden size."""
+    """The network: ``embed_dim`` None means the width of h (the hidden size, or
+    ``proj_size``)."""
 
     cell: str = "lstm"
     layers: int = 2
@@ -83,13 +84,21 @@ class LanguageModelOptions:
     dropout_kind: str = "standard"  # "locked": one mask per sequence for every step
     tie_weights: bool = False
     init_scale: float = 0.1  # weights ~ U(-s, s)
+    recurrent_dropout: float = 0.0  # inside each layer (rnnlab.recurrent.noise)
+    zoneout: float = 0.0
+    weight_drop: float = 0.0  # DropConnect on W_hh
+    layer_norm: bool = False
+    proj_size: int = 0  # LSTM projection; embed_dim None then means proj_size
 
     def model_config(self, vocab_size: int, level: str) -> LanguageModelConfig:
         return LanguageModelConfig(
             vocab_size=vocab_size, level=level, cell=self.cell,
-            embedding_dim=self.embed_dim or self.hidden_size, hidden_size=self.hidden_size,
-            num_layers=self.layers, dropout=self.dropout, dropout_kind=self.dropout_kind,
-            tie_weights=self.tie_weights, init_scale=self.init_scale,
+            embedding_dim=self.embed_dim or self.proj_size or self.hidden_size,
+            hidden_size=self.hidden_size, num_layers=self.layers, dropout=self.dropout,
+            dropout_kind=self.dropout_kind, tie_weights=self.tie_weights,
+            init_scale=self.init_scale, recurrent_dropout=self.recurrent_dropout,
+            zoneout=self.zoneout, weight_drop=self.weight_drop, layer_norm=self.layer_norm,
+            proj_size=self.proj_size,
         )
 
 

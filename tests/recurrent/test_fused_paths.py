@@ -17,6 +17,10 @@ from rnnlab.engine.kernels import scalar
 from rnnlab.recurrent import KINDS, compute_path, make_recurrent
 
 TOLERANCE = {np.float64: dict(rtol=1e-11, atol=1e-12), np.float32: dict(rtol=2e-4, atol=2e-5)}
+# The layer-normalised kinds divide by each block's deviation, so float32 rounding grows
+# with a gradient's scale (here up to ~60): both paths measured ≤ 1e-5 of the array's
+# largest magnitude away from float64; their float32 atol is that fraction of the scale.
+LAYER_NORM_FLOAT32_ATOL = 1e-5
 
 
 
@@ -64,7 +68,11 @@ def test_fused_and_numpy_steps_agree(monkeypatch, kind, dtype, bidirectional, le
     assert compiled.keys() == reference.keys()
     for name, value in reference.items():
         assert np.all(np.isfinite(value)), name
-        np.testing.assert_allclose(compiled[name], value, err_msg=name, **TOLERANCE[dtype])
+        tolerance = dict(TOLERANCE[dtype])
+        if KINDS[kind].options.get("layer_norm") and dtype == np.float32:
+            tolerance["atol"] = max(tolerance["atol"],
+                                    LAYER_NORM_FLOAT32_ATOL * np.abs(value).max())
+        np.testing.assert_allclose(compiled[name], value, err_msg=name, **tolerance)
 
 
 def test_disabled_env_var_selects_numpy_steps(monkeypatch):

@@ -54,10 +54,12 @@ def test_the_pytorch_twin_has_the_same_weights(name):
         {k: v.shape for k, v in make_step_cell(kind, I, H).state_dict().items()}
 
 
-def test_the_table_holds_the_six_kinds_and_their_onnx_operators():
-    assert list(KINDS) == ["rnn_tanh", "rnn_sigmoid", "rnn_relu", "lstm", "gru", "gru_lecture"]
-    assert {k.family: k.onnx_op for k in KINDS.values()} == {"rnn": "RNN", "lstm": "LSTM",
-                                                             "gru": "GRU"}
+def test_the_table_holds_the_eight_kinds_and_their_onnx_operators():
+    assert list(KINDS) == ["rnn_tanh", "rnn_sigmoid", "rnn_relu", "lstm", "gru", "gru_lecture",
+                           "lstm_ln", "gru_ln"]
+    assert {k.family: k.onnx_op for k in KINDS.values() if k.onnx_op} == {
+        "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+    assert [k.name for k in KINDS.values() if k.onnx_op is None] == ["lstm_ln", "gru_ln"]
     assert KINDS["rnn_relu"].onnx_attributes(2) == {"activations": ["Relu", "Relu"]}
     assert KINDS["gru_lecture"].onnx_attributes(1) == {"linear_before_reset": 0}
     assert KINDS["lstm"].onnx_attributes(2) == {}

@@ -48,6 +48,16 @@ def check_layer(layer: Any) -> None:
     if dtype != np.float32:  # onnxruntime's LSTM, for one, runs float32 only
         raise TypeError(f"ONNX export writes float32 layers; this one is {dtype}: export a "
                         f"float32 copy (layer.astype(np.float32))")
+    if layer.kind.onnx_op is None:
+        raise ValueError(f"ONNX has no operator for the {layer.kind.name} cell: a "
+                         f"{type(layer).__name__} with these options cannot be exported")
+    if layer.proj_size:
+        raise ValueError("ONNX's LSTM operator has no projection: an LSTM with proj_size "
+                         "cannot be exported")
+    if layer.zoneout:  # recurrent_dropout and weight_drop are off in eval: the plain layer
+        raise ValueError(f"ONNX's {layer.kind.onnx_op} operator has no zoneout, whose "
+                         f"evaluation blends each state with the previous one: a layer with "
+                         f"zoneout cannot be exported")
 
 
 def recurrent_stack(g: Graph, layer: RecurrentBase, x: str, sequence_lens: str,

@@ -13,6 +13,13 @@ kernel, with the recurrent products through MKL (:mod:`.packed_gemm`).
 from __future__ import annotations
 
 from rnnlab.engine.kernels.scalar import ONE, kernel, sigmoid, tanh
+from rnnlab.recurrent.fused.noise_steps import (
+    add_into,
+    blend,
+    finish_dh,
+    masked_copy,
+    split_sum,
+)
 from rnnlab.recurrent.fused.packed_gemm import packed_product
 
 
@@ -140,8 +147,8 @@ def lecture_backward_gates_step(gates, d_rh, h_prev, dh_skip):
 
 
 @kernel
-def forward_sequence(xp, w_packed, w_packed_n, b_hn, S, HN, hh, hh_n, lecture, times, sizes,
-                     start, stop):
+def forward_sequence(xp, w_packed, w_packed_n, b_hn, S, HN, hh, hh_n, hm, h_mask, zone_h,
+                     lecture, times, sizes, start, stop):
     """The whole forward time loop of ``gru_cell.forward`` for the rows [start:stop]: at
     step k, on the n = sizes[k] of them still running at time t = times[k], rows
     [start:start+n]; the group's rows past n keep their state.
@@ -149,47 +156,72 @@ def forward_sequence(xp, w_packed, w_packed_n, b_hn, S, HN, hh, hh_n, lecture, t
     PyTorch form: hh = S[k] W_hhᵀ (``w_packed``), then ``forward_step``.
     Lecture form: hh = S[k] W_h{r,z}ᵀ (``w_packed``), ``lecture_gates_step`` (r ⊙ h into
     HN[t]), hh_n = HN[t] W_hnᵀ (``w_packed_n``), ``lecture_state_step``.
+    Recurrent dropout (non-empty ``h_mask``): the products read hm = S[k] ⊙ h_mask (and
+    r ⊙ hm); zoneout (non-empty ``zone_h``): S[k+1] is blended with S[k] in place.
     """
+    masked, zoned = h_mask.shape[0] > 0, zone_h.shape[0] > 0
     for k in range(times.shape[0]):
         t, n = times[k], sizes[k]
         end = start + n
         if n > 0:
             gates, h_prev, h = xp[t, start:end], S[k, start:end], S[k + 1, start:end]
-            packed_product(S[k, start:], w_packed, hh[start:], n)
+            h_in = h_prev
+            if masked:
+                masked_copy(h_prev, h_mask[start:end], hm[start:end])
+                packed_product(hm[start:], w_packed, hh[start:], n)
+                h_in = hm[start:end]
+            else:
+                packed_product(S[k, start:], w_packed, hh[start:], n)
             if lecture:
-                lecture_gates_step(gates, hh[start:end], h_prev, HN[t, start:end])
+                lecture_gates_step(gates, hh[start:end], h_in, HN[t, start:end])
                 packed_product(HN[t, start:], w_packed_n, hh_n[start:], n)
                 lecture_state_step(gates, hh_n[start:end], b_hn, h_prev, h)
             else:
                 forward_step(gates, hh[start:end], b_hn, h_prev, HN[t, start:end], h)
+            if zoned:
+                blend(h, h_prev, zone_h[t, start:end])
         if end < stop:
             S[k + 1, end:stop] = S[k, end:stop]
 
 
 @kernel
 def backward_sequence(gates, w_packed, w_packed_rz, S, HN, dh, dh_skip, d_output, d_hh,
-                      d_rh, lecture, times, sizes, start):
+                      d_rh, h_mask, zone_h, carry, zeros, lecture, times, sizes, start):
     """The whole BPTT loop of ``gru_cell.backward`` for the rows [start:…], steps
     k = K−1 … 0 on the n = sizes[k] running rows [start:start+n].
 
     PyTorch form: ``backward_step`` (∂L/∂(h W_hhᵀ) into d_hh), δh = d_hh W_hh
     (``w_packed``). Lecture form: ``lecture_backward_state_step``, δ(r⊙h) = δn̂ W_hn
     (``w_packed``), ``lecture_backward_gates_step``, δh = [δr̂, δẑ] W_h{r,z}
-    (``w_packed_rz``).
+    (``w_packed_rz``). Zoneout splits δh' before the step (the carried share joins
+    dh_skip after it); recurrent dropout masks δ after each product.
     """
     H = S.shape[2]
+    masked, zoned = h_mask.shape[0] > 0, zone_h.shape[0] > 0
     for k in range(times.shape[0] - 1, -1, -1):
         t, n = times[k], sizes[k]
         if n == 0:
             continue
         end = start + n
         g, h_prev, d_out = gates[t, start:end], S[k, start:end], d_output[t, start:end]
+        if zoned:
+            split_sum(dh[start:end], dh_skip[start:end], d_out, zone_h[t, start:end],
+                      carry[start:end])
+            d_out = zeros[start:end]
         if lecture:
             lecture_backward_state_step(g, h_prev, dh[start:end], dh_skip[start:end], d_out)
-            packed_product(gates[t, start:, 2 * H :], w_packed, d_rh[start:], n)
-            lecture_backward_gates_step(g, d_rh[start:end], h_prev, dh_skip[start:end])
-            packed_product(gates[t, start:, : 2 * H], w_packed_rz, dh[start:], n)
         else:
             backward_step(g, HN[t, start:end], h_prev, dh[start:end], dh_skip[start:end],
                           d_out, d_hh[start:end])
+        if zoned:
+            add_into(dh_skip[start:end], carry[start:end])
+        if lecture:
+            packed_product(gates[t, start:, 2 * H :], w_packed, d_rh[start:], n)
+            if masked:
+                finish_dh(d_rh[start:end], h_mask[start:end], carry[start:end], True, False)
+            lecture_backward_gates_step(g, d_rh[start:end], h_prev, dh_skip[start:end])
+            packed_product(gates[t, start:, : 2 * H], w_packed_rz, dh[start:], n)
+        else:
             packed_product(d_hh[start:], w_packed, dh[start:], n)
+        if masked:
+            finish_dh(dh[start:end], h_mask[start:end], carry[start:end], True, False)

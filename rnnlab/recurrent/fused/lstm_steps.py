@@ -13,6 +13,14 @@ backward 14–23 / 2.3–3.6 µs (``benchmarks/speed/kernel_micro.py``, three ru
 from __future__ import annotations
 
 from rnnlab.engine.kernels.scalar import ONE, kernel, sigmoid, tanh
+from rnnlab.recurrent.fused.noise_steps import (
+    add_into,
+    blend,
+    blend_into,
+    finish_dh,
+    masked_copy,
+    split,
+)
 from rnnlab.recurrent.fused.packed_gemm import packed_product
 
 
@@ -71,39 +79,68 @@ def backward_step(gates, c_prev, c, dh, d_out, dc):
 
 
 @kernel
-def forward_sequence(xp, w_packed, S, C, hh, times, sizes, start, stop):
+def forward_sequence(xp, w_packed, S, C, C_new, hh, hm, h_mask, zone_h, zone_c, times, sizes,
+                     start, stop):
     """The whole forward time loop of ``lstm_cell.forward`` (see there) for the rows
     [start:stop]: at step k, on the n = sizes[k] of them still running at time
     t = times[k], rows [start:start+n]::
 
-        hh = S[k] W_hhᵀ   (packed)     forward_step → C[k+1], S[k+1]
+        hh = S[k] W_hhᵀ   (packed; (S[k] ⊙ h_mask) W_hhᵀ via hm with recurrent dropout)
+        forward_step → C_new[k+1], S[k+1]     zoneout: S[k+1], C[k+1] blended with S[k], C[k]
 
     the group's rows past n carry their state over unchanged. Another thread may run the
-    same loop on other rows of the same arrays at the same time (``parallel.py``)."""
+    same loop on other rows of the same arrays at the same time (``parallel.py``). Empty
+    ``h_mask`` / ``zone_h`` / ``zone_c``: that option is off (C_new is then C itself)."""
+    masked, zoned_h, zoned_c = h_mask.shape[0] > 0, zone_h.shape[0] > 0, zone_c.shape[0] > 0
     for k in range(times.shape[0]):
         t, n = times[k], sizes[k]
         end = start + n
         if n > 0:
-            packed_product(S[k, start:], w_packed, hh[start:], n)
+            if masked:
+                masked_copy(S[k, start:end], h_mask[start:end], hm[start:end])
+                packed_product(hm[start:], w_packed, hh[start:], n)
+            else:
+                packed_product(S[k, start:], w_packed, hh[start:], n)
             forward_step(xp[t, start:end], hh[start:end], C[k, start:end],
-                         C[k + 1, start:end], S[k + 1, start:end])
+                         C_new[k + 1, start:end], S[k + 1, start:end])
+            if zoned_h:
+                blend(S[k + 1, start:end], S[k, start:end], zone_h[t, start:end])
+            if zoned_c:
+                blend_into(C[k + 1, start:end], C_new[k + 1, start:end], C[k, start:end],
+                           zone_c[t, start:end])
         if end < stop:
             S[k + 1, end:stop] = S[k, end:stop]
             C[k + 1, end:stop] = C[k, end:stop]
 
 
 @kernel
-def backward_sequence(gates, w_packed, C, dh, dc, d_output, times, sizes, start):
+def backward_sequence(gates, w_packed, C, C_new, dh, dc, d_output, h_mask, zone_h, zone_c,
+                      carry_h, carry_c, zeros, times, sizes, start):
     """The whole BPTT loop of ``lstm_cell.backward`` for the rows [start:…], steps
     k = K−1 … 0 on the n = sizes[k] running rows [start:start+n]::
 
+        (zoneout: split δh, δc into the cell's share and the carried share)
         backward_step → δz(t) in gates[t], δc(t−1)      δh(t−1) = δz(t) W_hh   (packed)
+        (recurrent dropout: δh(t−1) ⊙ h_mask; zoneout: + the carried shares)
     """
+    masked, zoned_h, zoned_c = h_mask.shape[0] > 0, zone_h.shape[0] > 0, zone_c.shape[0] > 0
     for k in range(times.shape[0] - 1, -1, -1):
         t, n = times[k], sizes[k]
         if n == 0:
             continue
         end = start + n
-        backward_step(gates[t, start:end], C[k, start:end], C[k + 1, start:end],
-                      dh[start:end], d_output[t, start:end], dc[start:end])
+        rows_dh = dh[start:end]
+        d_out = d_output[t, start:end]
+        if zoned_h:
+            add_into(rows_dh, d_out)
+            d_out = zeros[start:end]
+            split(rows_dh, zone_h[t, start:end], carry_h[start:end])
+        if zoned_c:
+            split(dc[start:end], zone_c[t, start:end], carry_c[start:end])
+        backward_step(gates[t, start:end], C[k, start:end], C_new[k + 1, start:end],
+                      rows_dh, d_out, dc[start:end])
+        if zoned_c:
+            add_into(dc[start:end], carry_c[start:end])
         packed_product(gates[t, start:], w_packed, dh[start:], n)
+        if masked or zoned_h:
+            finish_dh(rows_dh, h_mask[start:end], carry_h[start:end], masked, zoned_h)

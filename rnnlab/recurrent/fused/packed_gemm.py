@@ -107,3 +107,25 @@ def _packed_product_for_type(a, packed, c, n):
                 c.strides[0] // size)
 
     return product
+
+
+def packed_product_add(a, packed, c, n):
+    """``c[:n] += a[:n] @ B`` in compiled code (β = 1): :func:`packed_product` that adds to
+    what ``c`` holds — a user cell's time loop adds the recurrent product to xp(t) in place
+    (:mod:`rnnlab.recurrent.user_cell`)."""
+    raise NotImplementedError("packed_product_add runs inside compiled kernels only")
+
+
+@overload(packed_product_add)
+def _packed_product_add_for_type(a, packed, c, n):
+    if a.dtype == types.float32:
+        compute, one, size = _SGEMM_COMPUTE, np.float32(1.0), 4
+    else:
+        compute, one, size = _DGEMM_COMPUTE, 1.0, 8
+
+    def product(a, packed, c, n):
+        compute(_ROW_MAJOR, _NO_TRANS, _PACKED, n, c.shape[1], a.shape[1], a.ctypes.data,
+                a.strides[0] // size, packed.ctypes.data, c.shape[1], one, c.ctypes.data,
+                c.strides[0] // size)
+
+    return product
