@@ -29,9 +29,9 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from rnnlab.data._files import read_utf8
 from rnnlab.data.conllu_io import read_conllu
 from rnnlab.data.paths import default_path
+from rnnlab.data.text_files import read_utf8
 
 SIDES = ("rnnlab", "split")
 

@@ -28,8 +28,8 @@ def read_input(path: str | None, keep_bom: bool = False) -> tuple[str, str]:
     Raises:
         DataFormatError: the bytes are not UTF-8 (naming the source and the line).
     """
-    from rnnlab.data._files import BOM, read_utf8
     from rnnlab.data.errors import DataFormatError
+    from rnnlab.data.text_files import BOM, read_utf8
 
     if path is not None:
         return read_utf8(path, keep_bom=keep_bom), path
@@ -45,7 +45,7 @@ def read_input(path: str | None, keep_bom: bool = False) -> tuple[str, str]:
 def text_lines(text: str) -> list[str]:
     """The lines of ``text`` (a byte-order mark and the line endings removed), split at
     "\\n" only, so that line numbers match ``wc -l``."""
-    from rnnlab.data._files import BOM, split_lines
+    from rnnlab.data.text_files import BOM, split_lines
 
     return split_lines(text.removeprefix(BOM))
 

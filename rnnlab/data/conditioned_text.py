@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.arrays import read_npy
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.names import read_names
+from rnnlab.data.text_files import read_utf8, split_lines
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
 
-from rnnlab.data._files import BOM, read_utf8
 from rnnlab.data.conllu_sentence import (
     COLUMNS,
     ConlluSentence,
@@ -27,6 +26,7 @@ from rnnlab.data.conllu_sentence import (
     parse_features,
 )
 from rnnlab.data.errors import DataFormatError
+from rnnlab.data.text_files import BOM, read_utf8
 from rnnlab.progress import progress_bar
 
 __all__ = [

@@ -9,9 +9,9 @@ from os import PathLike
 from pathlib import Path
 from typing import Literal
 
-from rnnlab.data._files import read_utf8
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.fields import field_problem
+from rnnlab.data.text_files import read_utf8
 
 TableFormat = Literal["tsv", "csv"]
 _EXTENSIONS: dict[str, TableFormat] = {".tsv": "tsv", ".tab": "tsv", ".csv": "csv"}

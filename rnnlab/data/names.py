@@ -6,9 +6,9 @@ import unicodedata
 from os import PathLike
 from pathlib import Path
 
-from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.labelled_text import LabelledText
+from rnnlab.data.text_files import read_utf8, split_lines
 
 # Letters that Unicode does not decompose into an ASCII letter plus accents.
 _ASCII_FALLBACK = str.maketrans(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from os import PathLike
 
-from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.errors import DataFormatError
+from rnnlab.data.text_files import read_utf8, split_lines
 
 
 def read_parallel(

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from os import PathLike
 from typing import Literal
 
-from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.errors import DataFormatError
+from rnnlab.data.text_files import read_utf8, split_lines
 
 SSTMode = Literal["fine", "binary"]
 NUM_LABELS = 5

@@ -7,8 +7,8 @@ from os import PathLike
 
 import numpy as np
 
-from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.batch import NextTokenBatch
+from rnnlab.data.text_files import read_utf8, split_lines
 from rnnlab.data.vocab import EOS
 
 

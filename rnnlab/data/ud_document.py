@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass
 from os import PathLike
 
-from rnnlab.data._files import BOM, read_utf8, split_lines
 from rnnlab.data.errors import DataFormatError
+from rnnlab.data.text_files import BOM, read_utf8, split_lines
 
 N_COLUMNS = 10
 _WORD_ID = re.compile(r"[1-9][0-9]*")

@@ -9,8 +9,8 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from rnnlab.data._files import read_utf8
 from rnnlab.data.errors import DataFormatError
+from rnnlab.data.text_files import read_utf8
 
 PAD = "<pad>"
 UNK = "<unk>"

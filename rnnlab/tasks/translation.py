@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.data._files import read_utf8, split_lines
 from rnnlab.data.batching import bucket_batches
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.parallel import read_parallel
+from rnnlab.data.text_files import read_utf8, split_lines
 from rnnlab.data.vocab import Vocab
 from rnnlab.models.seq2seq import (
     ParallelBatch,

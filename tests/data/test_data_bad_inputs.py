@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from rnnlab.data import DataFormatError, parse_sst_tree, read_labelled_text, read_names
-from rnnlab.data._files import read_utf8, read_utf8_stream
 from rnnlab.data.arrays import read_npy
 from rnnlab.data.conditioned_text import ConditionedTexts, features_and_captions
 from rnnlab.data.fields import field_problem, first_unfit
 from rnnlab.data.sst import read_sst_trees, sst_examples
+from rnnlab.data.text_files import read_utf8, read_utf8_stream
 from rnnlab.data.vocab import Vocab
 
 
