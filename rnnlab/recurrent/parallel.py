@@ -17,11 +17,13 @@ in parallel give bit-identical numbers; a batch split may differ in the last bit
 may round a product of fewer rows differently), well inside the parity tolerances.
 Batches under 2 × ``MIN_ROWS_PER_THREAD`` rows are not split.
 
-Thread discipline: while the two threads run (:func:`run_pair`), every BLAS loaded in the
-process runs single-threaded (:class:`SingleThreadedBlas`), so the layer's two threads
-never meet two or four BLAS threads on the same cores — a multi-threaded OpenBLAS inside
-each of them measured several times slower on a busy two-core machine. Outside that
-window the BLAS keeps whatever the user set (``OPENBLAS_NUM_THREADS``, threadpoolctl, …);
+Thread discipline: while the two threads run (:func:`run_pair`), and while a compiled time
+loop runs on one (:func:`run_each`), every BLAS loaded in the process runs single-threaded
+(:class:`SingleThreadedBlas`), so the layer's two threads never meet two or four BLAS
+threads on the same cores — a multi-threaded OpenBLAS inside each of them measured several
+times slower on a busy two-core machine — and no per-step product wakes BLAS threads.
+Outside those windows the BLAS keeps whatever the user set (``OPENBLAS_NUM_THREADS``,
+threadpoolctl, …);
 ``RNNLAB_NUM_THREADS`` / :func:`set_num_threads` stays the one knob of rnnlab's own
 threads. BLAS thread counts are process-wide, so a BLAS call that another thread of the
 program makes during that window runs single-threaded too.
@@ -140,9 +142,15 @@ def blas_description() -> str:
 
 
 def run_each(task: Callable[[Item], object], items: Sequence[Item]) -> None:
-    """``task(item)`` for one item, or for two at once (:func:`run_pair`)."""
+    """``task(item)`` for one item, or for two at once (:func:`run_pair`) — a cell's
+    compiled time loop over one or two groups of rows. The BLAS is single-threaded either
+    way: the loop's per-step products are small, and a multi-threaded BLAS that wakes and
+    joins its threads at every step was several times slower (Tagger.predict on NumPy's
+    OpenBLAS at 2 threads, one layer thread: 730 words/s against 5,000 words/s with MKL's
+    sequential packed GEMM, on a busy two-core machine)."""
     if len(items) == 1:
-        task(items[0])
+        with single_threaded_blas:
+            task(items[0])
     else:
         first, second = items
         run_pair(lambda: task(first), lambda: task(second))

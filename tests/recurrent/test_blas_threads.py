@@ -43,6 +43,14 @@ def test_one_thread_leaves_the_blas_alone(two_blas_threads):
     assert max(seen[0]) == max(seen[1]) == 2
 
 
+def test_a_time_loop_on_one_thread_has_a_single_threaded_blas(two_blas_threads):
+    parallel.set_num_threads(1)
+    seen = []
+    parallel.run_each(lambda item: seen.append(_blas_threads()), ["rows"])
+    assert seen == [[1] * len(_blas_threads())]
+    assert max(_blas_threads()) == 2
+
+
 def test_overlapping_windows_restore_the_setting_once(two_blas_threads):
     with parallel.single_threaded_blas:
         with parallel.single_threaded_blas:

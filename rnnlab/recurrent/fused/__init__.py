@@ -12,6 +12,7 @@ When MKL is in use too (:mod:`rnnlab.recurrent.step_product`), the whole time lo
 compiled: each ``<cell>_steps`` module also has ``forward_sequence`` / ``backward_sequence``
 kernels that call MKL's packed GEMM themselves (:mod:`.packed_gemm`), so a step costs no
 Python at all; without MKL the same loops call NumPy's own BLAS
-(:mod:`rnnlab.recurrent.numpy_blas`). Which of these runs is decided in :mod:`rnnlab.recurrent.compute_path`; the
-modules here import numba, so nothing else imports them.
+(:mod:`rnnlab.recurrent.numpy_blas`). Which of these runs is decided in
+:mod:`rnnlab.recurrent.compute_path`; the modules here import numba, so nothing else
+imports them.
 """
