@@ -35,6 +35,7 @@ from rnnlab.nn.char_encoder import CharBatch, CharEncoder, char_batch
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
 from rnnlab.recurrent.factory import check_cell, make_recurrent
+from rnnlab.recurrent.parallel import predicting
 
 
 @dataclass
@@ -264,7 +265,7 @@ class SentenceClassifier(FolderIO, Module):
         was_training = self.training
         self.eval()
         try:
-            with no_grad():
+            with no_grad(), predicting():
                 for start in range(0, len(order), batch_size):
                     rows = order[start : start + batch_size]
                     chars = None if characters is None else characters([forms[i] for i in rows])

@@ -15,8 +15,10 @@ from rnnlab.recurrent import GRU, LSTM, RNN, parallel
 
 
 @pytest.fixture
-def two_blas_threads():
-    """Two layer threads and a BLAS set to two threads (the suite runs it on one)."""
+def two_blas_threads(monkeypatch):
+    """Two layer threads, the worker running every second call (no stealing by the caller),
+    and a BLAS set to two threads (the suite runs it on one)."""
+    monkeypatch.setattr(parallel, "CALLER_RUNS_UNSTARTED", False)
     parallel.set_num_threads(2)
     with threadpool_limits(limits=2, user_api="blas"):
         assert _blas_threads() and max(_blas_threads()) == 2
@@ -113,3 +115,13 @@ def test_the_blas_is_described_with_its_threads(two_blas_threads):
     description = parallel.blas_description()
     assert "(2 threads)" in description
     assert any(lib["internal_api"] in description for lib in threadpool_info())
+
+
+def test_prediction_loops_run_on_a_single_threaded_blas_with_two_layer_threads(
+        two_blas_threads):
+    with parallel.predicting():
+        assert max(_blas_threads()) == 1
+    assert max(_blas_threads()) == 2
+    parallel.set_num_threads(1)  # one rnnlab thread: the user's setting stays
+    with parallel.predicting():
+        assert max(_blas_threads()) == 2
