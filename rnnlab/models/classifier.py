@@ -36,6 +36,7 @@ from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.nn.pooling import POOLING_METHODS, SentencePooling
 from rnnlab.progress import progress_bar
 from rnnlab.recurrent.factory import check_cell, make_recurrent
+from rnnlab.recurrent.parallel import predicting
 
 
 @dataclass
@@ -290,7 +291,8 @@ class SentenceClassifier(FolderIO, Module):
         was_training = self.training
         self.eval()
         try:
-            with no_grad(), progress_bar(len(order), "classifying", "sent", progress) as bar:
+            with no_grad(), predicting(), progress_bar(len(order), "classifying", "sent",
+                                                       progress) as bar:
                 for start in range(0, len(order), batch_size):
                     rows = order[start : start + batch_size]
                     chars = None if characters is None else characters([forms[i] for i in rows])

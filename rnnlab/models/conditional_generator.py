@@ -33,6 +33,7 @@ from rnnlab.models.folder import FolderIO
 from rnnlab.models.language_model import LanguageModelScore
 from rnnlab.nn import Dropout, Embedding, Linear
 from rnnlab.recurrent.factory import check_cell, make_recurrent
+from rnnlab.recurrent.parallel import predicting
 
 CONDITION_MODES = ("none", "init", "init+input")
 
@@ -196,7 +197,7 @@ class ConditionalGenerator(FolderIO, Module):
         was_training = self.training
         self.eval()
         rows: list[list[int]] = []
-        with no_grad():
+        with no_grad(), predicting():
             for start in range(0, len(conditions), batch_size):
                 chunk = conditions[start : start + batch_size]
                 state = (self.initial_state(chunk), chunk)

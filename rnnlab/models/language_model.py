@@ -48,6 +48,7 @@ from rnnlab.models.folder import FolderIO
 from rnnlab.nn import Dropout, Embedding, Linear, LockedDropout
 from rnnlab.recurrent.factory import check_cell, make_recurrent
 from rnnlab.recurrent.gemm import matmul
+from rnnlab.recurrent.parallel import predicting
 
 DROPOUT_KINDS = ("standard", "locked")
 
@@ -349,7 +350,7 @@ class LanguageModel(FolderIO, Module):
         was_training = self.training
         self.eval()
         rows: list[list[int]] = []
-        with no_grad():
+        with no_grad(), predicting():
             for start in range(0, num_samples, batch_size):
                 count = min(batch_size, num_samples - start)
                 inputs = np.repeat(prime_ids[:, None], count, axis=1)

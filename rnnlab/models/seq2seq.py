@@ -49,6 +49,7 @@ from rnnlab.nn.attention import LuongAttention
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.progress import progress_bar
 from rnnlab.recurrent.factory import MODULES, check_cell
+from rnnlab.recurrent.parallel import predicting
 
 LOWERCASE_MODES = ("none", "source", "both")
 
@@ -227,7 +228,7 @@ class Seq2Seq(FolderIO, Module):
         """Encode padded sources (B, S) with their lengths (B,): one decoder row per sentence
         (see StepModel)."""
         padded = PaddedBatch.from_batch_major(source, lengths)
-        with no_grad():
+        with no_grad(), predicting():
             memory, initial = self.encode(padded)
             keys = self.attention.keys(memory).data if self.config.attention else None
         hidden = tuple(t.data for t in initial) if isinstance(initial, tuple) else (initial.data,)
@@ -238,7 +239,7 @@ class Seq2Seq(FolderIO, Module):
     ) -> tuple[np.ndarray, DecoderState, np.ndarray | None]:
         """One decoder step for every row; see :class:`~rnnlab.decoding.StepModel`."""
         rows, sentences = len(tokens), len(state.memory)
-        with no_grad():
+        with no_grad(), predicting():
             embedded = self.target_embedding(np.asarray(tokens)[None, :])
             hx = state.hidden if len(state.hidden) == 2 else state.hidden[0]
             outputs, final = self.decoder(embedded, hx)

@@ -47,6 +47,7 @@ from rnnlab.nn.crf import LinearChainCRF
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.progress import progress_bar
 from rnnlab.recurrent.layers import LSTM
+from rnnlab.recurrent.parallel import predicting
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "pretrained" / "en_ewt_tagger"
 IGNORE = -100  # target id of padding and of words without a gold tag
@@ -266,7 +267,7 @@ class Tagger(FolderIO, Module):
         was_training = self.training
         self.eval()
         try:
-            with no_grad():
+            with no_grad(), predicting():
                 yield
         finally:
             self.train(was_training)

@@ -16,7 +16,11 @@ output needs::
 The training path keeps, until backward, the gates of every step (T × B × gates·H), the
 states S and, for the LSTM, the cell states C of every step, and for the GRU the
 (T, B, H) array HN; here the gates and those arrays exist for one chunk at a time, so the
-peak memory of a long sequence is its output plus a chunk's buffers.
+peak memory of a long sequence is its output plus a chunk's buffers. One LSTM layer at
+(T, B, I, H) = (1000, 32, 256, 256), float32, under ``rnnlab.no_grad()``: 33 MB of extra
+resident memory at the peak, against 196 MB before this path (the training forward's
+buffers) and 68 MB for ``torch.nn.LSTM`` under ``torch.no_grad()``
+(``benchmarks/speed/speed_memory.py --mode forward``, 2026-12-06).
 
 The chunks and their projections are those of the training path
 (:mod:`rnnlab.recurrent.projection`: the same GEMM calls on the same rows) and the cell's

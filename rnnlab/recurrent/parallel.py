@@ -17,11 +17,13 @@ in parallel give bit-identical numbers; a batch split may differ in the last bit
 may round a product of fewer rows differently), well inside the parity tolerances.
 Batches under 2 × ``MIN_ROWS_PER_THREAD`` rows are not split.
 
-Thread discipline: while the two threads run (:func:`run_pair`), every BLAS loaded in the
-process runs single-threaded (:class:`SingleThreadedBlas`), so the layer's two threads
-never meet two or four BLAS threads on the same cores — a multi-threaded OpenBLAS inside
-each of them measured several times slower on a busy two-core machine. Outside that
-window the BLAS keeps whatever the user set (``OPENBLAS_NUM_THREADS``, threadpoolctl, …);
+Thread discipline: while the two threads run (:func:`run_pair`), and while a compiled time
+loop runs on one (:func:`run_each`), every BLAS loaded in the process runs single-threaded
+(:class:`SingleThreadedBlas`), so the layer's two threads never meet two or four BLAS
+threads on the same cores — a multi-threaded OpenBLAS inside each of them measured several
+times slower on a busy two-core machine — and no per-step product wakes BLAS threads.
+Outside those windows the BLAS keeps whatever the user set (``OPENBLAS_NUM_THREADS``,
+threadpoolctl, …);
 ``RNNLAB_NUM_THREADS`` / :func:`set_num_threads` stays the one knob of rnnlab's own
 threads. BLAS thread counts are process-wide, so a BLAS call that another thread of the
 program makes during that window runs single-threaded too.
@@ -29,6 +31,7 @@ program makes during that window runs single-threaded too.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -37,6 +40,7 @@ from typing import Any, TypeVar
 
 THREADS_ENV = "RNNLAB_NUM_THREADS"
 MIN_ROWS_PER_THREAD = 4
+CALLER_RUNS_UNSTARTED = True  # False: run_pair always waits for its worker (tests use it)
 Result = TypeVar("Result")
 Item = TypeVar("Item")
 
@@ -125,6 +129,17 @@ class SingleThreadedBlas:
 single_threaded_blas = SingleThreadedBlas()
 
 
+def predicting() -> contextlib.AbstractContextManager:
+    """The context of a model's prediction loop (tagging, classifying, translating,
+    generating): with two or more rnnlab threads, the BLAS single-threaded for the whole
+    loop, rnnlab's own threads being its parallelism; with one, the user's setting. The
+    loop's products outside the recurrent layers (output layers, attention) are small:
+    a multi-threaded BLAS gains little on them on idle cores and loses much on busy ones
+    (Tagger.predict on EWT dev, two rnnlab threads, load average 7–9 on two cores:
+    5,800–7,100 words/s with OpenBLAS on two threads, 10,600 with it on one)."""
+    return single_threaded_blas if num_threads() > 1 else contextlib.nullcontext()
+
+
 def blas_description() -> str:
     """The BLAS libraries of this process and their thread counts, for ``rnnlab info``:
     e.g. ``openblas 0.3.31 (2 threads)``, each one single-threaded inside the layers'
@@ -140,26 +155,61 @@ def blas_description() -> str:
 
 
 def run_each(task: Callable[[Item], object], items: Sequence[Item]) -> None:
-    """``task(item)`` for one item, or for two at once (:func:`run_pair`)."""
+    """``task(item)`` for one item, or for two at once (:func:`run_pair`) — a cell's
+    compiled time loop over one or two groups of rows. The BLAS is single-threaded either
+    way: the loop's per-step products are small, and a multi-threaded BLAS that wakes and
+    joins its threads at every step was several times slower (Tagger.predict on NumPy's
+    OpenBLAS at 2 threads, one layer thread: 730 words/s against 5,000 words/s with MKL's
+    sequential packed GEMM, on a busy two-core machine)."""
     if len(items) == 1:
-        task(items[0])
+        with single_threaded_blas:
+            task(items[0])
     else:
         first, second = items
         run_pair(lambda: task(first), lambda: task(second))
 
 
+class _Once:
+    """A call that runs at most once, on whichever thread claims it first."""
+
+    def __init__(self, call: Callable[[], Result]) -> None:
+        self._call = call
+        self._lock = threading.Lock()
+        self._claimed = False
+
+    def claim(self) -> bool:
+        with self._lock:
+            claimed, self._claimed = self._claimed, True
+        return not claimed
+
+    def run_if_unclaimed(self) -> tuple[bool, Result | None]:
+        return (True, self._call()) if self.claim() else (False, None)
+
+
 def run_pair(first: Callable[[], Result], second: Callable[[], Result]) -> tuple[Result, Result]:
     """``(first(), second())``, the two calls on two threads when more than one is allowed,
-    the BLAS single-threaded meanwhile (:class:`SingleThreadedBlas`)."""
+    the BLAS single-threaded meanwhile (:class:`SingleThreadedBlas`).
+
+    ``second`` goes to the worker thread, but the calling thread, once done with ``first``,
+    runs ``second`` itself if the worker has not started it yet: on a machine whose cores
+    are all busy the worker may wait milliseconds for one, and the pair then costs what the
+    two calls cost on one thread instead of that wait on top (Tagger.predict, two threads,
+    load average 7 on two cores: 7,100 words/s when the caller always waited, against
+    20,000 on one thread)."""
     global _pool
     if num_threads() < 2:
         return first(), second()
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnnlab-direction")
+    once = _Once(second)
     with single_threaded_blas:
-        pending = _pool.submit(second)
+        pending = _pool.submit(once.run_if_unclaimed)
         try:
             done = first()
         finally:
-            wait([pending])  # the BLAS stays single-threaded until both are done
-    return done, pending.result()
+            if CALLER_RUNS_UNSTARTED and once.claim():  # the worker has not started it
+                pending = None
+            else:
+                wait([pending])  # the BLAS stays single-threaded until both are done
+        other = second() if pending is None else pending.result()[1]
+    return done, other

@@ -67,3 +67,24 @@ def test_generators_give_the_same_greedy_texts_in_any_batch_size():
     assert model.generate("12", 5, greedy, num_samples=3, batch_size=2) == whole
     with pytest.raises(ValueError, match="batch_size must be >= 1"):
         model.generate("12", 5, greedy, batch_size=0)
+
+
+def test_prediction_runs_on_a_single_threaded_blas_beside_two_layer_threads(monkeypatch):
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from rnnlab.recurrent import parallel
+
+    model = _classifier()
+    seen = []
+    forward = SentenceClassifier.forward
+    monkeypatch.setattr(SentenceClassifier, "forward", lambda self, batch: (
+        seen.append(max(lib["num_threads"] for lib in threadpool_info()
+                        if lib["user_api"] == "blas" and lib["internal_api"] != "mkl")),
+        forward(self, batch))[1])
+    parallel.set_num_threads(2)
+    try:
+        with threadpool_limits(limits=2, user_api="blas"):
+            model.predict_proba(SENTENCES, batch_size=2)
+    finally:
+        parallel.set_num_threads(None)
+    assert seen == [1, 1, 1]

@@ -15,8 +15,10 @@ from rnnlab.recurrent import GRU, LSTM, RNN, parallel
 
 
 @pytest.fixture
-def two_blas_threads():
-    """Two layer threads and a BLAS set to two threads (the suite runs it on one)."""
+def two_blas_threads(monkeypatch):
+    """Two layer threads, the worker running every second call (no stealing by the caller),
+    and a BLAS set to two threads (the suite runs it on one)."""
+    monkeypatch.setattr(parallel, "CALLER_RUNS_UNSTARTED", False)
     parallel.set_num_threads(2)
     with threadpool_limits(limits=2, user_api="blas"):
         assert _blas_threads() and max(_blas_threads()) == 2
@@ -41,6 +43,14 @@ def test_one_thread_leaves_the_blas_alone(two_blas_threads):
     parallel.set_num_threads(1)
     seen = parallel.run_pair(_blas_threads, _blas_threads)
     assert max(seen[0]) == max(seen[1]) == 2
+
+
+def test_a_time_loop_on_one_thread_has_a_single_threaded_blas(two_blas_threads):
+    parallel.set_num_threads(1)
+    seen = []
+    parallel.run_each(lambda item: seen.append(_blas_threads()), ["rows"])
+    assert seen == [[1] * len(_blas_threads())]
+    assert max(_blas_threads()) == 2
 
 
 def test_overlapping_windows_restore_the_setting_once(two_blas_threads):
@@ -105,3 +115,13 @@ def test_the_blas_is_described_with_its_threads(two_blas_threads):
     description = parallel.blas_description()
     assert "(2 threads)" in description
     assert any(lib["internal_api"] in description for lib in threadpool_info())
+
+
+def test_prediction_loops_run_on_a_single_threaded_blas_with_two_layer_threads(
+        two_blas_threads):
+    with parallel.predicting():
+        assert max(_blas_threads()) == 1
+    assert max(_blas_threads()) == 2
+    parallel.set_num_threads(1)  # one rnnlab thread: the user's setting stays
+    with parallel.predicting():
+        assert max(_blas_threads()) == 2

@@ -14,7 +14,10 @@ from rnnlab.recurrent import GRU, LSTM, RNN, parallel
 
 
 @pytest.fixture
-def restore_threads():
+def restore_threads(monkeypatch):
+    """Restores the thread count; the worker always runs its call (no stealing by the
+    caller), so that the tests see both threads at work."""
+    monkeypatch.setattr(parallel, "CALLER_RUNS_UNSTARTED", False)
     yield
     parallel.set_num_threads(None)
 
@@ -46,6 +49,27 @@ def test_second_direction_runs_on_another_thread(restore_threads):
     assert seen[0] == caller and seen[1] != caller
     parallel.set_num_threads(1)
     assert parallel.run_pair(threading.get_ident, threading.get_ident) == (caller, caller)
+
+
+def test_the_caller_runs_a_call_the_worker_has_not_started(restore_threads, monkeypatch):
+    monkeypatch.setattr(parallel, "CALLER_RUNS_UNSTARTED", True)
+    parallel.set_num_threads(2)
+    parallel.run_pair(lambda: None, lambda: None)  # the worker exists
+    busy, release = threading.Event(), threading.Event()
+    blocker = parallel._pool.submit(lambda: (busy.set(), release.wait(5)))
+    busy.wait(5)  # the worker is taken: the pair's second call must not wait for it
+    caller = threading.get_ident()
+    assert parallel.run_pair(threading.get_ident, threading.get_ident) == (caller, caller)
+    release.set()
+    blocker.result()
+    started = threading.Event()  # a worker that starts first runs the call itself
+
+    def second():
+        started.set()
+        return threading.get_ident()
+
+    seen = parallel.run_pair(lambda: (started.wait(5), threading.get_ident())[1], second)
+    assert seen[0] == caller and seen[1] != caller
 
 
 def test_thread_count_from_the_environment(restore_threads, monkeypatch):
