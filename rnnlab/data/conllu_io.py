@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from os import PathLike
-from pathlib import Path
 
 from conllu.exceptions import ParseException
 from conllu.models import Metadata, Token, TokenList
@@ -22,6 +21,7 @@ from conllu.parser import DEFAULT_FIELD_PARSERS, DEFAULT_FIELDS, parse_comment_l
 
 from rnnlab.data._files import BOM, read_utf8
 from rnnlab.data.errors import DataFormatError
+from rnnlab.io.atomic import atomic_write_bytes
 
 COLUMNS = ("ID", "FORM", "LEMMA", "UPOS", "XPOS", "FEATS", "HEAD", "DEPREL", "DEPS", "MISC")
 _UPOS_COL = 3
@@ -314,6 +314,6 @@ def write_conllu(
     upos: Sequence[Sequence[str]] | None = None,
     xpos: Sequence[Sequence[str]] | None = None,
 ) -> None:
-    """Write ``sentences`` to ``path`` (UTF-8) with :func:`format_conllu`."""
+    """Write ``sentences`` to ``path`` (UTF-8, atomically) with :func:`format_conllu`."""
     text = format_conllu(sentences, upos, xpos)
-    Path(path).write_bytes(text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"))

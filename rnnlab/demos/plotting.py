@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from rnnlab.io.atomic import atomic_path  # noqa: E402
+
 CELL_COLOURS = {
     "rnn": "tab:blue", "rnn-tanh": "tab:blue", "rnn-sigmoid": "tab:purple",
     "gru": "tab:green", "lstm": "tab:red",
@@ -33,9 +35,9 @@ def figure(columns: int = 1, rows: int = 1, width: float = 4.6, height: float = 
 def save(fig: Figure, path: str | Path) -> Path:
     """Lay out, write the PNG (90 dpi keeps each file well under 200 KB) and close."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI)
     plt.close(fig)
     return path
 

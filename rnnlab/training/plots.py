@@ -9,6 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from rnnlab.io.atomic import atomic_path  # noqa: E402
+
 
 def plot_learning_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     """One panel per metric (train loss, dev metrics) against the epoch; saved as PNG."""
@@ -26,7 +28,9 @@ def plot_learning_curves(history: list[dict], path: str | Path, title: str = "")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=100)
+    finally:
+        plt.close(fig)
     return path
