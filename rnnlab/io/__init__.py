@@ -7,6 +7,7 @@ from rnnlab.io.atomic import (
     atomic_write_bytes,
     atomic_write_text,
     fsync_dir,
+    leftover_of,
 )
 from rnnlab.io.serialization import (
     load_arrays,
@@ -19,6 +20,6 @@ from rnnlab.io.serialization import (
 
 __all__ = [
     "atomic_output", "atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text",
-    "fsync_dir", "save_arrays", "load_arrays", "save_json", "load_json", "save_model_dir",
-    "load_model_dir",
+    "fsync_dir", "leftover_of", "save_arrays", "load_arrays", "save_json", "load_json",
+    "save_model_dir", "load_model_dir",
 ]

@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 import sys
@@ -48,6 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 
 PathLike = str | os.PathLike
+_TEMP_NAME = re.compile(r"\.(.+)\.[0-9a-f]{8}\.tmp.*", re.DOTALL)
 
 
 def fsync_dir(directory: PathLike) -> None:
@@ -111,6 +113,13 @@ def _named(error: BaseException, path: PathLike) -> OSError | None:
     if isinstance(error, OSError) and error.filename is None and error.errno is not None:
         return type(error)(error.errno, error.strerror or os.strerror(error.errno), str(path))
     return None
+
+
+def leftover_of(name: str) -> str | None:
+    """The file name a temporary file called ``name`` was written for (a write killed
+    before its rename leaves one behind), or None when ``name`` is not one."""
+    match = _TEMP_NAME.fullmatch(name)
+    return match.group(1) if match else None
 
 
 def _remove(path: Path) -> None:
