@@ -90,7 +90,8 @@ def _target(path: PathLike, inputs: Iterable[PathLike]) -> tuple[Path, bool]:
 def _create_temp(target: Path) -> tuple[int, Path, int | None]:
     """Create ``.NAME.RANDOM.tmpSUFFIX`` beside ``target`` (mode 0666 & ~umask); returns
     its descriptor, its path and the permission bits of the file it will replace."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:

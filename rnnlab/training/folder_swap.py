@@ -126,7 +126,8 @@ def replace_folder(target: str | Path, write: Callable[[Path], object], *,
     should ``target`` be damaged later).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(target)
     tmp = _make_temp_folder(target)
     try:
