@@ -87,9 +87,10 @@ def _target(path: PathLike, inputs: Iterable[PathLike]) -> tuple[Path, bool]:
     return real, False
 
 
-def _create_temp(target: Path) -> tuple[int, Path, int | None]:
-    """Create ``.NAME.RANDOM.tmpSUFFIX`` beside ``target`` (mode 0666 & ~umask); returns
-    its descriptor, its path and the permission bits of the file it will replace."""
+def _create_temp(target: Path) -> tuple[int, Path, int]:
+    """Create ``.NAME.RANDOM.tmpSUFFIX`` beside ``target``; returns its descriptor, its path
+    and the permission bits the result must have: those of the file it replaces, else
+    those the kernel gave the new file (0666 & ~umask)."""
     if not target.parent.is_dir():
         target.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -102,9 +103,12 @@ def _create_temp(target: Path) -> tuple[int, Path, int | None]:
         tmp = target.with_name(
             f".{target.name[:120]}.{secrets.token_hex(4)}.tmp{target.suffix[:16]}")
         try:
-            return os.open(tmp, flags, 0o666), tmp, mode
+            fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
             continue
+        if mode is None:
+            mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        return fd, tmp, mode
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(target.parent))
 
 
@@ -114,6 +118,15 @@ def _named(error: BaseException, path: PathLike) -> OSError | None:
     if isinstance(error, OSError) and error.filename is None and error.errno is not None:
         return type(error)(error.errno, error.strerror or os.strerror(error.errno), str(path))
     return None
+
+
+def _start(target: Path, path: PathLike) -> tuple[int, Path, int]:
+    """:func:`_create_temp`, with a failure reported against the output's name (not the
+    temporary file's, which the user never chose)."""
+    try:
+        return _create_temp(target)
+    except OSError as error:
+        raise type(error)(error.errno, error.strerror or str(error), str(path)) from error
 
 
 def leftover_of(name: str) -> str | None:
@@ -128,9 +141,10 @@ def _remove(path: Path) -> None:
         os.unlink(path)
 
 
-def _commit(tmp: Path, target: Path, mode: int | None) -> None:
-    """Give ``tmp`` the replaced file's permission bits and move it onto ``target``."""
-    if mode is not None:
+def _commit(tmp: Path, target: Path, mode: int) -> None:
+    """Give ``tmp`` its permission bits (a library may have written a file of its own in
+    its place) and move it onto ``target``."""
+    if stat.S_IMODE(os.stat(tmp).st_mode) != mode:
         os.chmod(tmp, mode)
     os.replace(tmp, target)
     fsync_dir(target.parent)
@@ -150,7 +164,7 @@ def atomic_path(path: PathLike, *, inputs: Iterable[PathLike] = ()) -> Iterator[
     if not atomic:
         yield target
         return
-    fd, tmp, mode = _create_temp(target)
+    fd, tmp, mode = _start(target, path)
     os.close(fd)
     try:
         yield tmp
@@ -200,14 +214,10 @@ def atomic_output(
                 raise
             raise named from error
         return
-    fd, tmp, bits = _create_temp(target)
+    fd, tmp, bits = _start(target, path)
+    file = None
     try:
         file = os.fdopen(fd, mode, **options)
-    except BaseException:
-        os.close(fd)
-        _remove(tmp)
-        raise
-    try:
         yield file
         file.flush()
         os.fsync(file.fileno())
@@ -215,7 +225,10 @@ def atomic_output(
         _commit(tmp, target, bits)
     except BaseException:
         with contextlib.suppress(OSError, ValueError):
-            file.close()  # closes the descriptor even when the final flush fails
+            if file is None:
+                os.close(fd)
+            else:
+                file.close()  # closes the descriptor even when the final flush fails
         _remove(tmp)
         named = _named(sys.exc_info()[1], path)
         if named is None:
