@@ -116,6 +116,15 @@ def _signals_deferred() -> Iterator[None]:
             signal.raise_signal(sig)
 
 
+def _renamed(error: OSError, tmp: Path, target: Path) -> OSError:
+    """``error`` naming the file by its place in ``target`` rather than in the temporary
+    folder (the name the user knows); unchanged when it names no file there."""
+    name = str(error.filename or "")
+    if error.errno is None or not name.startswith(str(tmp)):
+        return error
+    return type(error)(error.errno, error.strerror, str(target) + name[len(str(tmp)):])
+
+
 def replace_folder(target: str | Path, write: Callable[[Path], object], *,
                    manifest: bool = True, keep_previous: bool = False) -> None:
     """Call ``write(folder)`` on a fresh temporary folder, then make it ``target`` as one unit.
@@ -131,7 +140,10 @@ def replace_folder(target: str | Path, write: Callable[[Path], object], *,
     _remove_leftovers(target)
     tmp = _make_temp_folder(target)
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError as error:
+            raise _renamed(error, tmp, target) from error
         listing = _fsync_tree(tmp)
         if manifest:
             path = tmp / MANIFEST

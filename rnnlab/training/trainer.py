@@ -240,7 +240,7 @@ class Trainer:
     def _kept(self) -> str:
         last = self.last_checkpoint()
         return (f"the last complete checkpoint, {last}, is kept: rerun with --resume"
-                if last else "no checkpoint has been written yet")
+                if last else "there is no complete checkpoint yet")
 
     def _write_checkpoint(self, directory: Path) -> None:
         save_arrays(directory / "model.safetensors", self.model.state_dict())

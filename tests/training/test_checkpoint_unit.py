@@ -145,8 +145,10 @@ def test_a_full_disk_during_a_checkpoint_says_which_is_kept(tmp_path, monkeypatc
 
     monkeypatch.setattr(trainer_module, "save_arrays", full_disk)
     run = tmp_path / "run"
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(OSError, match="No space left") as raised:
         fit(run)
+    # named by its place in the checkpoint, not in the temporary folder
+    assert raised.value.filename == str(run / "checkpoint" / "model.safetensors")
     monkeypatch.setattr(trainer_module, "save_arrays", real)
     assert (f"could not write a checkpoint; the last complete checkpoint, {run / 'checkpoint'}"
             " (epoch 1, step 4), is kept: rerun with --resume") in capsys.readouterr().err
