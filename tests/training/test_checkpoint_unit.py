@@ -207,3 +207,33 @@ def test_a_switch_over_a_damaged_folder_keeps_the_previous_one(tmp_path):
                    keep_previous=True)
     assert (target / "a").read_text() == "three"
     assert (tmp_path / "ckpt.previous" / "a").read_text() == "one"  # not the damaged one
+
+
+class Crash(BaseException):
+    """Stands for the process dying (no handler in the trainer catches it)."""
+
+
+@pytest.mark.parametrize("after", ["metrics.jsonl", "model"])
+def test_a_crash_around_the_epoch_end_logs_each_epoch_once(tmp_path, monkeypatch, after):
+    """The metrics are written after the checkpoint that holds their epoch: a crash right
+    after the metrics write (or after the best model's switch, before the checkpoint)
+    leaves a run whose resume logs every epoch once and ends exactly as a straight run."""
+    straight = fit(tmp_path / "straight")
+    run = tmp_path / "run"
+    real_replace, seen = os.replace, []
+
+    def replace(src, dst):
+        real_replace(src, dst)
+        if Path(dst) == run / after:
+            seen.append(dst)
+            if len(seen) == 2:  # the second epoch's
+                raise Crash
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(Crash):
+        fit(run)
+    monkeypatch.setattr(os, "replace", real_replace)
+    logged = logged_epochs(run)
+    assert logged == sorted(set(logged))  # never twice
+    assert_same_weights(straight, fit(run, resume=True))
+    assert logged_epochs(run) == [1, 2, 3]
