@@ -17,7 +17,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from os import PathLike
-from pathlib import Path
 
 from rnnlab.data.conllu_sentence import (
     COLUMNS,
@@ -27,6 +26,7 @@ from rnnlab.data.conllu_sentence import (
 )
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.text_files import BOM, read_utf8
+from rnnlab.io.atomic import atomic_write_bytes
 from rnnlab.progress import progress_bar
 
 __all__ = [
@@ -250,6 +250,6 @@ def write_conllu(
     upos: Sequence[Sequence[str]] | None = None,
     xpos: Sequence[Sequence[str]] | None = None,
 ) -> None:
-    """Write ``sentences`` to ``path`` (UTF-8) with :func:`format_conllu`."""
+    """Write ``sentences`` to ``path`` (UTF-8, atomically) with :func:`format_conllu`."""
     text = format_conllu(sentences, upos, xpos)
-    Path(path).write_bytes(text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"))

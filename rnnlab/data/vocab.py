@@ -6,11 +6,11 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from os import PathLike
-from pathlib import Path
 from typing import Any
 
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.text_files import read_utf8
+from rnnlab.io.atomic import atomic_write_text
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -200,10 +200,8 @@ class Vocab:
         return cls(tokens, **specials)
 
     def save(self, path: str | PathLike[str]) -> None:
-        """Write the vocabulary to ``path`` as UTF-8 JSON."""
-        Path(path).write_text(
-            json.dumps(self.to_dict(), ensure_ascii=False, indent=0), encoding="utf-8"
-        )
+        """Write the vocabulary to ``path`` as UTF-8 JSON (atomically)."""
+        atomic_write_text(path, json.dumps(self.to_dict(), ensure_ascii=False, indent=0))
 
     @classmethod
     def load(cls, path: str | PathLike[str]) -> Vocab:

@@ -10,6 +10,8 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rnnlab.io.atomic import atomic_path
+
 CELL_COLOURS = {
     "rnn": "tab:blue", "rnn-tanh": "tab:blue", "rnn-sigmoid": "tab:purple",
     "gru": "tab:green", "lstm": "tab:red",
@@ -33,9 +35,10 @@ def figure(columns: int = 1, rows: int = 1, width: float = 4.6, height: float = 
 def save(fig: Figure, path: str | Path) -> Path:
     """Lay out, write the PNG (90 dpi keeps each file well under 200 KB) and close."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=DPI)
     return path
 
 

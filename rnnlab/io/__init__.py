@@ -1,6 +1,14 @@
 """Files: atomic writes, pickle-free weights (safetensors) and JSON."""
 
-from rnnlab.io.atomic import atomic_path, atomic_write, atomic_write_text
+from rnnlab.io.atomic import (
+    atomic_output,
+    atomic_path,
+    atomic_write,
+    atomic_write_bytes,
+    atomic_write_text,
+    fsync_dir,
+    leftover_of,
+)
 from rnnlab.io.serialization import (
     load_arrays,
     load_json,
@@ -11,6 +19,7 @@ from rnnlab.io.serialization import (
 )
 
 __all__ = [
-    "atomic_path", "atomic_write", "atomic_write_text", "save_arrays", "load_arrays",
-    "save_json", "load_json", "save_model_dir", "load_model_dir",
+    "atomic_output", "atomic_path", "atomic_write", "atomic_write_bytes", "atomic_write_text",
+    "fsync_dir", "leftover_of", "save_arrays", "load_arrays", "save_json", "load_json",
+    "save_model_dir", "load_model_dir",
 ]

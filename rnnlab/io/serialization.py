@@ -8,6 +8,8 @@ model adds, e.g. vocabularies); the folders of rnnlab's models, their layout and
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,16 @@ def save_arrays(
     contiguous = {k: np.array(v, order="C", copy=None) for k, v in arrays.items()}  # keeps 0-d
     meta = {k: str(v) for k, v in (metadata or {}).items()}
     with atomic_path(path) as tmp:
-        save_file(contiguous, str(tmp), metadata=meta or None)
+        try:
+            save_file(contiguous, str(tmp), metadata=meta or None)
+        except OSError:
+            raise
+        except Exception as error:  # safetensors reports a failed write as its own error
+            found = re.search(r"os error (\d+)", str(error))
+            if found is None:
+                raise
+            code = int(found.group(1))
+            raise OSError(code, os.strerror(code), str(path)) from error
 
 
 def load_arrays(path: str | Path) -> dict[str, np.ndarray]:

@@ -26,6 +26,7 @@ from rnnlab.data.errors import DataFormatError
 from rnnlab.data.parallel import read_parallel
 from rnnlab.data.text_files import read_utf8, split_lines
 from rnnlab.data.vocab import Vocab
+from rnnlab.io.atomic import atomic_path
 from rnnlab.models.seq2seq import (
     ParallelBatch,
     Seq2Seq,
@@ -269,7 +270,8 @@ def plot_attention(translation: Translation, path: str | Path) -> None:
     ax.set_ylabel("translation")
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
 
 
 def train(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnnlab.io.atomic import atomic_path
+
 
 def plot_learning_curves(history: list[dict], path: str | Path, title: str = "") -> Path:
     """One panel per metric (train loss, dev metrics) against the epoch; saved as PNG."""
@@ -32,6 +34,7 @@ def plot_learning_curves(history: list[dict], path: str | Path, title: str = "")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100)
     return path

@@ -4,6 +4,7 @@ A training run lives in one folder::
 
     OUT/run.json          task, full task config, data paths, versions, seed (written once)
     OUT/checkpoint/       the last complete checkpoint (see folder_swap)
+    OUT/checkpoint.previous/  the one before it (the fallback should the last be damaged)
     OUT/model/            the best model so far (or the model at a time-budget stop)
     OUT/metrics.jsonl     one line per finished epoch
     OUT/learning_curves.png
@@ -40,8 +41,9 @@ import numpy as np
 
 from rnnlab import __version__
 from rnnlab import random as rnd
+from rnnlab.io.atomic import leftover_of
 from rnnlab.io.serialization import load_json, save_json
-from rnnlab.training.folder_swap import PREVIOUS_SUFFIX, TMP_INFIX
+from rnnlab.training.folder_swap import PREVIOUS_SUFFIX, TMP_INFIX, folder_problem
 from rnnlab.training.trainer import (
     BEST_DIR,
     CHECKPOINT_DIR,
@@ -217,6 +219,7 @@ class RunFolder:
         """
         if resume and overwrite:
             raise ValueError("--resume and --overwrite exclude each other")
+        self._remove_leftovers(task_files)
         if resume:
             config = self._resume_config(task, cls, config)
         else:
@@ -253,13 +256,26 @@ class RunFolder:
         return dataclasses.replace(saved, loop=dataclasses.replace(saved.loop, **kept))
 
     def _checkpoint_loop(self) -> dict[str, Any]:
-        """The loop config the last checkpoint was written with ({} if unreadable)."""
+        """The loop config the last checkpoint was written with ({} if there is no complete
+        one: the Trainer then says what is wrong)."""
         for folder in (self.checkpoint_dir,
                        self.path / f"{CHECKPOINT_DIR}{PREVIOUS_SUFFIX}"):
-            state = folder / "state.json"
-            if state.is_file():
-                return load_json(state).get("config", {})
+            if folder_problem(folder, ("state.json",), verify=False) is None:
+                try:
+                    loop = load_json(folder / "state.json").get("config", {})
+                except (OSError, ValueError, AttributeError):
+                    continue
+                return loop if isinstance(loop, dict) else {}
         return {}
+
+    def _remove_leftovers(self, task_files: tuple[str, ...]) -> None:
+        """Remove the temporary files of run files that a killed write left behind."""
+        if not self.path.is_dir():
+            return
+        names = {RUN_FILE, METRICS_FILE, CURVES_FILE, *task_files}
+        for entry in self.path.iterdir():
+            if leftover_of(entry.name) in names and entry.is_file():
+                entry.unlink(missing_ok=True)
 
     def _make_room(self, overwrite: bool, task_files: tuple[str, ...]) -> None:
         if self.path.exists() and not self.path.is_dir():

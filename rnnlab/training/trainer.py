@@ -6,9 +6,14 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
   stops mid-epoch resumes with exactly the batches it had left;
 * a checkpoint (weights, optimizer buffers, random-generator state, loop position, history)
   is written every ``checkpoint_every`` steps, at each epoch's end and on Ctrl-C, as one
-  unit (:mod:`rnnlab.training.folder_swap`: the previous complete checkpoint stays until the
-  new one is complete), and ``resume=True`` continues from it to the same numbers an
-  uninterrupted run gives;
+  unit (:mod:`rnnlab.training.folder_swap`: the previous complete checkpoint stays, as
+  ``checkpoint.previous``, until the next one is complete), and ``resume=True`` continues
+  from it to the same numbers an uninterrupted run gives; a damaged checkpoint is refused
+  with a message naming the last complete one;
+* the first Ctrl-C (SIGINT) or SIGTERM stops at the next step boundary and saves a
+  checkpoint there; a second one stops at once — mid-step it saves nothing (the weights may
+  be half updated), during that save it abandons the save — and the last complete
+  checkpoint stays; a failed save (a full disk) leaves it too, and says so;
 * a NaN or infinite loss or gradient stops training with :class:`NonFiniteLossError` naming
   the epoch and step, before any parameter is touched — nothing is silently trained on;
 * the best model on the dev metric is saved as it appears; ``patience`` epochs without
@@ -29,6 +34,7 @@ import contextlib
 import json
 import math
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -47,7 +53,11 @@ from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_js
 from rnnlab.nn.layers import Embedding
 from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
 from rnnlab.training.averaging import WeightAverage
-from rnnlab.training.folder_swap import find_complete_folder, replace_folder
+from rnnlab.training.folder_swap import (
+    IncompleteFolderError,
+    find_complete_folder,
+    replace_folder,
+)
 from rnnlab.training.plots import plot_learning_curves
 
 CHECKPOINT_DIR = "checkpoint"
@@ -126,9 +136,15 @@ class LoopState:
     budget_stop: dict | None = None
 
 
+class _Stop(KeyboardInterrupt):
+    """Raised by the loop at a step boundary after a stop request: the state is whole and
+    is saved before the interrupt goes on to the caller."""
+
+
 class _StopRequests:
     """Ctrl-C (SIGINT) and ``kill`` (SIGTERM) ask the loop to stop at the next step boundary,
-    so the checkpoint never holds a half-applied update; a second signal stops at once."""
+    so the checkpoint never holds a half-applied update; a second signal stops at once
+    (a plain :class:`KeyboardInterrupt`)."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -150,6 +166,15 @@ class _StopRequests:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+
+def _describe(checkpoint: Path) -> str:
+    """``DIR (epoch E, step S)``: a checkpoint folder and where it resumes."""
+    try:
+        loop = load_json(checkpoint / "state.json")["loop"]
+        return f"{checkpoint} (epoch {loop['epoch']}, step {loop['step_in_epoch']})"
+    except (OSError, ValueError, KeyError, TypeError):
+        return str(checkpoint)
 
 
 def make_optimizer(model: Module, config: TrainerConfig) -> Optimizer:
@@ -196,8 +221,26 @@ class Trainer:
         return self.out_dir / CHECKPOINT_DIR
 
     def save_checkpoint(self) -> None:
-        """Write weights, optimizer, RNG and loop state as one unit (see ``folder_swap``)."""
-        replace_folder(self.checkpoint_dir, self._write_checkpoint)
+        """Write weights, optimizer, RNG and loop state as one unit (see ``folder_swap``);
+        when that fails (a full disk), say which checkpoint is kept and re-raise."""
+        try:
+            replace_folder(self.checkpoint_dir, self._write_checkpoint, keep_previous=True)
+        except OSError:
+            print(f"could not write a checkpoint; {self._kept()}", file=sys.stderr)
+            raise
+
+    def last_checkpoint(self) -> str | None:
+        """The last complete checkpoint on disk and where it resumes, e.g. ``OUT/checkpoint
+        (epoch 2, step 5)``; None when there is none."""
+        try:
+            return _describe(find_complete_folder(self.checkpoint_dir, CHECKPOINT_FILES))
+        except FileNotFoundError:
+            return None
+
+    def _kept(self) -> str:
+        last = self.last_checkpoint()
+        return (f"the last complete checkpoint, {last}, is kept: rerun with --resume"
+                if last else "there is no complete checkpoint yet")
 
     def _write_checkpoint(self, directory: Path) -> None:
         save_arrays(directory / "model.safetensors", self.model.state_dict())
@@ -213,11 +256,22 @@ class Trainer:
         )
 
     def load_checkpoint(self) -> None:
-        """Load the last complete checkpoint (``FileNotFoundError`` when there is none)."""
-        directory = find_complete_folder(self.checkpoint_dir, CHECKPOINT_FILES)
+        """Load the last complete checkpoint.
+
+        Raises:
+            FileNotFoundError: there is none, or it is damaged (the message names the last
+                complete one to resume from instead, when there is one).
+            ValueError: its files do not fit this model.
+        """
+        directory = self._checkpoint_to_load()
         saved = load_json(directory / "state.json")
-        self.model.load_state_dict(load_arrays(directory / "model.safetensors"))
-        self.optimizer.load_state_dict(load_arrays(directory / "optimizer.safetensors"))
+        for name, target in (("model", self.model), ("optimizer", self.optimizer)):
+            path = directory / f"{name}.safetensors"
+            try:
+                target.load_state_dict(load_arrays(path))
+            except (KeyError, ValueError) as error:
+                raise ValueError(f"{path}: does not fit this run's {name} "
+                                 f"({str(error).strip(chr(34))})") from error
         if self.average is not None:
             self.average.load_state_dict(load_arrays(directory / "average.safetensors"))
         loader = getattr(self.model, "load_trainer_state", None)
@@ -225,6 +279,26 @@ class Trainer:
             loader(load_arrays(directory / "model_extra.safetensors"))
         rnd.set_state(saved["rng"])
         self.state = LoopState(**saved["loop"])
+
+    def _checkpoint_to_load(self) -> Path:
+        target = self.checkpoint_dir
+        try:
+            return find_complete_folder(target, CHECKPOINT_FILES)
+        except IncompleteFolderError as error:
+            if not target.exists() and error.fallback is None:
+                raise FileNotFoundError(
+                    f"--resume: no checkpoint to resume from ({error.problem}): the run "
+                    "stopped before its first checkpoint; start it again with --overwrite"
+                ) from None
+            if error.fallback is None:
+                raise IncompleteFolderError(
+                    f"--resume: the checkpoint is damaged ({error.problem}) and there is no "
+                    "earlier complete one: start the run again with --overwrite") from None
+            fallback = _describe(error.fallback)
+            raise IncompleteFolderError(
+                f"--resume: the checkpoint is damaged ({error.problem}); the last complete "
+                f"one is {fallback}: move {target} aside (e.g. to {target.name}.damaged) and "
+                "run --resume again to continue from it", error.fallback) from None
 
     def _save_model(self) -> None:
         """The evaluated weights become ``OUT/model``, replacing the old folder as one unit."""
@@ -239,11 +313,7 @@ class Trainer:
     def fit(self, resume: bool = False) -> list[dict]:
         """Run to the end (or early stop); returns the per-epoch history."""
         if resume:
-            try:
-                self.load_checkpoint()
-            except FileNotFoundError as error:
-                raise FileNotFoundError(
-                    f"--resume: no checkpoint to resume from ({error})") from None
+            self.load_checkpoint()
             self._reopen_if_extended()
             self._write_metrics()
             print(
@@ -253,20 +323,33 @@ class Trainer:
         else:
             rnd.seed(self.config.seed)
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            with self._stop.installed():
+        with self._stop.installed():
+            try:
                 while not self.state.finished and self.state.epoch <= self.config.epochs:
+                    if self._stop.requested:
+                        raise _Stop
                     self._run_epoch()
-        except KeyboardInterrupt:
-            self.save_checkpoint()
-            self._plot()
-            print(f"\ninterrupted: checkpoint saved in {self.checkpoint_dir}; rerun with --resume")
-            raise
+            except _Stop:
+                self._save_at_stop()
+                raise
+            except KeyboardInterrupt:
+                print(f"\nstopped at once; {self._kept()}", file=sys.stderr)
+                raise
         self.state.finished = True
         self.save_checkpoint()
         self._write_metrics()
         self._plot()
         return self.state.history
+
+    def _save_at_stop(self) -> None:
+        """The checkpoint of a stop request; a second request during it abandons it."""
+        try:
+            self.save_checkpoint()
+        except KeyboardInterrupt:
+            print(f"\ninterrupted again while saving; {self._kept()}", file=sys.stderr)
+            raise
+        self._plot()
+        print(f"\ninterrupted: checkpoint saved in {self.checkpoint_dir}; rerun with --resume")
 
     def _over_budget(self) -> bool:
         budget = self.config.time_budget_minutes
@@ -326,7 +409,7 @@ class Trainer:
                 self.save_checkpoint()
             if self._stop.requested:
                 bar.close()
-                raise KeyboardInterrupt
+                raise _Stop
             if self._over_budget():
                 bar.close()
                 self._stop_for_budget()

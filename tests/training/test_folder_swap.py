@@ -3,6 +3,7 @@ the previous complete folder, and the next write or read recovers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -26,7 +27,8 @@ def test_replace_writes_a_manifest_and_leaves_nothing_else(tmp_path: Path):
     replace_folder(target, write_files(a="333"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]
     assert sorted(p.name for p in target.iterdir()) == ["a", "manifest.json"]
-    assert json.loads((target / "manifest.json").read_text()) == {"files": {"a": 3}}
+    assert json.loads((target / "manifest.json").read_text()) == {
+        "files": {"a": 3}, "sha256": {"a": hashlib.sha256(b"333").hexdigest()}}
     assert folder_problem(target) is None
 
 

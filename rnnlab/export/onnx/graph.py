@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from rnnlab.io.atomic import atomic_path
+from rnnlab.io.atomic import atomic_write_bytes
 from rnnlab.models.registry import kind_of
 
 OPSET = 17
@@ -131,6 +131,5 @@ class Graph:
 def save(model: Any, path: str | Path) -> Path:
     """Write an ONNX model (from the functions above) to ``path``, atomically."""
     path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(model.SerializeToString())
+    atomic_write_bytes(path, model.SerializeToString())
     return path
