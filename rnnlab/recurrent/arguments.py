@@ -167,20 +167,24 @@ def parameter_budget(limit: int) -> Iterator[None]:
 # ------------------------------------------------------------------ whole constructors
 def check_layer(
     owner: Any, input_size: Any, hidden_size: Any, num_layers: Any, bidirectional: bool,
-    bias: bool, dtype: Any,
+    bias: bool, dtype: Any, proj_size: int = 0,
 ) -> tuple[int, int, int, np.dtype]:
     """The checked ``(input_size, hidden_size, num_layers, dtype)`` of ``owner``, a
     recurrent layer (``num_layers=1`` for a one-step cell) whose ``kind`` has ``gates`` gate
-    blocks per weight matrix, its parameters claimed (:func:`claim_parameters`)."""
+    blocks per weight matrix, its parameters claimed (:func:`claim_parameters`); with
+    ``proj_size`` P (an LSTM's projection) the recurrent state is P wide and each direction
+    also holds W_hr (P × hidden_size)."""
     name, gates, directions = type(owner).__name__, owner.kind.gates, 2 if bidirectional else 1
     input_size = check_size("input_size", input_size)
     hidden_size = check_size("hidden_size", hidden_size)
     num_layers = check_size("num_layers", num_layers)
     dtype = check_dtype(name, dtype)
     rows = gates * hidden_size
-    per_direction = rows * (hidden_size + (2 if bias else 0))
+    projection = proj_size if isinstance(proj_size, int) and 0 < proj_size < hidden_size else 0
+    width = projection or hidden_size
+    per_direction = rows * (width + (2 if bias else 0)) + projection * hidden_size
     count = directions * (rows * input_size + per_direction)
-    count += (num_layers - 1) * directions * (rows * directions * hidden_size + per_direction)
+    count += (num_layers - 1) * directions * (rows * directions * width + per_direction)
     claim_parameters(f"{name}({input_size}, {hidden_size})", count, dtype)
     return input_size, hidden_size, num_layers, dtype
 

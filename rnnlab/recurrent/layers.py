@@ -106,7 +106,7 @@ class RecurrentBase(Module):
                                  f"not the {kind.family} cell {kind.name!r}")
             self.kind = kind
         input_size, hidden_size, num_layers, dtype = check_layer(
-            self, input_size, hidden_size, num_layers, bidirectional, bias, dtype)
+            self, input_size, hidden_size, num_layers, bidirectional, bias, dtype, proj_size)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if int(proj_size) != proj_size or proj_size < 0:

@@ -311,7 +311,9 @@ def test_a_failed_figure_keeps_the_old_one(tmp_path, monkeypatch):
         Path(fname).write_bytes(b"\x89PNG half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(plots.plt.Figure, "savefig", full_disk)
+    from matplotlib.figure import Figure
+
+    monkeypatch.setattr(Figure, "savefig", full_disk)
     with pytest.raises(OSError, match="No space left"):
         plots.plot_learning_curves(history * 2, path)
     assert path.read_bytes() == first and only(tmp_path) == ["learning_curves.png"]

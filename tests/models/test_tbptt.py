@@ -114,7 +114,8 @@ def test_trainer_state_round_trip():
 
 
 class InterruptedLanguageModel(LanguageModel):
-    """Raises Ctrl-C at the start of loss call number ``stop_at``."""
+    """Raises Ctrl-C at the start of loss call number ``stop_at`` (a hard stop: the run
+    resumes from the checkpoint written after the previous step)."""
 
     stop_at = 8  # epoch 2, third window: the carried state matters
 
@@ -132,7 +133,7 @@ def train(out, model_class=LanguageModel, resume=False, seed=0):
     model.load_state_dict(base.state_dict())
     windows = list(tbptt_batches(stream(90), batch_size=3, bptt=7))  # 5 windows per epoch
     valid = stream(40, seed=1)
-    config = TrainerConfig(epochs=2, optimizer="sgd", lr=0.5, checkpoint_every=0, seed=3,
+    config = TrainerConfig(epochs=2, optimizer="sgd", lr=0.5, checkpoint_every=1, seed=3,
                            progress=False)
     trainer = Trainer(model, config, out, lambda epoch, rng: windows,
                       lambda: {"loss": model.score_stream(valid, 2, 5).nll})

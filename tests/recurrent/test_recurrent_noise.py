@@ -99,6 +99,7 @@ def test_compute_paths_agree_with_every_option(monkeypatch, cell):
             continue
         monkeypatch.setenv("RNNLAB_DISABLE_MKL", "1" if path != "numba+mkl" else "0")
         monkeypatch.setenv("RNNLAB_DISABLE_NUMBA", "1" if path == "numpy" else "0")
+        monkeypatch.setenv("RNNLAB_DISABLE_BLAS_LOOPS", "1" if path == "numba" else "0")
         assert compute_path.current() == path
         results = _results(cell, OPTIONS["all"])
         if reference is None:

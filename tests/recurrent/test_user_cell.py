@@ -135,6 +135,7 @@ def _use_path(monkeypatch, path):
         pytest.skip("MKL is not loaded")
     monkeypatch.setenv("RNNLAB_DISABLE_NUMBA", "1" if path == "numpy" else "0")
     monkeypatch.setenv("RNNLAB_DISABLE_MKL", "0" if path == "numba+mkl" else "1")
+    monkeypatch.setenv("RNNLAB_DISABLE_BLAS_LOOPS", "1" if path == "numba" else "0")
     assert compute_path.current() == path
 
 
