@@ -130,6 +130,7 @@ class EncodedParagraph:
 
 def encode_paragraphs(model: Tokenizer, paragraphs: Sequence[LabelledParagraph]
                       ) -> list[EncodedParagraph]:
+    """The character ids, class ids and labels of every non-empty training paragraph."""
     return [EncodedParagraph(*model.char_ids(p.text), p.labels.astype(np.int64))
             for p in paragraphs if p.text]
 
