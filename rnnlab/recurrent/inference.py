@@ -24,8 +24,10 @@ buffers) and 68 MB for ``torch.nn.LSTM`` under ``torch.no_grad()``
 
 The chunks and their projections are those of the training path
 (:mod:`rnnlab.recurrent.projection`: the same GEMM calls on the same rows) and the cell's
-time loop is the same code on the same values, so the numbers are the training path's,
-bit for bit.
+time loop is the same code on the same values, so the numbers are the training path's:
+bit for bit on NumPy's BLAS and the NumPy steps; with MKL to the last bit or so, because
+MKL may take another code path, rounding differently, when the same operands lie at other
+memory alignments (the buffers here are not the training path's).
 """
 
 from __future__ import annotations

@@ -170,20 +170,21 @@ def run_each(task: Callable[[Item], object], items: Sequence[Item]) -> None:
 
 
 class _Once:
-    """A call that runs at most once, on whichever thread claims it first."""
+    """A call that runs at most once, on whichever thread takes it first; once taken, it
+    is no longer referenced here (a worker's stale job holds no arrays alive)."""
 
     def __init__(self, call: Callable[[], Result]) -> None:
-        self._call = call
+        self._call: Callable[[], Result] | None = call
         self._lock = threading.Lock()
-        self._claimed = False
 
-    def claim(self) -> bool:
+    def take(self) -> Callable[[], Result] | None:
         with self._lock:
-            claimed, self._claimed = self._claimed, True
-        return not claimed
+            call, self._call = self._call, None
+        return call
 
-    def run_if_unclaimed(self) -> tuple[bool, Result | None]:
-        return (True, self._call()) if self.claim() else (False, None)
+    def run_if_untaken(self) -> tuple[bool, Result | None]:
+        call = self.take()
+        return (False, None) if call is None else (True, call())
 
 
 def run_pair(first: Callable[[], Result], second: Callable[[], Result]) -> tuple[Result, Result]:
@@ -203,13 +204,12 @@ def run_pair(first: Callable[[], Result], second: Callable[[], Result]) -> tuple
         _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnnlab-direction")
     once = _Once(second)
     with single_threaded_blas:
-        pending = _pool.submit(once.run_if_unclaimed)
+        pending = _pool.submit(once.run_if_untaken)
         try:
             done = first()
         finally:
-            if CALLER_RUNS_UNSTARTED and once.claim():  # the worker has not started it
-                pending = None
-            else:
+            untaken = once.take() if CALLER_RUNS_UNSTARTED else None
+            if untaken is None:
                 wait([pending])  # the BLAS stays single-threaded until both are done
-        other = second() if pending is None else pending.result()[1]
+        other = untaken() if untaken is not None else pending.result()[1]
     return done, other

