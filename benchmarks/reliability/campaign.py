@@ -46,6 +46,7 @@ import json
 import os
 import random
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -65,8 +66,8 @@ OUTCOMES = ("clear error", "accepted correctly", "traceback", "wrong output", "d
             "unclear")
 NOBODY = 65534
 TIMEOUT = 180  # seconds, a training run or a resume
-CASE_TIMEOUT = 60  # seconds, one forked case
-MEMORY = 6 << 30  # address-space limit of a forked case: a huge size fails, not the machine
+CASE_TIMEOUT = 30  # seconds, one forked case
+MEMORY = 3 << 30  # address-space limit of a forked case: a huge size fails, not the machine
 UPOS = {"ADJ", "ADP", "ADV", "AUX", "CCONJ", "DET", "INTJ", "NOUN", "NUM", "PART", "PRON",
         "PROPN", "PUNCT", "SCONJ", "SYM", "VERB", "X"}
 CLI = [sys.executable, "-c", "import sys; from rnnlab.cli import main; sys.exit(main())"]
@@ -276,7 +277,7 @@ def bad_files(good: Path, family: str, folder: Path) -> list[tuple[str, Path, st
                 "accept")
         variant("wrong-columns", b"(2 (2 unbalanced)\n" + text)
     else:  # plain lines
-        variant("huge-line", text + (b"the " * 10_000).strip() + b"\n", "either")
+        variant("huge-line", text + (b"the " * 3_000).strip() + b"\n", "either")
     return out
 
 
@@ -347,22 +348,26 @@ CHECKS = {"conllu_tags": check_conllu_tags, "lines": check_lines, "number": chec
 
 
 # ============================================================ running (workers)
-def run_in_child(case: Case, workdir: Path, timeout: float) -> tuple[int | None, str, str]:
-    """Fork; run ``rnnlab.cli.main(case.argv)`` in the child; (exit, stdout, stderr)."""
+def run_in_child(case: Case, timeout: float) -> tuple[int | None, str, str]:
+    """Fork; run ``rnnlab.cli.main(case.argv)`` in the child; (exit, stdout, stderr).
+
+    Standard output and error come back through pipes (files would fall under the case's
+    own file-size limit)."""
     from rnnlab.cli import main
 
-    out, err = workdir / "stdout", workdir / "stderr"
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         code = 1
         try:
-            stdin = os.open(case.stdin or os.devnull, os.O_RDONLY)
-            os.dup2(stdin, 0)
-            os.dup2(os.open(case.stdout or out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
-                            0o666), 1)
-            os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666), 2)
+            os.close(out_read)
+            os.close(err_read)
+            os.dup2(os.open(case.stdin or os.devnull, os.O_RDONLY), 0)
+            os.dup2(os.open(case.stdout, os.O_WRONLY) if case.stdout else out_write, 1)
+            os.dup2(err_write, 2)
             resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
             if case.fsize:
                 resource.setrlimit(resource.RLIMIT_FSIZE, (case.fsize, case.fsize))
@@ -382,24 +387,32 @@ def run_in_child(case: Case, workdir: Path, timeout: float) -> tuple[int | None,
             except BaseException:  # noqa: BLE001 — a closed or full stdout
                 pass
             os._exit(code if isinstance(code, int) else 1)
+    os.close(out_write)
+    os.close(err_write)
+    chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
+    open_ends = [out_read, err_read]
     deadline = time.monotonic() + timeout
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
+    timed_out = False
+    while open_ends:
         if time.monotonic() > deadline:
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            return None, _text(out), _text(err) + "\n(campaign: timed out)"
-        time.sleep(0.01)
-    return os.waitstatus_to_exitcode(status), _text(out), _text(err)
-
-
-def _text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8", "replace")
-    except OSError:
-        return ""
+            timed_out = True
+            break
+        ready, _, _ = select.select(open_ends, [], [], 0.1)
+        for end in ready:
+            data = os.read(end, 1 << 16)
+            if data:
+                chunks[end].append(data)
+            else:
+                open_ends.remove(end)
+    for end in (out_read, err_read):
+        os.close(end)
+    _, status = os.waitpid(pid, 0)
+    stdout, stderr = (b"".join(chunks[end]).decode("utf-8", "replace")
+                      for end in (out_read, err_read))
+    if timed_out:
+        return None, stdout, stderr + "\n(campaign: timed out)"
+    return os.waitstatus_to_exitcode(status), stdout, stderr
 
 
 def fingerprint(paths: list[str]) -> dict[str, str | None]:
@@ -465,17 +478,14 @@ def worker(cases_file: Path, results_file: Path) -> None:
         with contextlib.suppress(ImportError):
             __import__(module)
     cases = [Case(**c) for c in json.loads(cases_file.read_text())]
-    scratch = Path(tempfile.mkdtemp(prefix="campaign-worker-"))
-    os.chmod(scratch, 0o777)
     results = []
     for case in cases:
         before = fingerprint(case.inputs)
-        code, stdout, stderr = run_in_child(case, scratch, CASE_TIMEOUT)
+        code, stdout, stderr = run_in_child(case, CASE_TIMEOUT)
         outcome, detail = classify(case, code, stdout, stderr, before,
                                    fingerprint(case.inputs))
         results.append({"ident": case.ident, "outcome": outcome, "exit": code,
                         "stderr": stderr[-1500:], "detail": detail})
-    shutil.rmtree(scratch, ignore_errors=True)
     results_file.write_text(json.dumps(results))
 
 
@@ -686,8 +696,7 @@ def corruptions(pristine: Path, out: Path, np, load_file, save_file) -> list[tup
         if isinstance(value, bool):
             trials = [("string", "yes")]
         elif isinstance(value, int):
-            trials = [("null", None), ("string", "8"), ("huge", 10_000_000), ("negative", -1),
-                      ("float", 2.5)]
+            trials = [("null", None), ("string", "8"), ("huge", 10_000_000), ("negative", -1)]
         elif isinstance(value, float):
             trials = [("string", "x"), ("null", None)]
         elif isinstance(value, str):
@@ -760,7 +769,7 @@ API_PROBE = textwrap.dedent("""
         except (ValueError, TypeError) as error:
             message = str(error)
             one_line = (message and "\\n" not in message.strip() and "allow_pickle" not in message
-                        and "min -1" not in message)
+                        and not ("uint64" in name and "-1" in message))
             results.append((name, "clear error" if expect == "error" and one_line
                             else "unclear", f"{type(error).__name__}: {message[:160]}"))
         except BaseException as error:
@@ -999,18 +1008,22 @@ def interruption_results(files: dict[str, Path], work: Path, jobs: int) -> list[
         results = list(pool.map(one, plans))
     limited = runs / "fsize"
     done = rnnlab_run([*base, "--out", str(limited)], fsize=2000)
-    case = Case("interruptions", "train classifier", "file-size limit, then --resume", base)
-    if "Traceback" in done.stderr:
-        results.append(Result(case, "traceback", done.returncode, done.stderr[-1500:]))
+    case = Case("interruptions", "train classifier", "file-size limit", base,
+                names=[str(limited)])
+    outcome, detail = classify(case, done.returncode, done.stdout, done.stderr, {}, {})
+    results.append(Result(case, outcome, done.returncode, done.stderr[-1500:], detail))
+    again = rnnlab_run(["train", "classifier", "--out", str(limited), "--resume",
+                        "--no-progress"])
+    if again.returncode != 0 and "--overwrite" in again.stderr:
+        again = rnnlab_run([*base, "--out", str(limited), "--overwrite"])
+    case = Case("interruptions", "train classifier", "--resume after a file-size limit", base)
+    if "Traceback (most recent call last)" in again.stderr:
+        results.append(Result(case, "traceback", again.returncode, again.stderr[-1500:]))
     else:
-        again = rnnlab_run([*base[:0], "train", "classifier", "--out", str(limited),
-                            "--resume", "--no-progress"])
-        if again.returncode != 0 and "--overwrite" in again.stderr:
-            again = rnnlab_run([*base, "--out", str(limited), "--overwrite"])
-        problem = same_weights(straight, limited) if again.returncode == 0 else again.stderr
+        problem = same_weights(straight, limited) if again.returncode == 0 else \
+            again.stderr.strip()[-300:]
         results.append(Result(case, "wrong output" if problem else "accepted correctly",
-                              again.returncode, done.stderr[-800:] + again.stderr[-800:],
-                              problem))
+                              again.returncode, again.stderr[-1500:], problem))
     return results
 
 

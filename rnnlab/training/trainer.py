@@ -156,6 +156,7 @@ class _StopRequests:
 
     @contextlib.contextmanager
     def installed(self):
+        self.requested = False
         if threading.current_thread() is not threading.main_thread():
             yield self
             return
@@ -270,8 +271,9 @@ class Trainer:
             try:
                 target.load_state_dict(load_arrays(path))
             except (KeyError, ValueError) as error:
-                raise ValueError(f"{path}: does not fit this run's {name} "
-                                 f"({str(error).strip(chr(34))})") from error
+                detail = error.args[0] if error.args else error
+                raise ValueError(f"{path}: does not fit this run's {name} ({detail})") \
+                    from error
         if self.average is not None:
             self.average.load_state_dict(load_arrays(directory / "average.safetensors"))
         loader = getattr(self.model, "load_trainer_state", None)

@@ -1,6 +1,9 @@
 """Truncated BPTT: streams cut into B rows, consecutive windows, the state carried across
 windows but detached, reset by start_epoch, and kept through a Trainer resume."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -114,15 +117,14 @@ def test_trainer_state_round_trip():
 
 
 class InterruptedLanguageModel(LanguageModel):
-    """Raises Ctrl-C at the start of loss call number ``stop_at`` (a hard stop: the run
-    resumes from the checkpoint written after the previous step)."""
+    """Gets Ctrl-C (SIGINT) in loss call number ``stop_at``: the loop stops after it."""
 
     stop_at = 8  # epoch 2, third window: the carried state matters
 
     def loss(self, batch):
         self.calls = getattr(self, "calls", 0) + 1
         if self.calls == self.stop_at:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)
         return super().loss(batch)
 
 

@@ -237,3 +237,14 @@ def test_a_crash_around_the_epoch_end_logs_each_epoch_once(tmp_path, monkeypatch
     assert logged == sorted(set(logged))  # never twice
     assert_same_weights(straight, fit(run, resume=True))
     assert logged_epochs(run) == [1, 2, 3]
+
+
+def test_a_checkpoint_of_another_model_is_a_clear_error(tmp_path):
+    fit(tmp_path)
+    other = Regressor()
+    other.out = Linear(3, 2, rng=np.random.default_rng(1))
+    config = TrainerConfig(epochs=4, lr=0.05, progress=False, seed=2)
+    trainer = Trainer(other, config, tmp_path, lambda epoch, rng: DATA)
+    with pytest.raises(ValueError, match=r"model.safetensors: does not fit this run's model "
+                                         r"\(load_state_dict: out\.\w+ has shape"):
+        trainer.fit(resume=True)
