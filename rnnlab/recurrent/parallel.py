@@ -193,10 +193,10 @@ def run_pair(first: Callable[[], Result], second: Callable[[], Result]) -> tuple
 
     ``second`` goes to the worker thread, but the calling thread, once done with ``first``,
     runs ``second`` itself if the worker has not started it yet: on a machine whose cores
-    are all busy the worker may wait milliseconds for one, and the pair then costs what the
-    two calls cost on one thread instead of that wait on top (Tagger.predict, two threads,
-    load average 7 on two cores: 7,100 words/s when the caller always waited, against
-    20,000 on one thread)."""
+    are all busy the worker may wait for one, and the pair then costs what the two calls
+    cost on one thread, not that wait on top. (No gain measured yet: on the busy two-core
+    machine of 2026-12-06 tagging's loss at two threads came from the BLAS's own threads,
+    which :func:`predicting` removes.)"""
     global _pool
     if num_threads() < 2:
         return first(), second()
