@@ -25,6 +25,7 @@ _HOMES = {
     "num_threads": "rnnlab.recurrent.parallel", "set_num_threads": "rnnlab.recurrent.parallel",
     "Recurrent": "rnnlab.recurrent.user_cell", "define_cell": "rnnlab.recurrent.user_cell",
     "register_cell": "rnnlab.recurrent.user_cell",
+    "Pipeline": "rnnlab.pipeline",
 }
 """Each public name → the module it comes from."""
 
@@ -32,10 +33,12 @@ __all__ = [
     "Tensor", "Function", "no_grad", "ops", "seed", "gradcheck", "GradientCheckError",
     "RNN", "LSTM", "GRU", "RNNCell", "LSTMCell", "GRUCell",
     "num_threads", "set_num_threads", "Recurrent", "define_cell", "register_cell",
+    "Pipeline",
 ]
 
 if TYPE_CHECKING:
     from rnnlab.engine import Function, GradientCheckError, Tensor, gradcheck, no_grad, ops
+    from rnnlab.pipeline import Pipeline
     from rnnlab.random import seed
     from rnnlab.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
     from rnnlab.recurrent.parallel import num_threads, set_num_threads

@@ -1,9 +1,11 @@
 """``rnnlab train tagger``, ``rnnlab tag`` and ``rnnlab eval tagger`` (LECTURE §3.1, §11).
 
 ``rnnlab tag`` reads CoNLL-U (every byte kept except the UPOS/XPOS columns, which get the
-predictions) or plain text (one sentence per line, tokenised with
-``rnnlab.data.tokenize.tokenize_english``; the output is CoNLL-U). Without ``--model`` the
-shipped English model (UD English EWT) is used; a training run folder works too. Training
+predictions) or raw text, which goes through the whole pipeline (:mod:`rnnlab.pipeline`:
+tokenizer and sentence splitter, tagger, lemmatizer) into CoNLL-U; ``--tokenizer lines``
+reads raw text the older way instead, one sentence per line, tokenised with
+``rnnlab.data.tokenize.tokenize_english``. Without ``--model`` the shipped English model
+(UD English EWT) is used; a training run folder works too. Training
 and scoring are :mod:`rnnlab.tasks.tagging`; this module holds the flags and the printing.
 """
 
@@ -15,6 +17,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rnnlab.cli.errors import CommandError
 from rnnlab.cli.files import (
     read_input,
     refuse_overwriting_inputs,
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 
 MONITOR = {"monitor": "upos_accuracy", "monitor_mode": "max"}
 SHIPPED = "the shipped English model (UD English EWT)"
+LINES = "lines"  # --tokenizer lines: one sentence per line, regex tokens
 
 
 def load_tagger(path: str | None) -> Tagger:
@@ -63,6 +67,19 @@ def tag_conllu(model: Tagger, text: str, source: str, batch_size: int) -> str:
     require_some(sentences, source, "sentences to tag")
     upos, xpos = model.predict([s.words for s in sentences], batch_size)
     return format_conllu(sentences, upos, xpos)
+
+
+def tag_raw_text(model: Tagger, text: str, source: str, args: argparse.Namespace) -> str:
+    """CoNLL-U of raw ``text`` from the pipeline (:mod:`rnnlab.pipeline`) around ``model``,
+    with the tokenizer and lemmatizer ``args`` name (none given: the shipped ones)."""
+    from rnnlab.data.text_files import BOM
+    from rnnlab.pipeline import Pipeline
+
+    pipeline = Pipeline(tokenizer=args.tokenizer, tagger=model, lemmatizer=args.lemmatizer,
+                        batch_size=args.batch_size)
+    document = pipeline(text.removeprefix(BOM))
+    require_some(document.sentences, source, "sentences to tag")
+    return document.to_conllu()
 
 
 def tag_text(model: Tagger, lines: list[str], source: str, batch_size: int) -> str:
@@ -118,9 +135,14 @@ def run_tag(args: argparse.Namespace) -> int:
     model = load_tagger(args.model)
     text, source = read_input(args.input, keep_bom=True)
     if input_format(args.input, args.format) == "conllu":
+        if args.tokenizer is not None or args.lemmatizer is not None:
+            raise CommandError("--tokenizer and --lemmatizer read raw text; CoNLL-U input "
+                               "keeps its tokens and gets UPOS and XPOS only")
         tagged = tag_conllu(model, text, source, args.batch_size)
-    else:
+    elif args.tokenizer == LINES:
         tagged = tag_text(model, text_lines(text), source, args.batch_size)
+    else:
+        tagged = tag_raw_text(model, text, source, args)
     write_output(tagged, args.output)
     return 0
 
@@ -204,10 +226,17 @@ def _build_train(p: CommandParser) -> None:
 
 def _build_tag(p: CommandParser) -> None:
     add_model_flag(p, shipped=SHIPPED)
-    add_input_flag(p, "CoNLL-U or plain-text file")
+    add_input_flag(p, "CoNLL-U or raw-text file")
     add_output_flag(p, "CoNLL-U file to write")
     p.add_argument("--format", choices=("conllu", "text"), default=None,
                    help="input format (none given: conllu for *.conllu/*.conll, else text)")
+    p.add_argument("--tokenizer", metavar="PATH", default=None,
+                   help="raw text: the tokenizer (model or run folder), or 'lines' for one "
+                        "sentence per line split by rules (none given: the shipped English "
+                        "tokenizer)")
+    p.add_argument("--lemmatizer", metavar="PATH", default=None,
+                   help="raw text: the lemmatizer (model or run folder; none given: the "
+                        "shipped one, where the package has one)")
     p.add_argument("--batch-size", type=positive_int, default=64,
                    help="sentences tagged at once")
     p.set_defaults(handler=run_tag)
@@ -229,9 +258,12 @@ def register(groups: CommandGroups) -> None:
         "when the data has it). Defaults are the recipe of the shipped English model.",
         build=_build_train)
     groups.top.add_parser(
-        "tag", help="tag CoNLL-U or plain text with a part-of-speech tagger",
-        description="Tag words with UPOS and XPOS. CoNLL-U input keeps every other byte; "
-        "plain text (one sentence per line) is tokenised and written as CoNLL-U.",
+        "tag", help="tag CoNLL-U, or raw text through the whole pipeline",
+        description="Tag words with UPOS and XPOS. CoNLL-U input keeps every other byte. "
+        "Raw text is split into paragraphs (at blank lines), sentences, tokens and words, "
+        "tagged and lemmatized, and written as CoNLL-U (# newdoc, # newpar, # sent_id, "
+        "# text, multiword ranges, SpaceAfter=No, LEMMA, FEATS); --tokenizer lines reads "
+        "one sentence per line instead.",
         build=_build_tag)
     groups.eval.add_parser(
         "tagger", help="score a tagger on a gold CoNLL-U file",

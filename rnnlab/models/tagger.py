@@ -104,6 +104,7 @@ class TaggedWord:
     word: str
     upos: str
     xpos: str | None
+    feats: str | None = None
 
 
 @dataclass(frozen=True, eq=False)
