@@ -229,7 +229,7 @@ class Pipeline:
                  ) -> list[list[tuple[str, str, str, str, str]]]:
         """``(form, lemma, upos, xpos, feats)`` of every word of tokenized ``sentences``
         (``"_"`` where a step is missing or predicts nothing)."""
-        parts, counts = pieces(sentences)
+        parts, counts = pieces(sentences, MAX_WORDS)
         upos = xpos = feats = [[NO_VALUE] * len(part) for part in parts]
         if self.tagger is not None and parts:
             tagged = self.tagger.tag_many(parts, self.batch_size, progress=False)

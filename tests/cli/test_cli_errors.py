@@ -133,7 +133,7 @@ def test_devices_and_links_are_written_through(text, tmp_path):
     real, link = tmp_path / "real.conllu", tmp_path / "link.conllu"
     real.write_text("old\n", encoding="utf-8")
     link.symlink_to(real)
-    assert main(["tag", "--input", str(text), "--output", str(link)]) == 0
+    assert main(["tag", "--input", str(text), "--output", str(link), "--tokenizer", "lines"]) == 0
     assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("# sent_id = 1")
 
 
@@ -196,8 +196,9 @@ def test_a_file_size_limit_leaves_the_old_output_whole(text, tmp_path):
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
 
-    process = run_rnnlab(["tag", "--input", str(text), "--output", str(output)],
-                         preexec_fn=limit, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = run_rnnlab(["tag", "--input", str(text), "--output", str(output), "--tokenizer",
+                          "lines"], preexec_fn=limit, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
     out, err = process.communicate(timeout=300)
     assert process.returncode == 1
     assert err.decode() == f"rnnlab: error: cannot write {output}: File too large\n"
@@ -207,7 +208,8 @@ def test_a_file_size_limit_leaves_the_old_output_whole(text, tmp_path):
 
 def test_a_closed_pipe_ends_quietly(text):
     text.write_text("The cat sat on the mat .\n" * 2000, encoding="utf-8")  # > a pipe's buffer
-    process = run_rnnlab(["tag", "--input", str(text)], stdout=subprocess.PIPE,
+    process = run_rnnlab(["tag", "--input", str(text), "--tokenizer", "lines"],
+                         stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE)
     assert process.stdout.readline() == b"# sent_id = 1\n"
     process.stdout.close()  # what `| head -1` does

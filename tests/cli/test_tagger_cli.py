@@ -126,8 +126,8 @@ def test_stdin_to_stdout(model_dir, roundtrip, monkeypatch, capsysbinary):
 
 def test_plain_text_is_tokenised_and_written_as_conllu(model_dir, tmp_path):
     out = tmp_path / "out.conllu"
-    assert main(["tag", "--model", str(model_dir), "--input",
-                 str(FIXTURES / "sentences.txt"), "--output", str(out)]) == 0
+    assert main(["tag", "--model", str(model_dir), "--input", str(FIXTURES / "sentences.txt"),
+                 "--tokenizer", "lines", "--output", str(out)]) == 0
     sentences = read_conllu(out)
     assert [s.words for s in sentences] == [
         ("The", "cats", "were", "full", "."),
