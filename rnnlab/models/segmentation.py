@@ -101,35 +101,41 @@ def paragraph_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def space_mask(text: str) -> np.ndarray:
+    """Whether each character of ``text`` is whitespace (``str.isspace``), as a bool array;
+    each distinct character is asked once."""
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+    distinct, where = np.unique(codes, return_inverse=True)
+    spaces = np.fromiter((chr(c).isspace() for c in distinct.tolist()), bool, len(distinct))
+    return spaces[where.reshape(-1)]
+
+
 def decode(text: str, start: int, end: int, probabilities: np.ndarray,
            expander: MultiwordExpander) -> list[Sentence]:
     """The sentences of the paragraph ``text[start:end]`` from its label
-    ``probabilities`` (end − start, labels) (module docstring)."""
+    ``probabilities`` (end − start, labels) (module docstring). The token boundaries are
+    found for all characters at once; the loop runs over tokens."""
     p = probabilities
-    ends = 1.0 - p[:, INSIDE]
     sentence_ends = (p[:, SENTENCE_END] + p[:, MULTIWORD_SENTENCE_END]
                      > p[:, TOKEN_END] + p[:, MULTIWORD_END])
     multiwords = (p[:, MULTIWORD_END] + p[:, MULTIWORD_SENTENCE_END]
                   > p[:, TOKEN_END] + p[:, SENTENCE_END])
+    space = space_mask(text[start:end])
+    space_follows = np.append(space[1:], True)  # the paragraph's end counts as whitespace
+    token_ends = ~space & (space_follows | (1.0 - p[:, INSIDE] > 0.5))
+    after_boundary = np.insert((space | token_ends)[:-1], 0, True)
+    firsts = np.flatnonzero(~space & after_boundary).tolist()
+    lasts = np.flatnonzero(token_ends).tolist()
+    sentence_ends[-1:] = True
     sentences: list[Sentence] = []
     tokens: list[Token] = []
-    token_start = None
-    for i in range(start, end):
-        if text[i].isspace():
-            continue
-        if token_start is None:
-            token_start = i
-        at = i - start
-        last = i + 1 == end
-        if not (last or text[i + 1].isspace() or ends[at] > 0.5):
-            continue
-        form = text[token_start:i + 1]
-        multiword = multiwords[at] or expander.usually_multiword(form)
+    for first, last in zip(firsts, lasts, strict=True):
+        form = text[start + first:start + last + 1]
+        multiword = multiwords[last] or expander.usually_multiword(form)
         words = expander.expand(form) if multiword else (form,)
-        space_after = i + 1 == len(text) or text[i + 1].isspace()
-        tokens.append(Token(form, token_start, i + 1, space_after, words))
-        token_start = None
-        if last or sentence_ends[at]:
+        tokens.append(Token(form, start + first, start + last + 1, bool(space_follows[last]),
+                            words))
+        if sentence_ends[last]:
             sentences.append(Sentence(tuple(tokens), new_paragraph=not sentences))
             tokens = []
     return sentences

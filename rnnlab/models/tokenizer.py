@@ -167,10 +167,15 @@ class Tokenizer(FolderIO, Module):
 
     # ------------------------------------------------------------------ encoding
     def char_ids(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        """The character ids and class ids of ``text`` (int64 arrays)."""
+        """The character ids and class ids of ``text`` (int64 arrays): each distinct
+        character is looked up once, and the text's code points index the results."""
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), np.uint32)
+        distinct, where = np.unique(codes, return_inverse=True)
         lookup, classes = self.chars.token_to_id, self._classes
-        return (np.fromiter((lookup(c) for c in text), np.int64, len(text)),
-                np.fromiter((classes[c] for c in text), np.int64, len(text)))
+        chars = [chr(c) for c in distinct.tolist()]
+        ids = np.fromiter((lookup(c) for c in chars), np.int64, len(chars))
+        kinds = np.fromiter((classes[c] for c in chars), np.int64, len(chars))
+        return ids[where.reshape(-1)], kinds[where.reshape(-1)]
 
     def batch(self, pieces: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray | None]]
               ) -> TokenizerBatch:
