@@ -23,6 +23,7 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 
 demo: $(DEMO_STAMP)
 	$(VENV)/bin/rnnlab demo tagger
+	$(VENV)/bin/rnnlab demo pipeline
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check rnnlab tests benchmarks

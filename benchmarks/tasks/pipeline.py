@@ -5,12 +5,14 @@ by spaces, paragraphs separated by a blank line, as UD's ``.txt`` files give it)
 through each system, and its CoNLL-U output is scored against the gold file by
 ``rnnlab.evaluation.conll18`` — issue 18's table:
 
-* ``today``: what ``rnnlab tag --format text`` does (``rnnlab.cli.commands_tagger.tag_text``):
+* ``today``: what ``rnnlab tag --tokenizer lines`` does, and what ``rnnlab tag --format
+  text`` did before the pipeline (``rnnlab.cli.commands_tagger.tag_text``):
   every input line is one sentence, split into words by ``tokenize_english``, tagged by
   the shipped tagger — no lemma, no features, no multiword tokens;
-* ``tokenizer`` (with ``--tokenizer MODEL``): the character-level tokenizer and sentence
-  splitter (``rnnlab.models.segmentation.tokenize_text``), its words tagged by the same
-  tagger.
+* ``pipeline``: what ``rnnlab tag`` does with raw text by default and what
+  ``rnnlab.Pipeline()`` does — the character-level tokenizer and sentence splitter (the
+  shipped one, or ``--tokenizer MODEL``), its words tagged by the same tagger, and
+  lemmatized where a lemmatizer is given (``--lemmatizer MODEL``) or shipped.
 
 Each row gives the F1 of every metric and the words per second of the whole path (text
 to CoNLL-U, models loaded before the clock starts), by the wall clock and by the process's
@@ -19,7 +21,7 @@ The running text and each system's output are written to ``--out``::
 
     .venv/bin/python benchmarks/tasks/pipeline.py --out runs/pipeline-bench
     .venv/bin/python benchmarks/tasks/pipeline.py --out runs/pipeline-bench \\
-        --tokenizer runs/tok-ewt
+        --tokenizer runs/tok-ewt --lemmatizer runs/lemma-ewt
 """
 
 from __future__ import annotations
@@ -31,27 +33,20 @@ import time
 from pathlib import Path
 
 from rnnlab.cli.commands_tagger import tag_text
+from rnnlab.cli.files import text_lines
 from rnnlab.data.paths import shared_data_dir
 from rnnlab.data.running_text import running_text
 from rnnlab.data.ud_document import parse_ud, read_ud
 from rnnlab.evaluation.conll18 import METRICS, Score, evaluate
-from rnnlab.models import open_model_dir
-from rnnlab.models.segmentation import to_conllu, tokenize_text
 from rnnlab.models.tagger import Tagger
+from rnnlab.pipeline import Pipeline
 
 SHOWN = ("Tokens", "Sentences", "Words", "UPOS", "XPOS", "UFeats", "AllTags", "Lemmas")
 
 
 def today(tagger: Tagger, text: str) -> str:
-    """``rnnlab tag --format text`` on ``text``."""
-    return tag_text(tagger, text, 64)
-
-
-def tokenizer_path(tokenizer, tagger: Tagger, text: str) -> str:
-    """The tokenizer's sentences, their words tagged by ``tagger``."""
-    sentences = tokenize_text(tokenizer, text)
-    upos, xpos = tagger.predict([[w for t in s.tokens for w in t.words] for s in sentences])
-    return to_conllu(sentences, upos, xpos)
+    """``rnnlab tag --tokenizer lines`` on ``text``."""
+    return tag_text(tagger, text_lines(text), "text", 64)
 
 
 def row(name: str, scores: dict[str, Score], words: int, wall: float, cpu: float) -> str:
@@ -66,7 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True,
                         help="folder for the running text and each system's CoNLL-U")
     parser.add_argument("--tokenizer", default=None,
-                        help="a tokenizer (model or run folder) to score beside today's path")
+                        help="the pipeline's tokenizer, model or run folder (default: the "
+                             "shipped English one)")
+    parser.add_argument("--lemmatizer", default=None,
+                        help="the pipeline's lemmatizer, model or run folder (default: the "
+                             "shipped one where the package has one)")
     parser.add_argument("--tagger", default=None,
                         help="tagger model or run folder (default: the shipped English one)")
     args = parser.parse_args(argv)
@@ -79,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
     (out / "text.txt").write_text(text, encoding="utf-8")
     n_words = sum(len(s.words) for s in gold)
     tagger = Tagger.load(args.tagger)
-    systems = [("rnnlab today (tag --format text)", "today", lambda t: today(tagger, t))]
-    if args.tokenizer is not None:
-        tokenizer = open_model_dir(args.tokenizer, kind="tokenizer")
-        systems.append(("rnnlab tokenizer + today's tagger", "tokenizer",
-                        lambda t: tokenizer_path(tokenizer, tagger, t)))
+    nlp = Pipeline(tokenizer=args.tokenizer, tagger=tagger, lemmatizer=args.lemmatizer)
+    systems = [("rnnlab tag --tokenizer lines (one sentence per line, regex tokens)", "today",
+                lambda t: today(tagger, t)),
+               ("rnnlab tag (rnnlab.Pipeline: tokenizer, tagger, lemmatizer)", "pipeline",
+                lambda t: nlp(t).to_conllu())]
     print(f"{gold_path}: {len(gold)} sentences, {n_words} words, {len(text)} characters of "
           f"running text; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs\n")
     print("| system | " + " | ".join(SHOWN) + " | words/s (wall) | words/s (CPU) |")

@@ -185,10 +185,30 @@ def _build_tagging(parser: CommandParser) -> None:
     parser.set_defaults(handler=handler)
 
 
+# ------------------------------------------------------------------ raw text
+def _build_pipeline(parser: CommandParser) -> None:
+    parser.add_argument("--tokenizer", metavar="PATH", default=None,
+                        help="tokenizer model or run folder (none given: the shipped one)")
+    add_model_flag(parser, "a part-of-speech tagger", shipped="the shipped English model")
+    parser.add_argument("text", nargs="?", default=None,
+                        help="raw text to annotate (none given: a built-in paragraph)")
+
+    def handler(args: argparse.Namespace) -> int:
+        from rnnlab.demos.raw_text import TEXT, run_pipeline_demo
+
+        print(run_pipeline_demo(args.text or TEXT, args.tokenizer, args.model))
+        return 0
+
+    parser.set_defaults(handler=handler)
+
+
 def register(groups: CommandGroups) -> None:
     help_text = "LECTURE §3.1: tag a few sentences with the shipped English POS tagger"
     groups.demo.add_parser("tagger", help=help_text, description=help_text,
                            build=_build_tagging)
+    help_text = "raw text to CoNLL-U: the shipped English pipeline on a short paragraph"
+    groups.demo.add_parser("pipeline", help=help_text, description=help_text,
+                           build=_build_pipeline)
     _add_demo(groups, "addition", "LECTURE §1: learn to add digit by digit, the carry in "
               "the hidden state", _addition, _addition_flags)
     _add_demo(groups, "gradients", "LECTURE §5: ‖∂L/∂h_t‖ against distance for RNN, GRU "
