@@ -36,7 +36,7 @@ class FeatureTagger:
 
 @pytest.fixture(scope="module")
 def nlp() -> Pipeline:
-    return Pipeline()
+    return Pipeline(lemmatizer=False)
 
 
 @pytest.fixture(scope="module")
