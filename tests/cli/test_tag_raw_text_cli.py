@@ -100,3 +100,11 @@ def test_hostile_text_gives_valid_conllu(name, monkeypatch, capsysbinary):
     assert forms == "".join(text.split())  # every non-space character is in a token
     if len(text) < 1000:  # the command writes the same (the long texts: once is enough)
         assert tag([], text, monkeypatch, capsysbinary) == document.to_conllu()
+
+
+def test_windows_line_ends_and_lines_inside_a_paragraph():
+    document = Pipeline(tagger=False, lemmatizer=False)(
+        "One line,\r\nthe same paragraph.\r\n\r\nA new one.\r\n")
+    assert [(s.new_paragraph, s.text) for s in document.sentences] == [
+        (True, "One line, the same paragraph."), (True, "A new one.")]
+    check_document(document)
