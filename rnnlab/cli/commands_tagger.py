@@ -132,12 +132,15 @@ def run_train(args: argparse.Namespace) -> int:
 
 def run_tag(args: argparse.Namespace) -> int:
     refuse_overwriting_inputs(args.output, "--output", [("--input", args.input)])
+    conllu = input_format(args.input, args.format) == "conllu"
+    if conllu and (args.tokenizer is not None or args.lemmatizer is not None):
+        raise CommandError("--tokenizer and --lemmatizer read raw text; CoNLL-U input keeps "
+                           "its tokens and gets UPOS and XPOS only")
+    if args.tokenizer == LINES and args.lemmatizer is not None:
+        raise CommandError("--lemmatizer needs the pipeline's tokenizer, not --tokenizer lines")
     model = load_tagger(args.model)
     text, source = read_input(args.input, keep_bom=True)
-    if input_format(args.input, args.format) == "conllu":
-        if args.tokenizer is not None or args.lemmatizer is not None:
-            raise CommandError("--tokenizer and --lemmatizer read raw text; CoNLL-U input "
-                               "keeps its tokens and gets UPOS and XPOS only")
+    if conllu:
         tagged = tag_conllu(model, text, source, args.batch_size)
     elif args.tokenizer == LINES:
         tagged = tag_text(model, text_lines(text), source, args.batch_size)

@@ -38,6 +38,7 @@ from rnnlab.pipeline.document import NO_VALUE, Document, Sentence, Token, Word
 
 if TYPE_CHECKING:
     from rnnlab.models import segmentation
+    from rnnlab.models.tokenizer import Tokenizer
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 SHIPPED_TOKENIZER = PRETRAINED / "en_ewt_tokenizer"
@@ -74,7 +75,7 @@ def _folder(value: object) -> bool:
     return isinstance(value, str | PathLike)
 
 
-def load_tokenizer(value: Step) -> Any:
+def load_tokenizer(value: Step) -> Tokenizer | None:
     """The tokenizer of ``value`` (module docstring), or None for False."""
     from rnnlab.models import open_model_dir
     from rnnlab.models.tokenizer import Tokenizer

@@ -78,6 +78,9 @@ def test_tokenizer_folders_and_misplaced_flags(tmp_path, monkeypatch, capsysbina
     conllu.write_text("1\tHi\t_\t_\t_\t_\t_\t_\t_\t_\n\n", encoding="utf-8")
     assert main(["tag", "--input", str(conllu), "--tokenizer", "lines"]) == 1
     assert "CoNLL-U input keeps its tokens" in capsysbinary.readouterr().err.decode()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(TEXT.encode())))
+    assert main(["tag", "--tokenizer", "lines", "--lemmatizer", str(tmp_path)]) == 1
+    assert "not --tokenizer lines" in capsysbinary.readouterr().err.decode()
 
 
 @pytest.mark.parametrize("content", ["", " \n\t\n\n  "])
