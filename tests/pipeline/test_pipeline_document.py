@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conllu_checks import check_conllu, check_document
 
@@ -168,3 +170,17 @@ def test_rnnlab_pipeline_is_a_lazy_attribute():
     import rnnlab
 
     assert rnnlab.Pipeline is Pipeline and "Pipeline" in dir(rnnlab)
+
+
+def test_importing_rnnlab_leaves_the_pipeline_unloaded():
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    probe = ("import json, sys, rnnlab\nfirst = 'rnnlab.pipeline' in sys.modules\n"
+             "import rnnlab.pipeline\nprint(json.dumps([first, 'numpy' in sys.modules]))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=root, capture_output=True,
+                            text=True, check=True, env={**os.environ, "PYTHONPATH": str(root)})
+    assert json.loads(result.stdout) == [False, False]  # the models load when a Pipeline does
