@@ -45,7 +45,7 @@ SHIPPED_TOKENIZER = PRETRAINED / "en_ewt_tokenizer"
 SHIPPED_LEMMATIZER = PRETRAINED / "en_ewt_lemmatizer"
 MAX_WORDS = 250
 """The longest piece of a sentence the tagger and the lemmatizer read at once."""
-_LINE_BREAKS = frozenset("\t\n\r")
+_LINE_BREAKS = frozenset("\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")  # tab, str.splitlines
 
 
 @runtime_checkable

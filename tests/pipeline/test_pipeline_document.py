@@ -131,6 +131,7 @@ def test_pretokenized_input_skips_the_tokenizer(nlp):
     ([["I"], []], ValueError, "sentence 1 has no words"),
     ([["I", ""]], ValueError, "sentence 0, word 1: words must be non-empty strings"),
     ([["a\tb"]], ValueError, "a tab or a line break"),
+    ([["a\u2028b"]], ValueError, "a tab or a line break"),
     (b"bytes", TypeError, "got a bytes"),
     (42, TypeError, "got a int"),
 ])
