@@ -33,11 +33,13 @@ if TYPE_CHECKING:
 MONITOR = {"monitor_mode": "max"}
 
 
-def load_tokenizer(path: str) -> Tokenizer:
-    """The tokenizer in a model folder or a training run's folder."""
+def load_tokenizer(path: str | None) -> Tokenizer:
+    """The tokenizer in a model folder or a training run's folder (None: the shipped
+    English tokenizer)."""
     from rnnlab.models import open_model_dir
+    from rnnlab.pipeline.pipeline import SHIPPED_TOKENIZER
 
-    return open_model_dir(path, kind="tokenizer")
+    return open_model_dir(SHIPPED_TOKENIZER if path is None else path, kind="tokenizer")
 
 
 # ------------------------------------------------------------------ handlers
@@ -160,7 +162,7 @@ def _build_train(p: CommandParser) -> None:
 
 
 def _build_tokenize(p: CommandParser) -> None:
-    add_model_flag(p, "the tokenizer")
+    add_model_flag(p, "the tokenizer", shipped="the English tokenizer (UD EWT)")
     add_input_flag(p, "UTF-8 text file")
     add_output_flag(p, "CoNLL-U file to write")
     p.add_argument("--batch-size", type=positive_int, default=32,

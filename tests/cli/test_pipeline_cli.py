@@ -12,7 +12,7 @@ import pytest
 from shared_data import ewt_blocks, write_conllu_blocks
 
 from rnnlab.cli import build_parser, main
-from rnnlab.data.ud_document import read_ud
+from rnnlab.data.ud_document import parse_ud, read_ud
 from rnnlab.models import KINDS
 
 GOLD = ("# newpar\n# text = I don't.\n"
@@ -110,3 +110,12 @@ def test_every_option_has_a_help_line(path):
     for action in _command(path)._actions:
         if action.option_strings and action.dest != "help":
             assert action.help and "default" not in action.help.lower(), action.option_strings
+
+
+def test_tokenize_without_a_model_uses_the_shipped_tokenizer(tmp_path, capsys):
+    text = tmp_path / "raw.txt"
+    text.write_text("It rained. We didn't go out.\n")
+    assert main(["tokenize", "--input", str(text)]) == 0
+    sentences = parse_ud(capsys.readouterr().out)
+    assert [[w.form for w in s.words] for s in sentences] == [
+        ["It", "rained", "."], ["We", "did", "n't", "go", "out", "."]]
