@@ -313,9 +313,8 @@ class Lemmatizer(FolderIO, Module):
                 if token_id != self.target.unk_id:
                     chars.append(tokens[token_id])
                 elif hypothesis.attention is not None:  # copy the most attended character
-                    position = int(hypothesis.attention[k].argmax()) - prefix
-                    if 0 <= position < len(form):
-                        chars.append(form[position])
+                    weights = hypothesis.attention[k][prefix : prefix + len(form)]
+                    chars.append(form[int(weights.argmax())])
             lemma = "".join(chars)
             out[i] = lemma if lemma.strip() and "\t" not in lemma else form
         return out
