@@ -37,14 +37,15 @@ def _build_train(p: CommandParser) -> None:
                    help="training CoNLL-U file (required unless --resume finds every part "
                         "started)")
     p.add_argument("--dev", "--valid", metavar="FILE", dest="dev", default=None,
-                   help="dev CoNLL-U file; each part picks its best epoch on it")
+                   help="dev CoNLL-U file; each part picks its best epoch on it (required "
+                        "unless --resume finds every part started)")
     add_run_folder_flag(p, "folder of the three run folders (tokenizer/, tagger/, "
                            "lemmatizer/)")
     for part in PARTS:
         p.add_argument(f"--{part}-time-budget", dest=f"{part}_time_budget", type=non_negative,
                        default=0.0, help=f"minutes of training for the {part} (0: no limit)")
     p.add_argument("--epochs", type=positive_int, default=None,
-                   help="most epochs of every part (none given: each part's own default)")
+                   help="most epochs of every part (none given: each part's own number)")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bars")
     p.add_argument("--resume", action="store_true",

@@ -144,8 +144,8 @@ def test_the_network_learns_suffixes_and_copying():
                                                      min_char_freq=1))
     optimizer = Adam(model.parameters(), lr=0.02)
     order = np.random.default_rng(1)
-    for _ in range(250):
-        batch = model.encode([train[i] for i in order.choice(len(train), 64, replace=False)])
+    for _ in range(100):
+        batch = model.encode([train[i] for i in order.choice(len(train), 48, replace=False)])
         loss = model.loss(batch)
         optimizer.zero_grad()
         loss.backward()
@@ -155,7 +155,7 @@ def test_the_network_learns_suffixes_and_copying():
     by_kind = {upos: np.mean([r for r, w in zip(right, test, strict=True) if w[1] == upos])
                for upos in ("NOUN", "VERB", "PROPN", "X")}
     assert by_kind["PROPN"] == 1.0 and by_kind["X"] == 1.0  # the learned copy edits
-    assert by_kind["NOUN"] >= 0.6 and by_kind["VERB"] >= 0.6, by_kind
+    assert by_kind["NOUN"] >= 0.8 and by_kind["VERB"] >= 0.8, by_kind
 
 
 # ------------------------------------------------------------------ files
