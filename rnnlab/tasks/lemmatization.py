@@ -163,7 +163,7 @@ def evaluate(
     feats: Sequence[Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Lemma accuracy of ``model`` on gold ``sentences``: over all words with a gold lemma,
-    and split into words whose form the dictionary holds (``seen``) and the rest.
+    and split into words whose form training saw (``seen``, with any tag) and the rest.
 
     ``upos``/``feats`` replace the gold columns (a tagger's predictions); None: gold UPOS,
     and gold FEATS for a model that reads them.
@@ -179,7 +179,7 @@ def evaluate(
     for s, lemmas in zip(sentences, predicted, strict=True):
         for form, gold, guess in zip(s.words, s.lemmas, lemmas, strict=True):
             if has_lemma(form, gold):
-                part = counts["seen" if form in model.by_form else "unseen"]
+                part = counts["seen" if form in model.train_forms else "unseen"]
                 part[0] += 1
                 part[1] += guess == gold
     total = counts["seen"][0] + counts["unseen"][0]
@@ -283,7 +283,7 @@ def train(
     model = Lemmatizer.build(data.train, config.model)
     examples = network_examples(model, data.train)
     if verbose:
-        print(f"train: {len(data.train)} words, {len(model.by_form)} distinct forms, "
+        print(f"train: {len(data.train)} words, {len(model.train_forms)} distinct forms, "
               f"{len(examples)} network examples; dev: {len(data.dev)} sentences; "
               f"parameters: {model.num_parameters()}", flush=True)
     trainer = Trainer(

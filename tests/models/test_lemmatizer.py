@@ -57,13 +57,20 @@ def test_dictionary_entries_count_each_form_tag_lemma():
     assert entries == sorted(entries)
 
 
-def test_lookup_by_pair_then_by_form(model):
+def test_lookup_by_form_and_tag(model):
     assert model.lookup("saw", "VERB") == "see"
     assert model.lookup("saw", "NOUN") == "saw"
-    assert model.lookup("saw", "ADJ") == "see"  # the form's most frequent lemma (2 of 3)
     assert model.lookup("left", "ADJ") == "left"
-    assert model.lookup("left", "NOUN") == "leave"
+    assert model.lookup("saw", "ADJ") is None  # a seen form with another tag: the network
     assert model.lookup("dogs", "NOUN") is None
+    assert "saw" in model.train_forms and "dogs" not in model.train_forms
+
+
+def test_the_most_frequent_lemma_wins_ties_the_first():
+    words = [("saw", "VERB", "_", "see"), ("saw", "VERB", "_", "saw"),
+             ("saw", "VERB", "_", "see"), ("x", "X", "_", "b"), ("x", "X", "_", "a")]
+    model = Lemmatizer.build(words, SMALL)
+    assert model.lookup("saw", "VERB") == "see" and model.lookup("x", "X") == "a"
 
 
 def test_dictionary_hits_never_touch_the_network(model, monkeypatch):
@@ -84,10 +91,10 @@ def test_unseen_words_go_through_the_network_once_each(model, monkeypatch):
         return [f"<{form}>" for form, _, _ in words]
 
     monkeypatch.setattr(model, "predict_unseen", network)
-    lemmas = model.lemmatize_many([["dogs", "saw", "dogs"], ["dogs", "ran"]],
-                                  [["NOUN", "VERB", "NOUN"], ["NOUN", "VERB"]])
-    assert lemmas == [["<dogs>", "see", "<dogs>"], ["<dogs>", "<ran>"]]
-    assert calls == [[("dogs", "NOUN", "_"), ("ran", "VERB", "_")]]
+    lemmas = model.lemmatize_many([["dogs", "saw", "dogs"], ["dogs", "ran", "saw"]],
+                                  [["NOUN", "VERB", "NOUN"], ["NOUN", "VERB", "ADJ"]])
+    assert lemmas == [["<dogs>", "see", "<dogs>"], ["<dogs>", "<ran>", "<saw>"]]
+    assert calls == [[("dogs", "NOUN", "_"), ("ran", "VERB", "_"), ("saw", "ADJ", "_")]]
 
 
 # ------------------------------------------------------------------ the network
