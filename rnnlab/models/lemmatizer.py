@@ -35,10 +35,12 @@ distributions with its own backward; the edit classifier needs only layers rnnla
 decoder still copies where it generates: a lemma character outside its vocabulary
 (``<unk>``) becomes the source character it attended to most.
 
-Decoding is greedy, at most ``len(form) + max_extra_chars`` characters. Words longer than
-``max_word_chars`` characters that the dictionary has not seen keep their form as lemma
-(the attention matrix of a 100,000-character "word" would not fit in memory), and a
-lemma is never empty: an empty decoder output gives the form.
+Decoding is greedy, at most ``len(form) + max_extra_chars`` characters. Two kinds of word
+the dictionary has not seen keep their form as lemma without the network: words longer
+than ``max_word_chars`` characters (the attention matrix of a 100,000-character "word"
+would not fit in memory) and words most of whose characters the encoder does not know (a
+script training never showed: the network cannot read them, and would write a lemma from
+the tag alone). A lemma is never empty: an empty decoder output gives the form.
 
 A saved model folder holds ``weights.safetensors``, ``config.json``, the vocabularies
 ``source.json`` (characters and tag tokens) and ``target.json`` (lemma characters), and
@@ -274,13 +276,20 @@ class Lemmatizer(FolderIO, Module):
         never saw."""
         return self.by_pair.get((form, upos))
 
+    def readable(self, form: str) -> bool:
+        """Whether the network reads ``form``: at most ``max_word_chars`` characters, at
+        least half of them known to the encoder."""
+        if len(form) > self.config.max_word_chars:
+            return False
+        unknown = sum(char not in self.source for char in form)
+        return 2 * unknown <= len(form)
+
     def predict_unseen(self, words: Sequence[tuple[str, str, str]], batch_size: int = 256
                        ) -> list[str]:
         """The network's lemma of each (form, UPOS, FEATS), the dictionary left aside
         (batched by length; greedy decoding for the words whose edit is ``generate``)."""
         lemmas = [form for form, _, _ in words]
-        fits = [i for i, (form, _, _) in enumerate(words)
-                if len(form) <= self.config.max_word_chars]
+        fits = [i for i, (form, _, _) in enumerate(words) if self.readable(form)]
         order = sorted(fits, key=lambda i: len(words[i][0]))
         with self._evaluating():
             for start in range(0, len(order), batch_size):
