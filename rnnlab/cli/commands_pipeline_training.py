@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rnnlab.cli.parser import CommandParser
 
 PARTS = ("tokenizer", "tagger", "lemmatizer")  # rnnlab.tasks.pipeline_training.PARTS
+BUDGETS = {"tokenizer": 50, "tagger": 45, "lemmatizer": 20}  # pipeline_training's defaults
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -43,7 +44,10 @@ def _build_train(p: CommandParser) -> None:
                            "lemmatizer/)")
     for part in PARTS:
         p.add_argument(f"--{part}-time-budget", dest=f"{part}_time_budget", type=non_negative,
-                       default=0.0, help=f"minutes of training for the {part} (0: no limit)")
+                       default=None,
+                       help=f"minutes of training for the {part}, 0 for no limit (none "
+                            f"given: {BUDGETS[part]} for a new run, the run's own on "
+                            "--resume)")
     p.add_argument("--epochs", type=positive_int, default=None,
                    help="most epochs of every part (none given: each part's own number)")
     p.add_argument("--no-progress", dest="progress", action="store_false",

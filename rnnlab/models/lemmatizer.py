@@ -343,6 +343,8 @@ class Lemmatizer(FolderIO, Module):
                 string, or a UPOS/FEATS list whose length differs from its sentence's.
         """
         _check_sentences(sentences, upos, feats)
+        if not self.config.use_feats:
+            feats = None  # one network pass per (form, UPOS)
         lemmas: list[list[str | None]] = []
         unseen: dict[tuple[str, str, str], list[tuple[int, int]]] = {}
         for i, words in enumerate(sentences):

@@ -4,8 +4,8 @@
 its own task (:mod:`rnnlab.tasks.tokenization`, :mod:`rnnlab.tasks.tagging`,
 :mod:`rnnlab.tasks.lemmatization`) and its default recipe, into ``OUT/tokenizer``,
 ``OUT/tagger`` and ``OUT/lemmatizer`` — three ordinary run folders, each a model folder's
-parent that ``--model`` accepts. Every part may get a time budget (minutes of training)
-and a cap on its epochs.
+parent that ``--model`` accepts. Every part has a time budget (minutes of training;
+:data:`DEFAULT_BUDGETS` unless given) and may get a cap on its epochs.
 
 With ``resume``, each part goes on from where it stands (:func:`part_status`): a finished
 part (its last checkpoint says the loop ended: epochs done, early stop or time budget) is
@@ -28,6 +28,8 @@ from rnnlab.training.run_folder import LoopOverrides
 from rnnlab.training.trainer import BEST_DIR, CHECKPOINT_DIR, CHECKPOINT_FILES
 
 PARTS = ("tokenizer", "tagger", "lemmatizer")
+DEFAULT_BUDGETS = {"tokenizer": 50.0, "tagger": 45.0, "lemmatizer": 20.0}
+"""Minutes of training of each part in a new run: issue 18's 2 hours for the three."""
 NEW, UNFINISHED, FINISHED = "new", "unfinished", "finished"
 
 
@@ -50,17 +52,23 @@ def part_status(run_dir: str | Path) -> str:
 
 @dataclass(frozen=True)
 class PartPlan:
-    """How one part trains: its time budget in minutes (0: none), its most epochs (None:
-    the part's default) and whether it shows progress bars (None: the default)."""
+    """How one part trains: its time budget in minutes (0: none; None: the part's
+    :data:`DEFAULT_BUDGETS` entry for a new run, the run's own budget on resume), its most
+    epochs (None: the part's default) and whether it shows progress bars (None: the
+    default)."""
 
-    time_budget_minutes: float = 0.0
+    time_budget_minutes: float | None = None
     epochs: int | None = None
     progress: bool | None = None
 
-    def overrides(self) -> LoopOverrides:
-        """These settings as the loop overrides of the part's run."""
+    def overrides(self, new_run_of: str | None = None) -> LoopOverrides:
+        """These settings as the loop overrides of a part's run; ``new_run_of`` names the
+        part when its run starts now (an unset budget is then its default)."""
+        budget = self.time_budget_minutes
+        if budget is None and new_run_of is not None:
+            budget = DEFAULT_BUDGETS[new_run_of]
         return LoopOverrides(epochs=self.epochs, progress=self.progress,
-                             time_budget_minutes=self.time_budget_minutes or None)
+                             time_budget_minutes=budget)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ def train_pipeline(
             if train is None or dev is None:
                 raise ValueError(f"the {part} must be trained: give --train and --dev")
             config = make_config(train, dev)
-            config = dataclasses.replace(config, loop=plan.overrides().apply(config.loop))
+            config = dataclasses.replace(config, loop=plan.overrides(part).apply(config.loop))
             result = task.train(run_dir, config, overwrite=overwrite)
         if verbose:
             shown = ", ".join(f"{name} {value:.4f}" for name, value in result.dev.items())

@@ -12,8 +12,10 @@ from shared_data import ewt_blocks, write_conllu_blocks
 from threadpoolctl import threadpool_limits
 
 from rnnlab.cli import main
+from rnnlab.cli.commands_pipeline_training import BUDGETS
 from rnnlab.tasks import lemmatization, pipeline_training
 from rnnlab.tasks.pipeline_training import (
+    DEFAULT_BUDGETS,
     FINISHED,
     NEW,
     PARTS,
@@ -53,9 +55,13 @@ def test_part_status_of_folders(tmp_path):
 
 
 def test_plan_overrides_only_what_is_given():
-    assert PartPlan().overrides().given() == {}
-    assert PartPlan(2.5, 3, False).overrides().given() == {
-        "time_budget_minutes": 2.5, "epochs": 3, "progress": False}
+    assert PartPlan().overrides().given() == {}  # a resume keeps the run's budget
+    assert PartPlan().overrides("tagger").given() == {
+        "time_budget_minutes": DEFAULT_BUDGETS["tagger"]}
+    assert sum(DEFAULT_BUDGETS.values()) <= 120  # issue 18: 2 hours for the pipeline
+    assert PartPlan(0.0, 3, False).overrides("tagger").given() == {
+        "time_budget_minutes": 0.0, "epochs": 3, "progress": False}
+    assert BUDGETS == DEFAULT_BUDGETS  # the command's help says the task's defaults
 
 
 def test_an_interrupted_pipeline_resumes_where_it_stopped(files, tmp_path, monkeypatch,
@@ -106,7 +112,8 @@ def test_an_unfinished_part_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     assert [o.status for o in outcomes] == [UNFINISHED, UNFINISHED, NEW]
     assert calls[0][1] is None and calls[0][2]["resume"] is True
     assert calls[1][2]["overrides"].given() == {"time_budget_minutes": 5}
-    assert calls[2][1] is not None and calls[2][2] == {"overwrite": False}  # a new run
+    assert calls[2][2] == {"overwrite": False}  # a new run, with the default budget
+    assert calls[2][1].loop.time_budget_minutes == DEFAULT_BUDGETS["lemmatizer"]
 
 
 def test_refusals(tmp_path):
