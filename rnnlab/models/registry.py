@@ -42,6 +42,7 @@ from rnnlab.models.folder import (
     write_model_dir,
 )
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig
+from rnnlab.models.lemmatizer import Lemmatizer, LemmatizerConfig
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig
 from rnnlab.models.tagger import Tagger, TaggerConfig
 from rnnlab.models.tokenizer import Tokenizer, TokenizerConfig
@@ -100,6 +101,12 @@ KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
         files=(JsonFile("chars", ("pad", "unk")), strings("multiword"),
                strings("usual_multiword")),
         sample=samples.tokenizer, sample_output=samples.tokenizer_output),
+    ModelKind(
+        "lemmatizer", "lemmatizer", Lemmatizer, LemmatizerConfig,
+        files=(JsonFile("source", ("pad", "unk")),
+               JsonFile("target", ("pad", "unk", "bos", "eos"), field="line"),
+               strings("dictionary")),
+        sample=samples.lemmatizer, sample_output=samples.lemmatizer_output),
 )}
 
 

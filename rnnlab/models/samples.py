@@ -23,6 +23,7 @@ from rnnlab.models.conditional_generator import (
     generator_vocab,
 )
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
+from rnnlab.models.lemmatizer import Lemmatizer, LemmatizerConfig
 from rnnlab.models.multiword import MultiwordExpander
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_vocabularies, make_batch
 from rnnlab.models.tagger import Tagger, TaggerConfig
@@ -31,6 +32,8 @@ from rnnlab.models.tokenizer import Tokenizer, TokenizerConfig
 SENTENCES = [["The", "cat", "sat", "on", "a", "mat", "."], ["Dogs", "ran", "!"]]
 PAIRS = [("the cat sat .", "die katze sass ."), ("a dog ran !", "ein hund lief !")]
 TEXTS = ["The cat sat. Dogs don't!", "A mat\nthere."]
+LEMMA_WORDS = [("The", "DET", "_", "the"), ("cats", "NOUN", "Number=Plur", "cat"),
+               ("sat", "VERB", "Tense=Past", "sit"), ("Dogs", "NOUN", "Number=Plur", "dog")]
 
 
 @contextmanager
@@ -151,3 +154,19 @@ def tokenizer_output(model: Tokenizer) -> np.ndarray:
     model.eval()
     with no_grad():
         return model.scores(model.encode(TEXTS)).data
+
+
+def lemmatizer() -> Lemmatizer:
+    """A lemmatizer reading FEATS, from :data:`LEMMA_WORDS`."""
+    config = LemmatizerConfig(char_dim=3, hidden=2, min_char_freq=1, use_feats=True)
+    with _seeded(7):
+        return Lemmatizer.build(LEMMA_WORDS, config)
+
+
+def lemmatizer_output(model: Lemmatizer) -> np.ndarray:
+    """Per word of :data:`LEMMA_WORDS`, its teacher-forced lemma-character scores (T · V,
+    flattened) followed by its edit scores (3)."""
+    model.eval()
+    with no_grad():
+        chars, edits = model.scores(model.encode(LEMMA_WORDS))
+    return np.concatenate([chars.data.reshape(len(LEMMA_WORDS), -1), edits.data], axis=1)

@@ -47,6 +47,8 @@ EXPORTERS: dict[str, Exporter] = {
 REFUSALS: dict[str, str] = {  # kind → why it has no ONNX export
     "tokenizer": "what it computes is text cut into paragraphs, windows, tokens and "
                  "multiword words around the network, which an ONNX graph does not hold",
+    "lemmatizer": "its lemmas come from a dictionary first and from greedy character "
+                  "decoding after an edit choice, which an ONNX graph does not hold",
 }
 
 
