@@ -23,6 +23,25 @@ when the library is loaded and a product is large enough.
 A layer asks :meth:`rnnlab.recurrent.cell_table.CellKind.kernels` for its cell's
 :class:`Kernels` once per call and hands them to the cell's forward; the backward uses
 the same ones.
+
+Small calls without gradients (:func:`for_call`): the compiled paths cost a fixed price
+once per process — importing Numba, its compiled modules and loading the first kernel
+from the disk cache took 0.42 s of CPU here, more than tagging one sentence on NumPy
+(2026-12-06, ``benchmarks/speed/startup.py``). So a forward without a tape
+(:mod:`rnnlab.recurrent.inference`) that is small runs on the NumPy steps as long as
+Numba has not been set up in this process (by :func:`current`: any layer call with a tape,
+or a larger call) and the small calls so far have not used up
+:data:`NUMPY_BUDGET` — Numba is then never imported for a sentence or two. The budget
+bounds what a stream of small calls can lose (ski rental: NumPy until its extra cost
+reaches the one-off cost, then the compiled path for good). Costs are estimated from
+the call's size, with the NumPy path's extra time over the compiled one measured on
+bidirectional LSTM calls here (H = 64–128, B = 1–800, one thread)::
+
+    extra(call) ≈ STEP_COST · steps + VALUE_COST · steps · rows · gates·H
+
+A call estimated above :data:`SMALL_CALL` goes to the compiled path at once. The paths
+agree to float32 rounding (the NumPy and compiled kernels compute the same equations;
+the parity tests hold them to each other), so which one ran shows only in the last bits.
 """
 
 from __future__ import annotations
@@ -51,13 +70,36 @@ class Kernels:
 
 _found: dict[tuple[str, str], Kernels] = {}
 
+STEP_COST = 20e-6  # s: the NumPy path's extra time per visit step of one direction
+VALUE_COST = 4e-9  # s: … and per gate value computed
+SMALL_CALL = 2e-3  # s: a call estimated to cost more extra than this is never small
+NUMPY_BUDGET = 0.2  # s: the small calls' estimated extra time, all together, at most
+_small_spent = 0.0
+_numba_set_up = False  # current() has imported Numba: small calls no longer save it
+
+
+def for_call(steps: int, rows: int, gate_width: int) -> str | None:
+    """The path of a forward without a tape over ``steps`` visit steps of ``rows`` rows
+    with ``gate_width`` (gates·H) gate values per row: "numpy" for a small call (module
+    docstring), else None — the path :func:`current` allows."""
+    global _small_spent
+    if _numba_set_up:
+        return None
+    extra = steps * (STEP_COST + VALUE_COST * rows * gate_width)
+    if extra > SMALL_CALL or _small_spent + extra > NUMPY_BUDGET:
+        return None
+    _small_spent += extra
+    return NUMPY
+
 
 def current() -> str:
     """The path the environment allows now (module docstring)."""
+    global _numba_set_up
     if not compiled.numba_enabled():
         return NUMPY
     from rnnlab.recurrent.fused import packed_gemm  # imports numba
 
+    _numba_set_up = True
     return {"mkl": NUMBA_MKL, "blas": NUMBA_BLAS}.get(packed_gemm.load(), NUMBA)
 
 
