@@ -25,9 +25,10 @@ A layer asks :meth:`rnnlab.recurrent.cell_table.CellKind.kernels` for its cell's
 the same ones.
 
 Small calls without gradients (:func:`for_call`): the compiled paths cost a fixed price
-once per process — importing Numba, its compiled modules and loading the first kernel
-from the disk cache took 0.42 s of CPU here, more than tagging one sentence on NumPy
-(2026-12-06, ``benchmarks/speed/startup.py``). So a forward without a tape
+once per process — importing Numba and its compiled modules and loading the first kernel
+from the disk cache. ``echo "A sentence ." | rnnlab tag`` took 0.82 s of CPU with that
+price paid for its first forward and 0.29 s without it (``benchmarks/speed/startup.py``,
+2026-12-06). So a forward without a tape
 (:mod:`rnnlab.recurrent.inference`) that is small runs on the NumPy steps as long as
 Numba has not been set up in this process (by :func:`current`: any layer call with a tape,
 or a larger call) and the small calls so far have not used up
