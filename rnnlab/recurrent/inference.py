@@ -3,7 +3,8 @@
 When no gradient will be asked of a layer — under :func:`rnnlab.no_grad`, or when none of
 its inputs requires one — :class:`~rnnlab.recurrent.layer_function.RecurrentLayer` hands
 its forward to :func:`forward_only`. It runs the same cell code (:meth:`CellKind.forward
-<rnnlab.recurrent.cell_table.CellKind.forward>`, the kernels of the current compute path)
+<rnnlab.recurrent.cell_table.CellKind.forward>`, the kernels of the current compute path,
+or NumPy's until Numba pays for itself: :func:`rnnlab.recurrent.compute_path.for_call`)
 over the visit steps in chunks, and of each chunk's buffers keeps only the states the
 output needs::
 

@@ -48,7 +48,7 @@ def test_no_grad_gives_the_training_numbers(monkeypatch, cell, bidirectional,
     for name, value in PATHS[path].items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(projection, "CHUNK_BYTES", chunk_bytes)
-    monkeypatch.setattr(compute_path, "SMALL_CALL", 0.0)  # small calls on the path too
+    monkeypatch.setattr(compute_path, "NUMPY_BUDGET", 0.0)  # no NumPy-first calls
     rng = np.random.default_rng(0)
     layer = make_recurrent(cell, 5, 6, num_layers=2, bidirectional=bidirectional,
                            rng=np.random.default_rng(1))

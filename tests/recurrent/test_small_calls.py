@@ -1,6 +1,6 @@
-"""Small forwards without a tape run on the NumPy steps until Numba is set up or their
-budget is spent (:func:`rnnlab.recurrent.compute_path.for_call`): the NumPy path's numbers
-bit for bit, the compiled path's to float32 rounding, and no Numba import for a sentence."""
+"""Forwards without a tape run on the NumPy steps until Numba is set up or their budget is
+spent (:func:`rnnlab.recurrent.compute_path.for_call`): the NumPy path's numbers bit for
+bit, the compiled path's to float32 rounding, and no Numba import for a sentence."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def test_a_small_call_gives_the_numpy_numbers(monkeypatch, fresh, cell, bidirect
     with monkeypatch.context() as m:
         m.setenv(kernels.DISABLE_ENV, "1")
         numpy_path = _forward(cell, bidirectional, lengths)
-    monkeypatch.setattr(compute_path, "SMALL_CALL", 0.0)
+    monkeypatch.setattr(compute_path, "NUMPY_BUDGET", 0.0)
     compiled = _forward(cell, bidirectional, lengths)
     assert compute_path.current() != compute_path.NUMPY, "numba should import in the test venv"
     for a, b, c in zip(small, numpy_path, compiled, strict=True):
@@ -68,10 +68,10 @@ def test_small_calls_stop_at_their_budget(monkeypatch, fresh):
     assert compute_path.for_call(5, 2, 20) == "numpy"  # half as much still fits
 
 
-def test_a_large_call_is_never_small(fresh):
-    steps = int(compute_path.SMALL_CALL / compute_path.STEP_COST) + 1
+def test_a_call_past_the_budget_runs_compiled(fresh):
+    steps = int(compute_path.NUMPY_BUDGET / compute_path.STEP_COST) + 1
     assert compute_path.for_call(steps, 1, 4) is None
-    assert compute_path.for_call(10, 10_000, 512) is None
+    assert compute_path.for_call(100, 100_000, 512) is None
     assert compute_path._small_spent == 0.0  # nothing spent on calls that did not run
     assert compute_path.for_call(10, 2, 20) == "numpy"
 
