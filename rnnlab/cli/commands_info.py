@@ -36,11 +36,34 @@ def _mkl_path() -> str:
         return f"off ({step_product.DISABLE_ENV}=1): NumPy's BLAS for every product"
     library = step_product.mkl_library()
     if library is None:
-        return "not installed: NumPy's BLAS for every product (pip install -e '.[mkl]')"
+        return ("not installed: NumPy's BLAS for every product (pip install mkl, where its "
+                "wheels exist: x86-64 Linux and Windows)")
     if compute_path.current() == compute_path.NUMBA_MKL:
         return f"on: packed GEMM inside compiled time loops ({library._name})"
     return (f"on: packed GEMM for per-step products of ≥ {step_product.MIN_MACS} "
             f"multiply-adds ({library._name})")
+
+
+_LOOPS = {  # compute path → how a recurrent layer's time loop runs on it
+    "numpy": "time loop in Python, NumPy step kernels",
+    "numba": "time loop in Python, compiled step kernels",
+    "numba+blas": "compiled time loops calling NumPy's BLAS ({blas})",
+    "numba+mkl": "compiled time loops calling MKL's packed GEMM",
+}
+
+
+def _compute_path() -> str:
+    """The compute path of a recurrent layer's time loop here
+    (:mod:`rnnlab.recurrent.compute_path`), and the small forwards' exception."""
+    from rnnlab.recurrent import compute_path, numpy_blas
+
+    path = compute_path.current()
+    blas = numpy_blas.find() if path == compute_path.NUMBA_BLAS else None
+    loops = _LOOPS[path].format(blas=blas and Path(blas.path).name)
+    if path == compute_path.NUMPY:
+        return f"{path}: {loops}"
+    return (f"{path}: {loops}; small forwards without gradients on NumPy until Numba is "
+            "first needed")
 
 
 def _blas() -> str:
@@ -51,18 +74,6 @@ def _blas() -> str:
         return f"{blas['name']} {blas.get('version', '')}".strip()
     except (AttributeError, KeyError, TypeError):
         return "unknown"
-
-
-def _blas_threads() -> str:
-    """Threads of each BLAS loaded in this process (NumPy's; MKL's once the per-step GEMM
-    loaded it), as threadpoolctl reads them."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown (pip install threadpoolctl to see them)"
-    pools = [pool for pool in threadpool_info() if pool.get("user_api") == "blas"]
-    return "; ".join(f"{pool['internal_api']} {pool['num_threads']}"
-                     for pool in pools) or "unknown"
 
 
 def _data_dir() -> str:
@@ -104,7 +115,9 @@ def collect() -> dict[str, str]:
         "numpy": f"{np.__version__} with {_blas()}",
         "step kernels": _numba_path(),
         "per-step GEMM": _mkl_path(),
-        "BLAS threads": _blas_threads(),
+        "compute path": _compute_path(),
+        "BLAS threads": (f"{parallel.blas_description()}; one each inside the layer "
+                         "threads"),
         "layer threads": (f"{parallel.num_threads()} (directions of a bidirectional layer, or "
                           f"a batch split in two; {parallel.THREADS_ENV})"),
         "data": _data_dir(),

@@ -98,8 +98,9 @@ class Module:
 
     @property
     def dtype(self) -> np.dtype:
-        params = self.parameters()
-        return params[0].data.dtype if params else np.dtype(np.float32)
+        """The first parameter's dtype (float32 without parameters)."""
+        first = next(self.named_parameters(), None)  # not the whole list: called per forward
+        return first[1].data.dtype if first is not None else np.dtype(np.float32)
 
     # -------------------------------------------------------------- weights
     def state_dict(self) -> dict[str, np.ndarray]:

@@ -30,9 +30,11 @@ import numpy as np
 from rnnlab import random as rnd
 from rnnlab.engine import ops
 from rnnlab.engine.module import Module
-from rnnlab.engine.tensor import Tensor
+from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.nn.layers import Embedding
 from rnnlab.recurrent.layers import LSTM
+
+FORMS_PER_CALL = 1024  # distinct forms per call of the encoder in form_vectors()
 
 
 def clip_word(word: str, max_chars: int) -> str:
@@ -142,3 +144,20 @@ class CharEncoder(Module):
     def token_vectors(self, batch: CharBatch) -> Tensor:
         """r(w) of every token of ``batch``, time-major: (T, B, 2·hidden)."""
         return ops.getitem(self(batch.char_ids, batch.char_lengths), batch.form_index)
+
+    def form_vectors(self, forms: Sequence[str], char_to_id: Callable[[str], int],
+                     max_chars: int, pad_id: int = 0, group: int = FORMS_PER_CALL
+                     ) -> np.ndarray:
+        """r(w) of each of ``forms`` (distinct words), (len(forms), 2·hidden), without a
+        tape: for prediction, where a whole input's distinct forms can be encoded once
+        instead of once per batch they occur in. The forms run longest (clipped) first in
+        groups of ``group``, so each group is padded only to its own longest word."""
+        order = np.argsort([-min(len(w), max_chars) for w in forms], kind="stable")
+        vectors = np.empty((len(forms), self.output_size), self.embedding.weight.data.dtype)
+        with no_grad():
+            for start in range(0, len(forms), group):
+                rows = order[start : start + group]
+                ids, lengths = char_id_matrix([forms[i] for i in rows], char_to_id, max_chars,
+                                              pad_id)
+                vectors[rows] = self(ids, lengths).data
+        return vectors

@@ -3,7 +3,8 @@
 When no gradient will be asked of a layer — under :func:`rnnlab.no_grad`, or when none of
 its inputs requires one — :class:`~rnnlab.recurrent.layer_function.RecurrentLayer` hands
 its forward to :func:`forward_only`. It runs the same cell code (:meth:`CellKind.forward
-<rnnlab.recurrent.cell_table.CellKind.forward>`, the kernels of the current compute path)
+<rnnlab.recurrent.cell_table.CellKind.forward>`, the kernels of the current compute path,
+or NumPy's until Numba pays for itself: :func:`rnnlab.recurrent.compute_path.for_call`)
 over the visit steps in chunks, and of each chunk's buffers keeps only the states the
 output needs::
 
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from rnnlab.recurrent import compute_path
 from rnnlab.recurrent.cell_table import CellKind
 from rnnlab.recurrent.parallel import run_pair
 from rnnlab.recurrent.projection import chunks, project
@@ -75,7 +77,8 @@ def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, parts, split, output):
     """The chunks of :func:`forward_only`, writing ``output``; returns the last states and,
     when ``output`` is None (one chunk), the chunk's states S[1:] in visit order."""
     B, gates = x.shape[1], w_ih.shape[0]
-    kernels = kind.kernels()
+    steps = sum(p.k1 - p.k0 for p in parts)
+    kernels = kind.kernels(None if split else compute_path.for_call(steps, B, gates))
     weights = {"weight_hh": w_hh, "bias_ih": None, "bias_hh": b_hh}
     buffer = np.empty((max(p.t1 - p.t0 for p in parts), B, gates), x.dtype)
     for part in parts:

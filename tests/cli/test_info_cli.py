@@ -59,3 +59,18 @@ def test_info_says_whether_onnx_export_can_run(capsys, monkeypatch):
 
     monkeypatch.setattr(metadata, "version", missing)
     assert _info(capsys)["ONNX export"].startswith("not installed: pip install")
+
+
+def test_info_names_the_compute_path_and_the_blas(capsys, monkeypatch):
+    monkeypatch.delenv("RNNLAB_DISABLE_NUMBA", raising=False)
+    monkeypatch.delenv("RNNLAB_DISABLE_MKL", raising=False)
+    monkeypatch.delenv("RNNLAB_DISABLE_BLAS_LOOPS", raising=False)
+    info = _info(capsys)
+    assert info["compute path"].startswith("numba+mkl: compiled time loops calling MKL's")
+    assert "openblas " in info["BLAS threads"]  # NumPy's wheel, with its threads
+    assert "thread" in info["BLAS threads"]
+    monkeypatch.setenv("RNNLAB_DISABLE_MKL", "1")
+    assert _info(capsys)["compute path"].startswith(
+        "numba+blas: compiled time loops calling NumPy's BLAS (")
+    monkeypatch.setenv("RNNLAB_DISABLE_NUMBA", "1")
+    assert _info(capsys)["compute path"] == "numpy: time loop in Python, NumPy step kernels"

@@ -100,6 +100,21 @@ def test_batching_does_not_change_predictions(tmp_path, corpus):
     assert model.predict(words, batch_size=1) == model.predict(words, batch_size=64)
 
 
+def test_predict_gives_the_tags_of_the_scores(tmp_path, corpus):
+    """predict() encodes each distinct form's characters once for the whole input; its
+    tags are those of scores() on each sentence's own batch."""
+    model, sentences = train_tiny(tmp_path, corpus, epochs=1)
+    words = [s.words for s in sentences]
+    upos, xpos = model.predict(words, batch_size=3)
+    model.eval()
+    with rnnlab.no_grad():
+        for sentence, tags, xtags in zip(words, upos, xpos, strict=True):
+            upos_scores, xpos_scores = model.scores(model.encode([sentence]))
+            assert tags == [model.upos_vocab.tokens[k] for k in upos_scores.data[:, 0].argmax(1)]
+            assert xtags == [model.xpos_vocab.tokens[k]
+                             for k in xpos_scores.data[:, 0].argmax(1)]
+
+
 def test_encode_pads_and_maps_unknown_words(corpus):
     rnnlab.seed(0)
     model = Tagger.build(corpus, TaggerConfig(**{**TINY, "min_word_freq": 2}))

@@ -37,6 +37,19 @@ def test_word_vectors_do_not_depend_on_batch_companions():
     np.testing.assert_allclose(many[1], alone[0], rtol=1e-12)
 
 
+@pytest.mark.parametrize("group", [2, 1024])
+def test_form_vectors_are_the_encoder_on_each_form(group):
+    """Forms encoded longest first in groups give each form the row the encoder gives it
+    among any companions (in the forms' own order)."""
+    encoder = CharEncoder(30, 5, 7, rng=np.random.default_rng(0)).double()
+    forms = ["cat", "elephants", "a", "dogs", "averyveryverylongword", "b"]
+    to_id = lambda c: ord(c) - 96  # noqa: E731
+    vectors = encoder.form_vectors(forms, to_id, max_chars=10, group=group)
+    assert vectors.shape == (6, 14)
+    together = encoder(*char_id_matrix(forms, to_id, 10)).data
+    np.testing.assert_allclose(vectors, together, rtol=1e-12)
+
+
 def test_forward_and_backward_halves_read_suffix_and_prefix():
     rng = np.random.default_rng(1)
     encoder = CharEncoder(30, 5, 7, rng=rng).double()

@@ -13,7 +13,14 @@ import pytest
 import rnnlab
 from rnnlab.engine import kernels as compiled
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import KINDS, make_recurrent, numpy_blas, projection, step_product
+from rnnlab.recurrent import (
+    KINDS,
+    compute_path,
+    make_recurrent,
+    numpy_blas,
+    projection,
+    step_product,
+)
 from rnnlab.recurrent.layer_function import BidirectionalLayer, RecurrentLayer
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
 
@@ -41,6 +48,7 @@ def test_no_grad_gives_the_training_numbers(monkeypatch, cell, bidirectional,
     for name, value in PATHS[path].items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(projection, "CHUNK_BYTES", chunk_bytes)
+    monkeypatch.setattr(compute_path, "NUMPY_BUDGET", 0.0)  # no NumPy-first calls
     rng = np.random.default_rng(0)
     layer = make_recurrent(cell, 5, 6, num_layers=2, bidirectional=bidirectional,
                            rng=np.random.default_rng(1))

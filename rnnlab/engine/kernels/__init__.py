@@ -8,7 +8,8 @@ constants, tanh and σ — and :mod:`.scatter` the embedding gradient's row scat
 Compiled kernels run when numba imports and the environment variable
 ``RNNLAB_DISABLE_NUMBA`` is not ``1``; otherwise each caller runs its NumPy reference.
 The modules here import numba, so import them only after :func:`numba_enabled` says yes.
-Kernels compile on first use, once per dtype, and are cached on disk (``cache=True``);
+Kernels compile on first use, once per dtype, and are cached on disk (``cache=True``,
+where Numba finds a writable folder: :func:`.scalar.cached_njit`);
 Numba checks only each kernel's own file for staleness: after editing ``scalar.py``,
 delete the ``*.nbi``/``*.nbc`` files in the ``__pycache__`` folders of the kernels.
 """

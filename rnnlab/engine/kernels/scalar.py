@@ -20,14 +20,37 @@ Its error is at most 3.5e-7 (3 float32 ulps near ±1) over the whole line::
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-kernel = njit(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
-"""Compile a step kernel: cached on disk; division by zero follows IEEE (no exception
-branch, which would stop vectorisation); a·b + c may become one fused multiply-add (one
-rounding instead of two: ~30% faster tanh, and more accurate); the GIL is released."""
+
+def cached_njit(**options: Any) -> Callable[[Callable], Callable]:
+    """``numba.njit(cache=True, **options)``, or without the disk cache for a function
+    whose cache Numba has nowhere to keep: its ``__pycache__`` beside the source is not
+    writable (a read-only install) and neither is the user's cache folder nor
+    ``NUMBA_CACHE_DIR``. Numba refuses such a function when it is decorated
+    (``RuntimeError: cannot cache function …``); here it compiles in every process
+    instead, on first use, like any uncached function."""
+    cached, uncached = njit(cache=True, **options), njit(**options)
+
+    def decorate(function: Callable) -> Callable:
+        try:
+            return cached(function)
+        except RuntimeError:  # no cache locator available for the function's file
+            return uncached(function)
+
+    return decorate
+
+
+kernel = cached_njit(nogil=True, error_model="numpy", fastmath={"contract"})
+"""Compile a step kernel: cached on disk where Numba can (:func:`cached_njit`); division
+by zero follows IEEE (no exception branch, which would stop vectorisation); a·b + c may
+become one fused multiply-add (one rounding instead of two: ~30% faster tanh, and more
+accurate); the GIL is released."""
 
 ZERO = np.float32(0.0)
 HALF = np.float32(0.5)

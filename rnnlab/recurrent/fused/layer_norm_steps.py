@@ -15,19 +15,19 @@ float32 arithmetic into float64, a float32 one would round float64's.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
 
-from rnnlab.engine.kernels.scalar import sigmoid, tanh
+from rnnlab.engine.kernels.scalar import cached_njit, sigmoid, tanh
 
-ln_kernel = njit(cache=True, nogil=True, error_model="numpy",
-                 fastmath={"contract", "reassoc", "nsz"})
+ln_kernel = cached_njit(nogil=True, error_model="numpy",
+                        fastmath={"contract", "reassoc", "nsz"})
 """``rnnlab.engine.kernels.scalar.kernel`` with reassociation allowed (module docstring) and
 the sign of zero free (``nsz``): with ``contract`` and ``reassoc`` alone a sum of squares
 did not vectorise (146 against 23 ns for 256 float32 values, measured here)."""
 
-ln_helper = njit(cache=True, nogil=True, error_model="numpy",
-                 fastmath={"contract", "reassoc", "nsz"}, inline="always")
+ln_helper = cached_njit(nogil=True, error_model="numpy",
+                        fastmath={"contract", "reassoc", "nsz"}, inline="always")
 """:data:`ln_kernel` for the helpers the step kernels call, inlined where they are
 called."""
 
