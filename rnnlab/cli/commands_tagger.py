@@ -206,6 +206,8 @@ def _build_train(p: CommandParser) -> None:
     p.add_argument("--no-feats", dest="feats", action="store_false", default=model.feats,
                    help="no FEATS head (by default one is learnt when the training file has "
                         "features)")
+    p.add_argument("--feats-weight", type=positive, default=model.feats_weight,
+                   help="weight of the FEATS loss beside the UPOS and XPOS losses")
     p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit",
                    type=positive_int, default=None,
                    help="train on the first N sentences only (none given: all)")

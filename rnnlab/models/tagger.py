@@ -28,6 +28,10 @@ a combination seen in training, so the features agree with one another (no
 treebank has few combinations (UD English EWT train: 230, against 22 feature names) with
 enough examples each. A per-feature model could build combinations never seen, which
 helps languages with rich morphology and many rare combinations — not English.
+Its loss is weighted by ``feats_weight`` (0.3): on EWT, with weight 1 the shared layers
+learned UPOS markedly slower (dev UPOS after 3 epochs on the first 4,000 training
+sentences 84.3 against 89.6 without the head), and with 0.3 both UPOS (88.0) and UFeats
+(79.6 against 76.0) came faster.
 
 A saved model directory holds ``weights.safetensors``, ``config.json``, the vocabularies
 (``words.json``, ``chars.json``, ``upos.json``, ``xpos.json``, and ``feats.json`` for a
@@ -103,6 +107,7 @@ class TaggerConfig:
     word_init_std: float = 0.1
     crf: bool = False
     feats: bool = False
+    feats_weight: float = 0.3
 
     def __post_init__(self) -> None:
         for name in ("word_dim", "char_dim", "char_hidden", "hidden", "layers",
@@ -110,6 +115,8 @@ class TaggerConfig:
             value = getattr(self, name)
             if int(value) != value or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.feats_weight <= 0:
+            raise ValueError(f"feats_weight must be positive, got {self.feats_weight}")
         if self.word_init_std <= 0:
             raise ValueError(f"word_init_std must be positive, got {self.word_init_std}")
         for name in ("dropout", "word_dropout"):
@@ -331,11 +338,12 @@ class Tagger(FolderIO, Module):
                 upos_scores, batch.upos, ignore_index=IGNORE, reduction="sum"
             )
         loss = upos_total * (1.0 / max(int((batch.upos != IGNORE).sum()), 1))
-        for head_scores, gold in ((scores.xpos, batch.xpos), (scores.feats, batch.feats)):
+        for head_scores, gold, weight in ((scores.xpos, batch.xpos, 1.0),
+                                          (scores.feats, batch.feats, self.config.feats_weight)):
             n_gold = 0 if gold is None else int((gold != IGNORE).sum())
             if head_scores is not None and n_gold:
                 total = ops.cross_entropy(head_scores, gold, ignore_index=IGNORE, reduction="sum")
-                loss = loss + total * (1.0 / n_gold)
+                loss = loss + total * (weight / n_gold)
         return loss
 
     # ----------------------------------------------------------------- predicting

@@ -131,3 +131,18 @@ def test_universal_features_as_the_conll18_metric_compares_them():
     assert ufeats_accuracy(gold, [["_", "Number=Sing", "Tense=Past"]]) == pytest.approx(2 / 3)
     with pytest.raises(ValueError, match="sentence 0"):
         ufeats_accuracy(gold, [["_"]])
+
+
+def test_feats_weight_scales_the_feats_loss(corpus):
+    model = Tagger.build(corpus, TaggerConfig(**TINY, feats=True)).eval()
+    words = [s.words for s in corpus[:3]]
+    batch = model.encode(words, [s.upos for s in corpus[:3]], [s.xpos for s in corpus[:3]],
+                         [s.feats for s in corpus[:3]])
+    losses = []
+    for weight in (1.0, 0.5, 0.25):
+        model.config.feats_weight = weight
+        losses.append(float(model.loss(batch).data))
+    assert losses[0] - losses[1] == pytest.approx(2 * (losses[1] - losses[2]), rel=1e-5)
+    assert losses[0] > losses[1] > losses[2]
+    with pytest.raises(ValueError, match="feats_weight"):
+        TaggerConfig(feats_weight=0.0)
