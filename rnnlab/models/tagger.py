@@ -23,10 +23,9 @@ The FEATS head (``feats=True``, kept by :meth:`Tagger.build` when the training d
 features) classifies the whole FEATS string of a word as one label, not one classifier per
 feature. The CoNLL 2018 UFeats metric counts a word right only when all its features are
 right, which is exactly what one softmax over whole strings optimises; each prediction is
-a combination seen in training, so the features agree with one another (no
-``Person=3`` on a word whose other features say it is not a verb or pronoun); and a
-treebank has few combinations (UD English EWT train: 230, against 22 feature names) with
-enough examples each. A per-feature model could build combinations never seen, which
+a combination seen in training, so a word's features never contradict one another; and
+English has few combinations (UD English EWT train: 230, of 21 feature names), most with
+many examples. A per-feature model could build combinations never seen, which
 helps languages with rich morphology and many rare combinations — not English.
 Its loss is weighted by ``feats_weight`` (0.3): with weight 1 the shared layers learned
 UPOS markedly slower. On the first 4,000 EWT training sentences, dev UPOS after 4 epochs
@@ -34,9 +33,9 @@ was 90.3 without the head, 86.9 with it at weight 1 and 89.3 at 0.3; after 6 epo
 UPOS / UFeats were 89.6 / 87.7 at weight 1 and 91.0 / 86.7 at 0.3.
 
 A saved model directory holds ``weights.safetensors``, ``config.json``, the vocabularies
-(``words.json``, ``chars.json``, ``upos.json``, ``xpos.json``, and ``feats.json`` for a
-model with a FEATS head) and ``train_forms.json``
-(every word form of the training data, to score unseen words) — no pickle.
+(``words.json``, ``chars.json``, ``upos.json``, ``xpos.json``; ``feats.json`` with a FEATS
+head) and ``train_forms.json`` (every word form of the training data, to score unseen
+words) — no pickle.
 """
 
 from __future__ import annotations
