@@ -204,8 +204,8 @@ def _build_train(p: CommandParser) -> None:
                    help="standard deviation of the initial word vectors")
     p.add_argument("--crf", action="store_true", help="linear-chain CRF head for UPOS")
     p.add_argument("--no-feats", dest="feats", action="store_false", default=model.feats,
-                   help="no FEATS head (by default one is learnt when the training file has "
-                        "features)")
+                   help="learn no FEATS head (without this flag one is learnt when the "
+                        "training file has features)")
     p.add_argument("--feats-weight", type=positive, default=model.feats_weight,
                    help="weight of the FEATS loss beside the UPOS and XPOS losses")
     p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit",
