@@ -23,7 +23,7 @@ import numpy as np
 from rnnlab.data.batching import bucket_batches
 from rnnlab.data.conllu_io import ConlluSentence, read_conllu
 from rnnlab.data.errors import DataFormatError
-from rnnlab.models.tagger import NO_TAG, Tagger, TaggerBatch, TaggerConfig
+from rnnlab.models.tagger import NO_TAG, Tagger, TaggerBatch, TaggerConfig, gold_feats
 from rnnlab.models.tagger_metrics import accuracy, evaluate_tagger, ufeats_accuracy
 from rnnlab.training.run_folder import DATA_PATH, LoopOverrides, RunFolder, TrainOutcome
 from rnnlab.training.trainer import Trainer, TrainerConfig
@@ -130,8 +130,9 @@ def dev_scores(model: Tagger, dev: Sequence[ConlluSentence]) -> dict[str, float]
     scores = {"upos_accuracy": accuracy([s.upos for s in dev], tags.upos)}
     if tags.xpos is not None:
         scores["xpos_accuracy"] = accuracy([s.xpos for s in dev], tags.xpos)
-    if tags.feats is not None:
-        scores["ufeats_accuracy"] = ufeats_accuracy([s.feats for s in dev], tags.feats)
+    gold = [gold_feats(s) for s in dev]
+    if tags.feats is not None and all(f is not None for f in gold):
+        scores["ufeats_accuracy"] = ufeats_accuracy(gold, tags.feats)  # type: ignore[arg-type]
     return scores
 
 
@@ -141,7 +142,7 @@ def evaluate(model: Tagger, sentences: Sequence[ConlluSentence], batch_size: int
     sentences (XPOS scored when the data has any, FEATS when it has any features;
     ``progress`` as in :meth:`~rnnlab.models.tagger.Tagger.predict`)."""
     has_xpos = any(t != NO_TAG for s in sentences for t in s.xpos)
-    feats = [s.feats for s in sentences]
+    feats = [gold_feats(s) or () for s in sentences]
     has_feats = any(f != NO_TAG for s in feats for f in s)
     return evaluate_tagger(
         model, [s.words for s in sentences], [s.upos for s in sentences],
@@ -188,7 +189,8 @@ def train(
         print(f"train: {len(data.train)} sentences, {sum(map(len, data.train))} words; "
               f"dev: {len(data.dev)} sentences", flush=True)
     model = Tagger.build(data.train, config.model)
-    feats = [s.feats for s in data.train] if model.feats_vocab is not None else None
+    feats = ([gold_feats(s) or () for s in data.train] if model.feats_vocab is not None
+             else None)
     trainer = Trainer(
         model,
         config.loop,
