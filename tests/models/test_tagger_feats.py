@@ -18,7 +18,9 @@ from rnnlab.training.trainer import TrainerConfig
 
 TINY = dict(word_dim=16, char_dim=8, char_hidden=16, hidden=32, layers=2, dropout=0.0,
             word_dropout=0.0, min_word_freq=1)
-V0_TAGGER = Path(__file__).resolve().parents[1] / "fixtures" / "model_folders_v0" / "pos_tagger"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+V0_TAGGER = FIXTURES / "model_folders_v0" / "pos_tagger"
+PREVIOUS_TAGGER = FIXTURES / "en_ewt_tagger_2026_11_27"  # shipped until the FEATS head
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +97,10 @@ def test_config_and_vocabulary_must_agree(corpus):
         Tagger(TaggerConfig(**TINY, feats=True), model.words, model.chars, model.upos_vocab)
 
 
-@pytest.mark.parametrize("directory", [None, V0_TAGGER], ids=["shipped", "v0_fixture"])
+@pytest.mark.parametrize("directory", [PREVIOUS_TAGGER, V0_TAGGER],
+                         ids=["previous_shipped", "v0_fixture"])
 def test_old_folders_without_a_feats_head_load_and_tag(directory):
-    model = Tagger.load() if directory is None else open_model_dir(directory, kind="pos_tagger")
+    model = open_model_dir(directory, kind="pos_tagger")
     assert not model.config.feats and model.feats_head is None and model.feats_vocab is None
     words = ["The", "cats", "were", "full", "."]
     tagged = model.tag(words)
@@ -105,9 +108,12 @@ def test_old_folders_without_a_feats_head_load_and_tag(directory):
     assert model.predict_tags([words]).feats is None
 
 
-def test_the_shipped_model_still_tags_as_before():
+def test_the_shipped_model_predicts_feats():
     tagged = Tagger.load().tag(["The", "cats", "were", "full", "."])
     assert [w.upos for w in tagged] == ["DET", "NOUN", "AUX", "ADJ", "PUNCT"]
+    assert [w.feats for w in tagged] == [
+        "Definite=Def|PronType=Art", "Number=Plur",
+        "Mood=Ind|Number=Plur|Person=3|Tense=Past|VerbForm=Fin", "Degree=Pos", "_"]
 
 
 @pytest.mark.parametrize("call", [
