@@ -7,6 +7,7 @@ reads raw text the older way instead, one sentence per line, tokenised with
 ``rnnlab.data.tokenize.tokenize_english``. Without ``--model`` the shipped English model
 (UD English EWT) is used; a training run folder works too. Training
 and scoring are :mod:`rnnlab.tasks.tagging`; this module holds the flags and the printing.
+A model with a FEATS head fills the FEATS column as well.
 """
 
 from __future__ import annotations
@@ -60,13 +61,14 @@ def input_format(path: str | None, fmt: str | None) -> str:
 
 
 def tag_conllu(model: Tagger, text: str, source: str, batch_size: int) -> str:
-    """The CoNLL-U ``text`` with UPOS (and XPOS, when the model predicts it) filled in."""
+    """The CoNLL-U ``text`` with UPOS (and XPOS, FEATS, when the model predicts them) filled
+    in."""
     from rnnlab.data.conllu_io import format_conllu, parse_conllu
 
     sentences = parse_conllu(text, source=source)
     require_some(sentences, source, "sentences to tag")
-    upos, xpos = model.predict([s.words for s in sentences], batch_size)
-    return format_conllu(sentences, upos, xpos)
+    tags = model.predict_tags([s.words for s in sentences], batch_size)
+    return format_conllu(sentences, tags.upos, tags.xpos, tags.feats)
 
 
 def tag_raw_text(model: Tagger, text: str, source: str, args: argparse.Namespace) -> str:
@@ -91,13 +93,15 @@ def tag_text(model: Tagger, lines: list[str], source: str, batch_size: int) -> s
                 if line.strip()]
     require_some(numbered, source, "sentences to tag")
     tokens = [tokenize_english(line) for _, line in numbered]
-    upos, xpos = model.predict(tokens, batch_size)
+    tags = model.predict_tags(tokens, batch_size)
+    upos, xpos, feats = tags.upos, tags.xpos, tags.feats
     out = []
     for i, (number, line) in enumerate(numbered):
         out.append(f"# sent_id = {number}\n# text = {line}\n")
         for j, word in enumerate(tokens[i]):
             x = NO_TAG if xpos is None else xpos[i][j]
-            out.append(f"{j + 1}\t{word}\t_\t{upos[i][j]}\t{x}\t_\t_\t_\t_\t_\n")
+            f = NO_TAG if feats is None else feats[i][j]
+            out.append(f"{j + 1}\t{word}\t_\t{upos[i][j]}\t{x}\t{f}\t_\t_\t_\t_\n")
         out.append("\n")
     return "".join(out)
 
@@ -157,10 +161,16 @@ def format_report(result: dict) -> str:
              f"UPOS accuracy {100 * result['upos_accuracy']:.2f}%"]
     if "xpos_accuracy" in result:
         lines.append(f"XPOS accuracy {100 * result['xpos_accuracy']:.2f}%")
+    if "ufeats_accuracy" in result:
+        lines.append(f"UFeats accuracy {100 * result['ufeats_accuracy']:.2f}%")
+    if "alltags_accuracy" in result:
+        lines.append(f"AllTags accuracy {100 * result['alltags_accuracy']:.2f}%")
     unseen = (f"unseen words: {result['unseen_tokens']}, "
               f"UPOS {100 * result['unseen_upos_accuracy']:.2f}%")
     if "unseen_xpos_accuracy" in result:
         unseen += f", XPOS {100 * result['unseen_xpos_accuracy']:.2f}%"
+    if "unseen_ufeats_accuracy" in result:
+        unseen += f", UFeats {100 * result['unseen_ufeats_accuracy']:.2f}%"
     lines += [unseen, "", f"{'UPOS':<8}{'prec':>8}{'recall':>8}{'F1':>8}{'support':>9}"]
     for tag, s in result["upos"]["per_tag"].items():
         lines.append(f"{tag:<8}{100 * s['precision']:8.2f}{100 * s['recall']:8.2f}"
@@ -218,6 +228,11 @@ def _build_train(p: CommandParser) -> None:
     p.add_argument("--word-init-std", type=positive, default=model.word_init_std,
                    help="standard deviation of the initial word vectors")
     p.add_argument("--crf", action="store_true", help="linear-chain CRF head for UPOS")
+    p.add_argument("--no-feats", dest="feats", action="store_false", default=model.feats,
+                   help="learn no FEATS head (without this flag one is learnt when the "
+                        "training file has features)")
+    p.add_argument("--feats-weight", type=positive, default=model.feats_weight,
+                   help="weight of the FEATS loss beside the UPOS and XPOS losses")
     p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit",
                    type=positive_int, default=None,
                    help="train on the first N sentences only (none given: all)")

@@ -2,8 +2,8 @@
 
 Every sentence keeps its original text (:class:`~rnnlab.data.conllu_sentence.ConlluSentence`),
 so writing it back reproduces the input byte for byte: comments, multiword-token ranges
-(``3-4``), empty nodes (``8.1``), blank lines and line endings. Only the UPOS and XPOS
-columns of word lines change when predictions are written.
+(``3-4``), empty nodes (``8.1``), blank lines and line endings. Only the UPOS, XPOS and
+FEATS columns of word lines change when predictions are written.
 
 Reading validates every token line (ten tab-separated columns, none empty; IDs in sequence;
 ranges and empty nodes where they may stand; HEAD an integer or ``_``) and keeps FORM, UPOS
@@ -221,12 +221,14 @@ def _tagged(
     sentences: Sequence[ConlluSentence],
     upos: Sequence[Sequence[str]] | None,
     xpos: Sequence[Sequence[str]] | None,
+    feats: Sequence[Sequence[str]] | None = None,
 ) -> list[ConlluSentence]:
-    for name, tags in (("upos", upos), ("xpos", xpos)):
+    for name, tags in (("upos", upos), ("xpos", xpos), ("feats", feats)):
         if tags is not None and len(tags) != len(sentences):
             raise ValueError(f"got {name} for {len(tags)} sentences, expected {len(sentences)}")
     return [
-        sent.with_tags(None if upos is None else upos[i], None if xpos is None else xpos[i])
+        sent.with_tags(None if upos is None else upos[i], None if xpos is None else xpos[i],
+                       None if feats is None else feats[i])
         for i, sent in enumerate(sentences)
     ]
 
@@ -235,13 +237,14 @@ def format_conllu(
     sentences: Sequence[ConlluSentence],
     upos: Sequence[Sequence[str]] | None = None,
     xpos: Sequence[Sequence[str]] | None = None,
+    feats: Sequence[Sequence[str]] | None = None,
 ) -> str:
     """The CoNLL-U text of ``sentences``, with predicted tags filled in where given.
 
-    ``upos``/``xpos`` hold one tag sequence per sentence (one tag per word). Without
-    them the text equals the input exactly.
+    ``upos``/``xpos``/``feats`` hold one tag sequence per sentence (one tag per word).
+    Without them the text equals the input exactly.
     """
-    return "".join(sent.text for sent in _tagged(sentences, upos, xpos))
+    return "".join(sent.text for sent in _tagged(sentences, upos, xpos, feats))
 
 
 def write_conllu(

@@ -7,8 +7,8 @@ number of its first line, and the three columns a tagger needs for the syntactic
 (the lines with an integer ID): FORM, UPOS and XPOS. Everything else is read from the text
 when asked for — LEMMA, FEATS, MISC (:meth:`ConlluSentence.column`), multiword tokens,
 ``# key = value`` comments, the raw lines — each a pass over this one sentence, nothing
-cached. Writing predictions (:meth:`ConlluSentence.with_tags`) changes only the UPOS and
-XPOS columns of word lines.
+cached. Writing predictions (:meth:`ConlluSentence.with_tags`) changes only the UPOS, XPOS
+and FEATS columns of word lines.
 
 The text was validated when it was read (:mod:`rnnlab.data.conllu_io`), so the accessors
 here trust its shape.
@@ -25,6 +25,7 @@ COLUMNS = ("ID", "FORM", "LEMMA", "UPOS", "XPOS", "FEATS", "HEAD", "DEPREL", "DE
 COLUMN_INDEX = {name: i for i, name in enumerate(COLUMNS)}
 UPOS_COL = COLUMN_INDEX["UPOS"]
 XPOS_COL = COLUMN_INDEX["XPOS"]
+FEATS_COL = COLUMN_INDEX["FEATS"]
 _NO_VALUE = "_"
 _SPACE_AFTER_NO = "SpaceAfter=No"
 _SECTION_COMMENTS = {"newdoc id": "newdoc", "newpar id": "newpar"}
@@ -181,9 +182,11 @@ class ConlluSentence:
 
     # ------------------------------------------------------------------ writing
     def with_tags(
-        self, upos: Sequence[str] | None = None, xpos: Sequence[str] | None = None
+        self, upos: Sequence[str] | None = None, xpos: Sequence[str] | None = None,
+        feats: Sequence[str] | None = None,
     ) -> ConlluSentence:
-        """A copy with the UPOS and/or XPOS of each word replaced; nothing else changes.
+        """A copy with the UPOS, XPOS and/or FEATS of each word replaced; nothing else
+        changes.
 
         Raises:
             ValueError: a tag list of the wrong length, or an empty tag or one containing
@@ -191,7 +194,8 @@ class ConlluSentence:
         """
         new_upos = self.upos if upos is None else _checked(upos, len(self.words), UPOS_COL)
         new_xpos = self.xpos if xpos is None else _checked(xpos, len(self.words), XPOS_COL)
-        if upos is None and xpos is None:
+        new_feats = None if feats is None else _checked(feats, len(self.words), FEATS_COL)
+        if upos is None and xpos is None and new_feats is None:
             return self
         lines = list(self.lines)
         for word, index in enumerate(self.word_line_index):
@@ -200,6 +204,8 @@ class ConlluSentence:
             content = line.removeprefix(BOM).rstrip("\r\n")
             cols = content.split("\t")
             cols[UPOS_COL], cols[XPOS_COL] = new_upos[word], new_xpos[word]
+            if new_feats is not None:
+                cols[FEATS_COL] = new_feats[word]
             lines[index] = bom + "\t".join(cols) + line[len(bom) + len(content):]
         return replace(self, text="".join(lines), upos=new_upos, xpos=new_xpos)
 

@@ -74,6 +74,7 @@ KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
         "pos_tagger", "tagger", Tagger, TaggerConfig,
         files=(JsonFile("words", ("pad", "unk")), JsonFile("chars", ("pad", "unk")),
                JsonFile("upos", field="word"), JsonFile("xpos", nullable=True, field="word"),
+               JsonFile("feats", only_if="feats", field="word"),
                strings("train_forms")),
         sample=samples.tagger, sample_output=samples.tagger_output),
     ModelKind(

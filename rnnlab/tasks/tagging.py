@@ -4,9 +4,11 @@
 :func:`train` runs the shared Trainer in a run folder (:mod:`rnnlab.training.run_folder`)
 on length-bucketed batches drawn afresh each epoch from the Trainer's epoch generator; the
 dev set is tagged after every epoch and its UPOS accuracy decides the best model
-(``OUT/model``) and early stopping. :func:`evaluate` gives accuracy, per-tag scores,
-confusions and accuracy on words unseen in training. The vocabularies are built from the
-training file, deterministically, so on ``resume`` the checkpoint's weights fit them.
+(``OUT/model``) and early stopping. The model learns FEATS too when the training file has
+features and ``model.feats`` is on (the default here). :func:`evaluate` gives accuracy,
+per-tag scores, confusions, UFeats and AllTags, and accuracy on words unseen in training.
+The vocabularies are built from the training file, deterministically, so on ``resume`` the
+checkpoint's weights fit them.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import numpy as np
 from rnnlab.data.batching import bucket_batches
 from rnnlab.data.conllu_io import ConlluSentence, read_conllu
 from rnnlab.data.errors import DataFormatError
-from rnnlab.models.tagger import NO_TAG, Tagger, TaggerBatch, TaggerConfig
-from rnnlab.models.tagger_metrics import accuracy, evaluate_tagger
+from rnnlab.models.tagger import NO_TAG, Tagger, TaggerBatch, TaggerConfig, gold_feats
+from rnnlab.models.tagger_metrics import accuracy, evaluate_tagger, ufeats_accuracy
 from rnnlab.training.run_folder import DATA_PATH, LoopOverrides, RunFolder, TrainOutcome
 from rnnlab.training.trainer import Trainer, TrainerConfig
 
@@ -52,7 +54,7 @@ class TaggingConfig:
     """Everything a tagging run is made of (saved in its ``run.json``)."""
 
     data: TaggingData = field(default_factory=TaggingData)
-    model: TaggerConfig = field(default_factory=TaggerConfig)
+    model: TaggerConfig = field(default_factory=lambda: TaggerConfig(feats=True))
     loop: TrainerConfig = field(default_factory=default_loop)
     batch_size: int = 32
 
@@ -103,9 +105,11 @@ def prepare(data: TaggingData) -> TaggerTrainingData:
 
 
 def epoch_batches(
-    model: Tagger, train: Sequence[ConlluSentence], batch_size: int, rng: np.random.Generator
+    model: Tagger, train: Sequence[ConlluSentence], batch_size: int, rng: np.random.Generator,
+    feats: Sequence[Sequence[str]] | None = None,
 ) -> list[TaggerBatch]:
-    """One epoch of length-bucketed, shuffled batches; each batch is longest-first."""
+    """One epoch of length-bucketed, shuffled batches; each batch is longest-first.
+    ``feats``: the gold FEATS of each training sentence, for a model with a FEATS head."""
     lengths = np.array([len(s) for s in train])
     batches = []
     for indices in bucket_batches(lengths, batch_size, shuffle=True, rng=rng):
@@ -114,29 +118,36 @@ def epoch_batches(
             [train[i].words for i in chosen],
             [train[i].upos for i in chosen],
             [train[i].xpos for i in chosen],
+            None if feats is None else [feats[i] for i in chosen],
         ))
     return batches
 
 
 # ---------------------------------------------------------------- evaluation
 def dev_scores(model: Tagger, dev: Sequence[ConlluSentence]) -> dict[str, float]:
-    """UPOS (and XPOS) accuracy of ``model`` on ``dev``: what the Trainer logs."""
-    upos, xpos = model.predict([s.words for s in dev], progress=False)
-    scores = {"upos_accuracy": accuracy([s.upos for s in dev], upos)}
-    if xpos is not None:
-        scores["xpos_accuracy"] = accuracy([s.xpos for s in dev], xpos)
+    """UPOS (and XPOS, UFeats) accuracy of ``model`` on ``dev``: what the Trainer logs."""
+    tags = model.predict_tags([s.words for s in dev], progress=False)
+    scores = {"upos_accuracy": accuracy([s.upos for s in dev], tags.upos)}
+    if tags.xpos is not None:
+        scores["xpos_accuracy"] = accuracy([s.xpos for s in dev], tags.xpos)
+    gold = [gold_feats(s) for s in dev]
+    if tags.feats is not None and all(f is not None for f in gold):
+        scores["ufeats_accuracy"] = ufeats_accuracy(gold, tags.feats)  # type: ignore[arg-type]
     return scores
 
 
 def evaluate(model: Tagger, sentences: Sequence[ConlluSentence], batch_size: int = 64,
              progress: bool | None = None) -> dict[str, Any]:
     """The full report of :func:`~rnnlab.models.tagger_metrics.evaluate_tagger` on gold
-    sentences (XPOS scored when the data has any; ``progress`` as in
-    :meth:`~rnnlab.models.tagger.Tagger.predict`)."""
+    sentences (XPOS scored when the data has any, FEATS when it has any features;
+    ``progress`` as in :meth:`~rnnlab.models.tagger.Tagger.predict`)."""
     has_xpos = any(t != NO_TAG for s in sentences for t in s.xpos)
+    feats = [gold_feats(s) or () for s in sentences]
+    has_feats = any(f != NO_TAG for s in feats for f in s)
     return evaluate_tagger(
         model, [s.words for s in sentences], [s.upos for s in sentences],
         [s.xpos for s in sentences] if has_xpos else None, batch_size, progress,
+        feats=feats if has_feats else None,
     )
 
 
@@ -178,12 +189,14 @@ def train(
         print(f"train: {len(data.train)} sentences, {sum(map(len, data.train))} words; "
               f"dev: {len(data.dev)} sentences", flush=True)
     model = Tagger.build(data.train, config.model)
+    feats = ([gold_feats(s) or () for s in data.train] if model.feats_vocab is not None
+             else None)
     trainer = Trainer(
         model,
         config.loop,
         run.path,
         batches_for_epoch=lambda epoch, rng: epoch_batches(model, data.train,
-                                                           config.batch_size, rng),
+                                                           config.batch_size, rng, feats),
         evaluate=lambda: dev_scores(model, data.dev),
         batch_items=lambda batch: batch.num_tokens,
         item_name="tok",

@@ -1,6 +1,8 @@
 """Folders written before config.json had a format version keep loading: one of each kind
 as rnnlab 0.1.0 wrote it (tests/fixtures/model_folders_v0), the three layouts before that,
-and the shipped tagger, which tags UD English EWT test exactly as it did."""
+and the tagger shipped until 2026-12-06 (tests/fixtures/en_ewt_tagger_2026_11_27, no FEATS
+head), which tags UD English EWT test exactly as it did; the shipped tagger loads as saved
+and tags EWT test as it did when it was trained."""
 
 from __future__ import annotations
 
@@ -22,10 +24,13 @@ from rnnlab.models.seq2seq import make_batch
 from rnnlab.models.tagger import DEFAULT_MODEL_DIR
 
 V0 = Path(__file__).resolve().parents[1] / "fixtures" / "model_folders_v0"
+PREVIOUS_TAGGER = Path(__file__).resolve().parents[1] / "fixtures" / "en_ewt_tagger_2026_11_27"
 EXPECTED = json.loads((V0 / "expected.json").read_text())
-# sha256 of json.dumps([upos, xpos]) for every EWT test sentence, tagged by the shipped model
-# with rnnlab 0.1.0 (commit ca09229) — 95.60% UPOS accuracy
+# sha256 of json.dumps([upos, xpos]) for every EWT test sentence, tagged by the tagger shipped
+# until 2026-12-06 with rnnlab 0.1.0 (commit ca09229) — 95.60% UPOS accuracy
 EWT_TEST_TAGS = "f8808516c2f2b5780cf047b5828b660371252b3c0626e7bc2c253bcfc0c33f38"
+# the same, json.dumps([upos, xpos, feats]), for the shipped tagger as trained (2026-12-06)
+SHIPPED_EWT_TEST_TAGS = "a711a5fe1e1b6529b74677f573f0fdb04415a1b3a52f3389a457b37ea7890e7e"
 NEWER_KINDS = {"tokenizer", "lemmatizer"}  # kinds added after rnnlab 0.1.0: no version-0 folder
 
 
@@ -98,20 +103,32 @@ def test_layouts_before_version_0_still_load(tmp_path, name, layout):
                                atol=1e-7)
 
 
-def test_the_shipped_tagger_loads_as_saved():
-    model = Tagger.load()
-    saved = load_file(str(DEFAULT_MODEL_DIR / "weights.safetensors"))
+@pytest.mark.parametrize("directory, dtype", [(PREVIOUS_TAGGER, np.float16),
+                                              (DEFAULT_MODEL_DIR, np.float32)],
+                         ids=["previous", "shipped"])
+def test_the_shipped_taggers_load_as_saved(directory, dtype):
+    model = Tagger.load(directory)
+    saved = load_file(str(directory / "weights.safetensors"))
+    assert set(saved) == set(model.state_dict())
     for key, value in saved.items():
-        assert value.dtype == np.float16
+        assert value.dtype == dtype
         np.testing.assert_array_equal(model.state_dict()[key], value.astype(np.float32))
-    words = Vocab.from_dict(json.loads((DEFAULT_MODEL_DIR / "words.json").read_text()))
+    words = Vocab.from_dict(json.loads((directory / "words.json").read_text()))
     assert model.words == words and model.config.layers == 2
+    assert model.config.feats == (directory == DEFAULT_MODEL_DIR)
     assert [t.upos for t in model.tag(["The", "cats", "were", "full", "."])] == [
         "DET", "NOUN", "AUX", "ADJ", "PUNCT"]
 
 
-def test_the_shipped_tagger_tags_ewt_test_as_before():
+def test_the_previous_shipped_tagger_tags_ewt_test_as_before():
     sentences = read_conllu(shared_file("ud-english-ewt", "test"))
-    upos, xpos = Tagger.load().predict([s.words for s in sentences])
+    upos, xpos = Tagger.load(PREVIOUS_TAGGER).predict([s.words for s in sentences])
     digest = hashlib.sha256(json.dumps([upos, xpos]).encode()).hexdigest()
     assert digest == EWT_TEST_TAGS
+
+
+def test_the_shipped_tagger_tags_ewt_test_as_trained():
+    sentences = read_conllu(shared_file("ud-english-ewt", "test"))
+    tags = Tagger.load().predict_tags([s.words for s in sentences])
+    digest = hashlib.sha256(json.dumps([tags.upos, tags.xpos, tags.feats]).encode()).hexdigest()
+    assert digest == SHIPPED_EWT_TEST_TAGS

@@ -58,7 +58,8 @@ def test_sentences_tokens_and_words(document):
     assert [w.upos for w in document.sentences[0].words] == [
         "DET", "NOUN", "VERB", "ADV", "PUNCT"]
     assert document.sentences[0].tokens[3].space_after is False  # "overnight" before "."
-    assert all(w.lemma == "_" and w.feats == "_" for w in document.words)  # no lemmatizer
+    assert all(w.lemma == "_" for w in document.words)  # no lemmatizer
+    assert document.sentences[0].words[1].feats == "Number=Sing"  # the tagger's FEATS head
     check_document(document)
 
 

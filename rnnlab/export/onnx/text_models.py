@@ -96,7 +96,7 @@ def classifier_to_onnx(model: SentenceClassifier, *, opset: int = OPSET) -> Any:
 
 def tagger_to_onnx(model: Tagger, *, opset: int = OPSET) -> Any:
     """The ONNX model of a :class:`rnnlab.models.tagger.Tagger` (package docstring): the
-    arrays of its ``encode`` batch → UPOS (and XPOS) ids and scores; with a CRF, the UPOS
+    arrays of its ``encode`` batch → UPOS (and XPOS, FEATS) ids and scores; with a CRF, the UPOS
     ids are its Viterbi path (:mod:`.crf`)."""
     if not isinstance(model, Tagger):
         raise TypeError(f"expected a Tagger, got {type(model).__name__}")
@@ -111,7 +111,8 @@ def tagger_to_onnx(model: Tagger, *, opset: int = OPSET) -> Any:
     x = g.op("Concat", words, spelt, axis=2)
     states, _ = recurrent_stack(g, model.lstm, x, g.op("Cast", "lengths", to=int32), None)
     heads = [("upos", model.upos_head, model.upos_vocab),
-             ("xpos", model.xpos_head, model.xpos_vocab)]
+             ("xpos", model.xpos_head, model.xpos_vocab),
+             ("feats", model.feats_head, model.feats_vocab)]
     for name, head, vocab in heads:
         if head is None:
             continue
@@ -126,6 +127,8 @@ def tagger_to_onnx(model: Tagger, *, opset: int = OPSET) -> Any:
     tags = {"upos": model.upos_vocab}
     if model.xpos_head is not None:
         tags["xpos"] = model.xpos_vocab
+    if model.feats_head is not None:
+        tags["feats"] = model.feats_vocab
     g.metadata = describe(model, words=model.words, chars=model.chars, **tags)
     return g.model("rnnlab_tagger", "rnnlab part-of-speech tagger: ids → tags", opset)
 
