@@ -13,6 +13,19 @@ Commands (each prints the Markdown it measured; figures go to ``benchmarks/figur
   schedule), each trained under the same ``--time-budget`` (75 min); a table of best dev
   and test perplexity (batch 1, one stream) per variant, and their dev curves in one
   figure. Resumable: rerun the same command after an interruption.
+* ``ptb-awd --out DIR --variants …`` — the AWD-LSTM recipe scaled to this machine
+  (``AWD_FLAGS``: tied weights, locked dropout, weight drop on W_hh, recurrent dropout,
+  cosine lr over a 75-minute budget) and its ablation, each option off in turn
+  (``AWD_ABLATIONS``), every variant an ``rnnlab train lm`` run under the same
+  ``--time-budget``; prints each variant's command, trains it (or resumes it, or skips it
+  when finished), then tabulates best dev and test perplexity (batch 1, one stream).
+  ``--print-only`` prints the commands without training.
+* ``ptb-probe --steps N KEY=VALUE …`` — a quick check of a model option on PTB: trains
+  the first N windows (20×35) of the training text from the same seed with SGD (lr 20,
+  clip 0.25) and prints the median step time, the training perplexity of the last 50
+  windows and the dev perplexity on the first 20,000 validation words; KEY=VALUE set
+  ``LanguageModelOptions`` fields (e.g. ``weight_drop=0.3``) on the 2×200 tied model with
+  locked dropout 0.3.
 * ``names --out DIR`` — conditional name generation on data/names (18 languages): the same
   char-level LSTM trained unconditionally, with the language one-hot in the initial state,
   and in the initial state and every input; held-out NLL per character of each, and five
@@ -34,6 +47,7 @@ os.environ.setdefault("RNNLAB_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import math  # noqa: E402
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -94,6 +108,23 @@ PTB_ABLATIONS = {  # variant: (model changes, loop changes)
     "tied": ({"tie_weights": True}, STEP_13),
     "tied+dropout": (REGULARISED, {"epochs": 30, "lr_schedule": "step", "lr_decay_start": 6}),
     "tied+dropout+plateau": (REGULARISED, {"epochs": 30, "lr_schedule": "plateau"}),
+}
+# The AWD-LSTM recipe (Merity et al. 2018) scaled to 75 minutes on this machine's CPUs:
+# ``rnnlab train lm`` flags after --train/--dev/--test/--level/--out.
+AWD_FLAGS = {
+    "--cell": "lstm", "--layers": "2", "--hidden-size": "300", "--embed-dim": "300",
+    "--tie-weights": None, "--dropout": "0.3", "--dropout-kind": "locked",
+    "--weight-drop": "0.2", "--recurrent-dropout": "0.05", "--init-scale": "0.1",
+    "--batch-size": "20", "--bptt": "35", "--epochs": "100", "--optimizer": "sgd",
+    "--lr": "20", "--clip": "0.25", "--lr-schedule": "cosine", "--time-budget": "75",
+    "--checkpoint-every": "100", "--no-progress": None,
+}
+AWD_ABLATIONS = {  # variant: flags changed (None: the flag removed)
+    "awd": {},
+    "no-weight-drop": {"--weight-drop": "0"},
+    "no-recurrent-dropout": {"--recurrent-dropout": "0"},
+    "untied": {"--tie-weights": None},
+    "no-locked-dropout": {"--dropout": "0"},
 }
 NAMES_MODES = ("none", "init", "init+input")
 NAMES_MODEL = GeneratorOptions(cell="lstm", layers=1, hidden_size=128, embed_dim=32)
@@ -209,6 +240,95 @@ def ptb_ablations(args: argparse.Namespace) -> None:
     print(f"curves: {(FIGURES / 'lm-ptb-ablations.png').relative_to(REPO)}")
 
 
+def awd_argv(variant: str, run: Path, time_budget: float) -> list[str]:
+    """The ``rnnlab train lm`` arguments of one AWD variant, training into ``run``."""
+    flags = {**AWD_FLAGS, "--time-budget": f"{time_budget:g}"}
+    for flag, value in AWD_ABLATIONS[variant].items():
+        if value is None:
+            flags.pop(flag)
+        else:
+            flags[flag] = value
+    argv = ["train", "lm", "--train", str(default_path("ptb", "train")),
+            "--dev", str(default_path("ptb", "valid")), "--level", "word", "--out", str(run)]
+    for flag, value in flags.items():
+        argv += [flag] if value is None else [flag, value]
+    return argv
+
+
+def ptb_awd(args: argparse.Namespace) -> None:
+    """Train (or resume) each AWD variant in turn, then tabulate the finished ones."""
+    from rnnlab.cli import main as rnnlab_main
+
+    out = Path(args.out)
+    for name in args.variants:
+        run = out / name
+        argv = awd_argv(name, run, args.time_budget)
+        resume = (run / "checkpoint").exists()
+        command = ["rnnlab", *(["train", "lm", "--out", str(run), "--resume", "--no-progress"]
+                               if resume else argv)]
+        print(f"{name}: {' '.join(command)}", flush=True)
+        if args.print_only or (run / lm.RESULTS_FILE).is_file():
+            continue
+        status = rnnlab_main(command[1:])
+        if status:
+            raise SystemExit(f"{name}: rnnlab exited with status {status}")
+    test_tokens = read_words(default_path("ptb", "test"))
+    lines = ["| variant | best dev ppl (epoch) | test ppl (batch 1) | epochs | train min |",
+             "|---|---:|---:|---|---:|"]
+    for name in args.variants:
+        run = out / name
+        if args.print_only or not (run / lm.RESULTS_FILE).is_file():
+            continue
+        test = lm.evaluate(LanguageModel.load(run / "model"), test_tokens)
+        state = json.loads((run / "checkpoint" / "state.json").read_text())["loop"]
+        epochs = history(run)
+        best = ("stop" if state["best_epoch"] == 0 else state["best_epoch"])
+        lines.append(f"| {name} | {math.exp(state['best']):.2f} ({best}) | "
+                     f"{test.perplexity:.2f} | {len(epochs)} + part | "
+                     f"{state['train_seconds'] / 60:.1f} |")
+        print(f"{name}: test {test.perplexity:.2f}", flush=True)
+    if len(lines) > 2:
+        table = "\n".join(lines)
+        (out / "summary.md").write_text(table + "\n", encoding="utf-8")
+        print(table)
+
+
+PROBE_MODEL = LanguageModelOptions(cell="lstm", layers=2, hidden_size=200, tie_weights=True,
+                                   dropout=0.3, dropout_kind="locked")
+
+
+def ptb_probe(args: argparse.Namespace) -> None:
+    """Train the first ``--steps`` windows with one option changed; print what it gave."""
+    from rnnlab import random as rnd
+    from rnnlab.data.text import tbptt_batches
+    from rnnlab.optim import SGD, clip_grad_norm
+
+    changes = {}
+    for item in args.options:
+        key, value = item.split("=", 1)
+        changes[key] = json.loads(value)
+    rnd.seed(0)
+    streams = lm.prepare(ptb_data())
+    model = LanguageModel(replace(PROBE_MODEL, **changes).model_config(len(streams.vocab),
+                                                                       "word"), streams.vocab)
+    optimizer = SGD(model.parameters(), lr=args.lr)
+    times, losses = [], []
+    model.train()
+    for batch in list(tbptt_batches(streams.train, 20, 35))[:args.steps]:
+        started = time.perf_counter()
+        optimizer.zero_grad()
+        loss = model.loss(batch)
+        loss.backward()
+        clip_grad_norm(model.parameters(), 0.25)
+        optimizer.step()
+        times.append(time.perf_counter() - started)
+        losses.append(float(loss.data))
+    dev = model.score_stream(streams.dev[:20000], 10, 35)
+    shown = " ".join(args.options) or "(none)"
+    print(f"| {shown} | {args.steps} | {sorted(times)[len(times) // 2]:.3f} | "
+          f"{math.exp(sum(losses[-50:]) / len(losses[-50:])):.1f} | {dev.perplexity:.1f} |")
+
+
 def names(args: argparse.Namespace) -> None:
     out = Path(args.out)
     data = GeneratorData([str(default_path("names"))], level="char", dev_fraction=0.1,
@@ -277,6 +397,19 @@ def main() -> None:
     p.add_argument("--time-budget", type=float, default=75.0,
                    help="minutes of training per variant")
     p.set_defaults(handler=ptb_ablations)
+    p = commands.add_parser("ptb-awd")
+    p.add_argument("--out", default="runs/ptb-awd-ablations")
+    p.add_argument("--variants", nargs="+", choices=list(AWD_ABLATIONS),
+                   default=list(AWD_ABLATIONS))
+    p.add_argument("--time-budget", type=float, default=75.0,
+                   help="minutes of training per variant")
+    p.add_argument("--print-only", action="store_true", help="print the commands only")
+    p.set_defaults(handler=ptb_awd)
+    p = commands.add_parser("ptb-probe")
+    p.add_argument("options", nargs="*", help="KEY=VALUE changes of the probe model")
+    p.add_argument("--steps", type=int, default=400)
+    p.add_argument("--lr", type=float, default=20.0)
+    p.set_defaults(handler=ptb_probe)
     p = commands.add_parser("names")
     p.add_argument("--out", default="runs/lm-names")
     p.set_defaults(handler=names)

@@ -35,7 +35,7 @@ from rnnlab.training.run_folder import (
     config_values,
     normalise_value,
 )
-from rnnlab.training.trainer import TrainerConfig
+from rnnlab.training.trainer import LR_SCHEDULES, TrainerConfig
 
 C = TypeVar("C")
 _LOOP = TrainerConfig()
@@ -72,9 +72,10 @@ def add_trainer_flags(
                         "θ̄ ← dθ̄ + (1−d)θ after every update (e.g. 0.999; 0: off)")
     p.add_argument("--clip", dest="clip_norm", type=non_negative, default=_LOOP.clip_norm,
                    help="gradient-norm clip (0: off)")
-    p.add_argument("--lr-schedule", choices=("none", "step", "plateau"), default=lr_schedule,
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=lr_schedule,
                    help="step: multiply by --lr-decay after each epoch from "
-                        "--lr-decay-start on; plateau: when the dev metric stops improving")
+                        "--lr-decay-start on; plateau: when the dev metric stops improving; "
+                        "cosine: anneal to 0 over --time-budget (lr·½(1+cos(π·t/budget)))")
     p.add_argument("--lr-decay", type=positive, default=_LOOP.lr_decay,
                    help="factor the learning rate is multiplied by at each decay")
     p.add_argument("--lr-decay-start", type=non_negative_int, default=lr_decay_start,
@@ -84,8 +85,8 @@ def add_trainer_flags(
     p.add_argument("--time-budget", dest="time_budget_minutes", type=non_negative,
                    default=_LOOP.time_budget_minutes,
                    help="stop after this many minutes of training, summed over resumes "
-                        "(0: no limit); the best model so far is kept, or the model at the "
-                        "stop when no epoch has ended")
+                        "(0: no limit); the model at the stop is kept when no epoch has "
+                        "ended or when it beats the best epoch's")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=checkpoint_every,
                    help="steps between checkpoints (0: at epoch ends only)")
     p.add_argument("--seed", type=non_negative_int, default=seed,

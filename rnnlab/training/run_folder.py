@@ -321,7 +321,7 @@ class TrainOutcome:
     run_dir: Path
     history: list[dict]
     best: float | None  # the monitored dev value of the best epoch
-    best_epoch: int  # 0 when no epoch ended (time budget)
+    best_epoch: int  # 0: the model saved is the one at the time-budget stop
     finished: bool
     stopped_early: bool
     budget_stop: dict | None  # dev metrics of the model saved at a time-budget stop

@@ -23,9 +23,13 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
 * ``average_decay`` keeps an exponential moving average of the weights
   (:mod:`rnnlab.training.averaging`), which is what evaluation sees and the best model holds;
 * ``time_budget_minutes`` stops a run (with a checkpoint) once its training time, summed
-  over resumes, reaches the budget; when no epoch has ended yet, the weights at the stop
-  are evaluated and saved as the model, so a stopped run always leaves one; a finished run
-  resumed with more epochs or a larger budget goes on where it stopped.
+  over resumes, reaches the budget; the weights at the stop are evaluated and saved as the
+  model when no epoch has ended yet or when they beat the best epoch, so a stopped run
+  always leaves one and the partial last epoch is not lost; a finished run resumed with
+  more epochs or a larger budget goes on where it stopped;
+* ``lr_schedule="cosine"`` anneals the learning rate over the time budget: before each
+  update η = η₀·½(1 + cos(π·t/budget)), t the training time so far (summed over resumes),
+  so the rate reaches 0 at the stop however many epochs the machine's speed allows.
 """
 
 from __future__ import annotations
@@ -64,6 +68,7 @@ CHECKPOINT_DIR = "checkpoint"
 BEST_DIR = "model"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_FILES = ("state.json", "model.safetensors", "optimizer.safetensors")
+LR_SCHEDULES = ("none", "step", "plateau", "cosine")
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -88,7 +93,8 @@ class TrainerConfig:
     momentum: float = 0.0
     weight_decay: float = 0.0
     clip_norm: float = 5.0  # 0 disables clipping
-    lr_schedule: str = "none"  # "none", "step" (decay after lr_decay_start) or "plateau"
+    lr_schedule: str = "none"  # "none", "step" (decay after lr_decay_start), "plateau" or
+    # "cosine" (annealed to 0 over time_budget_minutes)
     lr_decay: float = 0.5
     lr_decay_start: int = 5
     patience: int = 0  # epochs without dev improvement before stopping; 0 = never stop early
@@ -104,8 +110,12 @@ class TrainerConfig:
     def __post_init__(self) -> None:
         if self.optimizer not in ("adam", "sgd"):
             raise ValueError(f"optimizer must be 'adam' or 'sgd', got {self.optimizer!r}")
-        if self.lr_schedule not in ("none", "step", "plateau"):
-            raise ValueError(f"lr_schedule must be none, step or plateau, not {self.lr_schedule!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
+                             f"not {self.lr_schedule!r}")
+        if self.lr_schedule == "cosine" and self.time_budget_minutes <= 0:
+            raise ValueError("the cosine lr schedule anneals over the time budget: give "
+                             "time_budget_minutes > 0")
         if self.lazy_embedding_updates and self.optimizer != "adam":
             raise ValueError("lazy_embedding_updates needs the adam optimizer (SGD without "
                              "momentum leaves rows without a gradient alone already)")
@@ -420,19 +430,26 @@ class Trainer:
         self._end_epoch(time.perf_counter() - start_time)
 
     def _stop_for_budget(self) -> None:
-        """End the run at the time budget; with no model saved yet, evaluate and save one."""
+        """End the run at the time budget: evaluate the weights at the stop and save them
+        when no epoch has ended yet or when they beat the best epoch (``best_epoch`` is then
+        0 and ``budget_stop`` holds their dev metrics)."""
         state, config = self.state, self.config
         state.finished = True
-        saved = ""
-        if state.best is None:
-            with self._averaged_weights():
-                state.budget_stop = {"epoch": state.epoch, "step": state.step_in_epoch,
-                                     **self._dev_metrics()}
+        with self._averaged_weights():
+            metrics = {"epoch": state.epoch, "step": state.step_in_epoch, **self._dev_metrics()}
+            value = metrics.get(f"dev_{config.monitor}")
+            better = state.best is None or value is not None and (
+                value < state.best if config.monitor_mode == "min" else value > state.best)
+            if better:
+                state.budget_stop = metrics
+                if value is not None:
+                    state.best, state.best_epoch = value, 0
                 self._save_model()
-            self.model.train()
-            shown = ", ".join(f"{k}={v:.4f}" for k, v in state.budget_stop.items()
-                              if isinstance(v, float))
-            saved = f"; no epoch had ended: the model at the stop is saved ({shown})"
+        self.model.train()
+        shown = ", ".join(f"{k}={v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+        saved = (f"; the model at the stop is saved ({shown})" if better else
+                 f"; epoch {state.best_epoch}'s model is kept" + (f" (at the stop: {shown})"
+                                                                  if shown else ""))
         self.save_checkpoint()
         print(
             f"time budget of {config.time_budget_minutes:g} min reached at epoch "
@@ -450,8 +467,15 @@ class Trainer:
         self.model.train()
         return {f"dev_{k}": v for k, v in metrics.items()}
 
+    def _annealed_lr(self) -> float:
+        """The cosine schedule's rate at the training time spent so far."""
+        done = min(self.state.train_seconds / (60 * self.config.time_budget_minutes), 1.0)
+        return self.config.lr * 0.5 * (1.0 + math.cos(math.pi * done))
+
     def _train_step(self, batch: Any) -> float:
         state = self.state
+        if self.config.lr_schedule == "cosine":
+            state.lr = self.optimizer.lr = self._annealed_lr()
         self.optimizer.zero_grad()
         loss = self.model.loss(batch)
         value = float(loss.data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -176,3 +177,78 @@ def test_sigterm_stops_at_a_step_boundary_and_resumes_exactly(tmp_path: Path):
     Trainer(resumed, config(checkpoint_every=0), tmp_path / "b", batches(data)).fit(resume=True)
     for name, value in straight.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[name], value, err_msg=name)
+
+
+# ---------------------------------------- the time budget: cosine schedule, stop model
+
+def sgd_config(**overrides) -> TrainerConfig:
+    """SGD, checkpoints at epoch ends only: the budget tests' loop."""
+    return config(optimizer="sgd", checkpoint_every=0, **overrides)
+
+
+def test_cosine_schedule_needs_a_time_budget():
+    with pytest.raises(ValueError, match="time_budget_minutes"):
+        sgd_config(lr_schedule="cosine")
+
+
+def test_cosine_schedule_follows_the_training_time(tmp_path: Path):
+    trainer = Trainer(TinyRegressor(), sgd_config(lr=2.0, lr_schedule="cosine",
+                                              time_budget_minutes=10.0),
+                      tmp_path, batches(make_data(2)))
+    for seconds, expected in [(0.0, 2.0), (150.0, 1.0 + math.cos(math.pi / 4)), (300.0, 1.0),
+                              (600.0, 0.0), (900.0, 0.0)]:
+        trainer.state.train_seconds = seconds
+        assert trainer._annealed_lr() == pytest.approx(expected, abs=1e-12)
+
+
+def test_every_update_uses_the_annealed_rate(tmp_path: Path, monkeypatch):
+    used = []
+    trainer = Trainer(TinyRegressor(), sgd_config(lr=2.0, lr_schedule="cosine",
+                                              time_budget_minutes=1.0),
+                      tmp_path, batches(make_data(2)))
+    step = trainer.optimizer.step
+
+    def record_and_step():
+        used.append(trainer.optimizer.lr)
+        trainer.state.train_seconds += 15.0  # each update "takes" a quarter of the budget
+        step()
+
+    monkeypatch.setattr(trainer.optimizer, "step", record_and_step)
+    trainer.fit()
+    # the real step times (milliseconds) add a little to the 15 s each
+    assert used == pytest.approx([2.0, 1 + math.cos(math.pi / 4), 1.0,
+                                  1 + math.cos(3 * math.pi / 4)], abs=2e-2)
+    assert trainer.state.finished and trainer.state.epoch == 2  # stopped by the budget
+
+
+@pytest.mark.parametrize(("stop_loss", "kept"), [(0.5, "stop"), (2.0, "epoch")])
+def test_budget_stop_keeps_the_better_model(tmp_path: Path, monkeypatch, stop_loss, kept):
+    scores = iter([1.0, stop_loss])
+    monkeypatch.setattr(Trainer, "_over_budget", lambda self: self.state.global_step >= 5)
+    saved = []
+    monkeypatch.setattr(Trainer, "_save_model",
+                        lambda self: saved.append(self.model.out.weight.data.copy()))
+    model = TinyRegressor()
+    trainer = Trainer(model, sgd_config(), tmp_path, batches(make_data(3)),
+                      evaluate=lambda: {"loss": next(scores)})
+    trainer.fit()
+    state = trainer.state
+    assert state.finished and (state.epoch, state.step_in_epoch) == (2, 2)
+    if kept == "stop":
+        assert state.best_epoch == 0 and state.best == 0.5
+        assert state.budget_stop == {"epoch": 2, "step": 2, "dev_loss": 0.5}
+        assert len(saved) == 2
+        np.testing.assert_array_equal(saved[-1], model.out.weight.data)
+    else:
+        assert state.best_epoch == 1 and state.best == 1.0 and state.budget_stop is None
+        assert len(saved) == 1
+
+
+def test_budget_stop_before_any_epoch_saves_the_model(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(Trainer, "_over_budget", lambda self: self.state.global_step >= 2)
+    trainer = Trainer(TinyRegressor(), sgd_config(), tmp_path, batches(make_data(3)),
+                      evaluate=lambda: {"loss": 3.0})
+    trainer.fit()
+    assert trainer.state.best_epoch == 0 and trainer.state.budget_stop["dev_loss"] == 3.0
+    weights, _ = load_model_dir(tmp_path / "model")
+    assert set(weights) == set(trainer.model.state_dict())
