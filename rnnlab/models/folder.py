@@ -38,12 +38,14 @@ import numpy as np
 
 from rnnlab.data.fields import first_unfit
 from rnnlab.data.vocab import Vocab
+from rnnlab.io.folder_swap import PREVIOUS_SUFFIX
 from rnnlab.io.serialization import (
     CONFIG_FILE,
     WEIGHTS_FILE,
     load_json,
     save_arrays,
     save_json,
+    write_model_folder,
 )
 from rnnlab.recurrent.arguments import MAX_SIZE
 
@@ -119,20 +121,34 @@ class FolderIO:
 # ----------------------------------------------------------------------------- where
 def resolve_model_dir(path: str | Path) -> Path:
     """The model folder at ``path``: ``path`` itself when it holds ``config.json``, else a
-    training run's ``path/model``.
+    training run's ``path/model``. A folder a save left missing (stopped between the two
+    renames that switch a new model folder in, :mod:`rnnlab.io.folder_swap`) is found as
+    the complete ``NAME.previous`` beside it.
 
     Raises:
         FileNotFoundError: ``path`` does not exist, or holds no model either way.
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no rnnlab model at {path}: it does not exist")
+        path = _switched_out(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no rnnlab model at {path}: it does not exist")
     if (path / CONFIG_FILE).is_file():
         return path
-    if (path / RUN_MODEL_DIR / CONFIG_FILE).is_file():
-        return path / RUN_MODEL_DIR
+    run_model = _switched_out(path / RUN_MODEL_DIR)
+    if (run_model / CONFIG_FILE).is_file():
+        return run_model
     raise FileNotFoundError(f"no rnnlab model in {path}: no {CONFIG_FILE} there, nor in "
                             f"{path / RUN_MODEL_DIR}")
+
+
+def _switched_out(folder: Path) -> Path:
+    """``folder``, or its ``NAME.previous`` when ``folder`` is missing and that holds a
+    model."""
+    previous = folder.with_name(folder.name + PREVIOUS_SUFFIX)
+    if not folder.exists() and (previous / CONFIG_FILE).is_file():
+        return previous
+    return folder
 
 
 # ---------------------------------------------------------------------------- writing
@@ -145,19 +161,21 @@ def write_model_dir(
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write weights, ``config.json`` (format version 1) for ``config`` (a dataclass) and
-    one JSON file per entry of ``files`` (a :class:`Vocab` as its :meth:`~Vocab.to_dict`)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_arrays(directory / WEIGHTS_FILE, dict(state))
+    one JSON file per entry of ``files`` (a :class:`Vocab` as its :meth:`~Vocab.to_dict`),
+    the folder as one unit (:func:`~rnnlab.io.serialization.write_model_folder`)."""
     header = {"format_version": FORMAT_VERSION, "kind": kind,
               "config": dataclasses.asdict(config)}
     if metadata is not None:
         header["metadata"] = metadata
-    save_json(directory / CONFIG_FILE, header)
-    for name, value in files.items():
-        save_json(directory / f"{name}.json", value.to_dict() if isinstance(value, Vocab)
-                  else value)
-    return directory
+
+    def write(folder: Path) -> None:
+        save_arrays(folder / WEIGHTS_FILE, dict(state))
+        save_json(folder / CONFIG_FILE, header)
+        for name, value in files.items():
+            save_json(folder / f"{name}.json", value.to_dict() if isinstance(value, Vocab)
+                      else value)
+
+    return write_model_folder(directory, write)
 
 
 # ---------------------------------------------------------------------------- reading

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from rnnlab import ops
-from rnnlab.io import save_model_dir
+from rnnlab.io import folder_swap, save_model_dir
+from rnnlab.io.folder_swap import IncompleteFolderError, replace_folder
 from rnnlab.nn import Linear, Module
-from rnnlab.training import Trainer, TrainerConfig, folder_swap
+from rnnlab.training import Trainer, TrainerConfig
 from rnnlab.training import trainer as trainer_module
-from rnnlab.training.folder_swap import IncompleteFolderError, replace_folder
 
 DATA = [(np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32),
          np.random.default_rng(i + 9).standard_normal((4, 1)).astype(np.float32))
