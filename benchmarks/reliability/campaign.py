@@ -1120,11 +1120,14 @@ def main() -> None:
     print(details(results))
     print(f"\n{len(results)} attempts in {time.time() - started:.0f} s")
     if args.report:
-        args.report.write_text(
+        sys.path.insert(0, str(ROOT))  # this checkout's rnnlab, as in the children
+        from rnnlab.io.atomic import atomic_write_text
+
+        atomic_write_text(
+            args.report,
             f"# Reliability campaign\n\n{time.strftime('%Y-%m-%d')}, "
             f"`python benchmarks/reliability/campaign.py`, {len(results)} attempts in "
-            f"{time.time() - started:.0f} s\n\n{text}\n{details(results)}\n",
-            encoding="utf-8")
+            f"{time.time() - started:.0f} s\n\n{text}\n{details(results)}\n")
     if not args.keep and args.work is None:
         for path in work.rglob("*"):  # the no-permission files and read-only folders
             with contextlib.suppress(OSError):
