@@ -36,7 +36,7 @@ from typing import Any, Self
 
 import numpy as np
 
-from rnnlab.data.fields import first_unfit
+from rnnlab.data.fields import field_problem, first_unfit
 from rnnlab.data.vocab import Vocab
 from rnnlab.io.folder_swap import PREVIOUS_SUFFIX
 from rnnlab.io.serialization import (
@@ -64,6 +64,12 @@ class JsonFile:
     the name of a config field; the file exists only when that field is non-zero.
     ``field``: what every entry is written as in the model's output, ``"word"`` or
     ``"line"`` (:mod:`rnnlab.data.fields`); None for an input-side file.
+    ``entries``: what the readers cut the model's input into, so what every entry of a
+    vocabulary other than its specials must be to be ever looked up (an entry that cannot
+    is a damaged file) — ``"token"``: a whitespace-separated token (not empty, no
+    whitespace); ``"form"``: a CoNLL-U word form (not empty, no tab, line break or other
+    control character; spaces occur in some treebanks); ``"char"``: one character;
+    ``"level"``: ``"token"`` or ``"char"`` as the config's ``level`` field says.
     """
 
     name: str
@@ -72,6 +78,7 @@ class JsonFile:
     nullable: bool = False
     only_if: str | None = None
     field: str | None = None
+    entries: str | None = None
 
     @property
     def filename(self) -> str:
@@ -314,6 +321,7 @@ def read_json_files(
             files[spec.name] = None
         elif spec.vocabulary:
             files[spec.name] = _vocabulary(value, spec, path, description)
+            _check_entries(files[spec.name], spec, path, config)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             files[spec.name] = _fit_for_output(value, spec, path)
         else:
@@ -329,6 +337,31 @@ def _fit_for_output(entries: list[str], spec: JsonFile, path: Path) -> list[str]
         raise ValueError(f"{path}: entry {index} ({entry!r}) {problem}, which the model's "
                          "output cannot carry")
     return entries
+
+
+def _entry_problem(entry: str, kind: str) -> str | None:
+    """Why ``entry`` can never be one unit of input of ``kind`` (:class:`JsonFile`)."""
+    if kind == "char":
+        return None if len(entry) == 1 else f"is {len(entry)} characters, not one"
+    if kind == "token":
+        return field_problem(entry, "line") or (
+            "holds whitespace" if len(entry.split()) != 1 or entry != entry.strip() else None)
+    return field_problem(entry, "line")  # "form"
+
+
+def _check_entries(vocab: Vocab, spec: JsonFile, path: Path, config: Any) -> None:
+    """Refuse a vocabulary entry the model's input can never hold (``spec.entries``)."""
+    kind = spec.entries
+    if kind == "level":
+        kind = "char" if getattr(config, "level", "word") == "char" else "token"
+    if kind is None:
+        return
+    specials = set(vocab.specials)
+    for index, entry in enumerate(vocab.tokens):
+        problem = None if entry in specials else _entry_problem(entry, kind)
+        if problem is not None:
+            raise ValueError(f"{path}: entry {index} ({entry!r}) {problem}, so no input can "
+                             "ever match it (a damaged vocabulary)")
 
 
 def _vocabulary(value: Any, spec: JsonFile, path: Path, description: str) -> Vocab:
