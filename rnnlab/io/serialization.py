@@ -76,7 +76,10 @@ def load_json(path: str | Path) -> Any:
 def write_model_folder(directory: str | Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(folder)`` on a fresh folder and make it ``directory`` as one unit
     (:func:`~rnnlab.io.folder_swap.replace_folder`): an interrupted save leaves the old
-    model folder or the new one, never a mix of their files.
+    model folder or the new one, never a mix of their files. An existing empty folder (such
+    as the temporary folder a training run's own switch gives) holds no model to keep and
+    is written into directly; an interrupted write leaves it incomplete, which loading
+    refuses naming the missing file.
 
     Raises:
         NotADirectoryError: ``directory`` is a file.
@@ -87,14 +90,17 @@ def write_model_folder(directory: str | Path, write: Callable[[Path], object]) -
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(directory))
-    if directory.is_dir():
-        foreign = sorted(entry.name for entry in directory.iterdir()
-                         if entry.is_dir() or entry.suffix not in MODEL_FILE_SUFFIXES)
-        if foreign:
-            raise FileExistsError(
-                errno.EEXIST, f"holds {foreign[0]!r}, which is not part of a model folder "
-                "(saving replaces the whole folder): save into a new or empty folder",
-                str(directory))
+    entries = sorted(directory.iterdir()) if directory.is_dir() else None
+    if entries == []:
+        write(directory)
+        return directory
+    foreign = [entry.name for entry in entries or ()
+               if entry.is_dir() or entry.suffix not in MODEL_FILE_SUFFIXES]
+    if foreign:
+        raise FileExistsError(
+            errno.EEXIST, f"holds {foreign[0]!r}, which is not part of a model folder "
+            "(saving replaces the whole folder): save into a new or empty folder",
+            str(directory))
     replace_folder(directory, write, manifest=False)
     return directory
 

@@ -113,3 +113,23 @@ def test_the_generic_save_model_dir_is_one_unit_too(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="File too large"):
         save_model_dir(folder, {"w": np.ones(3, np.float32)}, {"a": 2}, extra={"b": 3})
     assert snapshot(folder) == before
+
+
+def test_an_empty_folder_is_written_into_and_an_incomplete_one_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "m"
+    folder.mkdir()
+    kind, old, _ = two_models()
+    real = serialization.atomic_write_text
+
+    def failing(path, text, **options):
+        if str(path).endswith("vocab.json"):
+            raise OSError(28, "No space left on device", str(path))
+        return real(path, text, **options)
+
+    monkeypatch.setattr(serialization, "atomic_write_text", failing)
+    with pytest.raises(OSError, match="No space left"):
+        old.save(folder)
+    monkeypatch.setattr(serialization, "atomic_write_text", real)
+    with pytest.raises(FileNotFoundError, match=r"vocab\.json is missing"):
+        open_model_dir(folder)
+    assert old.save(folder) == folder and open_model_dir(folder) is not None
