@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -186,7 +187,9 @@ def test_signals_wait_for_the_folder_switch(tmp_path, monkeypatch):
     def replace(src, dst):
         seen.append(Path(dst).name)
         if len(seen) == 1:
-            os.kill(os.getpid(), signal.SIGINT)  # Python runs handlers between bytecodes
+            # to this thread: os.kill may hand it to another of the process's threads (an
+            # xdist worker has several), where it may be caught after the switch is over
+            signal.pthread_kill(threading.get_ident(), signal.SIGINT)
         real_replace(src, dst)
 
     monkeypatch.setattr(folder_swap.os, "replace", replace)
