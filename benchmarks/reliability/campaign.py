@@ -943,13 +943,20 @@ def same_weights(a: Path, b: Path) -> str:
     return ""
 
 
+def default_sigint() -> None:
+    """SIGINT back to its default in the child (so Python installs its own handler): a
+    campaign started in the background by a non-interactive shell ignores SIGINT, and its
+    children would inherit that and never see the Ctrl-C they are sent."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupted_training(run: Path, argv: list[str], plan: str, straight: Path) -> Result:
     """Start a run, interrupt it as ``plan`` says, resume it (as a user would, after a
     refusal that says how), compare with the uninterrupted run."""
     kind, _, when = plan.partition("@")
     command = [*CLI, *argv]
     proc = subprocess.Popen(command, env=child_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     state = run / "checkpoint" / "state.json"
     deadline = time.monotonic() + TIMEOUT
     target = int(when) if when.isdigit() else 0
