@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 from timing import alternate, environment
 
 import rnnlab
+from rnnlab.io.atomic import atomic_write_text
 from rnnlab.recurrent import parallel
 
 SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     report = "\n".join(lines)
     print(report)
     if args.report:
-        args.report.write_text(report + "\n")
+        atomic_write_text(args.report, report + "\n")
     return 0
 
 

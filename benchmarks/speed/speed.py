@@ -51,6 +51,7 @@ from threadpoolctl import threadpool_limits
 from timing import alternate, environment
 
 import rnnlab
+from rnnlab.io.atomic import atomic_write_text
 from rnnlab.recurrent import MODULES, gemm, parallel
 
 HERE = Path(__file__).resolve().parent
@@ -347,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
                            rounds, args.gap_ms, args.block)
     print(report)
     if args.report is not None:
-        args.report.write_text(report + "\n", encoding="utf-8")
+        atomic_write_text(args.report, report + "\n")
     return 0
 
 

@@ -62,6 +62,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from rnnlab.data.paths import default_path  # noqa: E402
 from rnnlab.data.text import read_words  # noqa: E402
 from rnnlab.decoding import Sampler  # noqa: E402
+from rnnlab.io.atomic import atomic_path, atomic_write_text  # noqa: E402
 from rnnlab.models.conditional_generator import ConditionalGenerator  # noqa: E402
 from rnnlab.models.language_model import LanguageModel  # noqa: E402
 from rnnlab.tasks import generation  # noqa: E402
@@ -225,7 +226,7 @@ def ptb_ablations(args: argparse.Namespace) -> None:
     lines += [f"| {name} | {dev:.2f} | {test:.2f} | {n} ({best}) | {minutes:.0f} |"
               for name, dev, test, n, best, minutes, _ in rows]
     table = "\n".join(lines)
-    (out / "summary.md").write_text(table + "\n", encoding="utf-8")
+    atomic_write_text(out / "summary.md", table + "\n")
     print(table)
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for name, *_, epochs in rows:
@@ -236,7 +237,8 @@ def ptb_ablations(args: argparse.Namespace) -> None:
     axes.grid(alpha=0.3)
     axes.legend()
     FIGURES.mkdir(parents=True, exist_ok=True)
-    figure.savefig(FIGURES / "lm-ptb-ablations.png", dpi=120, bbox_inches="tight")
+    with atomic_path(FIGURES / "lm-ptb-ablations.png") as tmp:
+        figure.savefig(tmp, dpi=120, bbox_inches="tight")
     print(f"curves: {(FIGURES / 'lm-ptb-ablations.png').relative_to(REPO)}")
 
 
@@ -373,7 +375,8 @@ def plot_names_curves(out: Path) -> None:
     ax.legend(fontsize=7)
     fig.tight_layout()
     FIGURES.mkdir(parents=True, exist_ok=True)
-    fig.savefig(FIGURES / "lm-names.png", dpi=100)
+    with atomic_path(FIGURES / "lm-names.png") as tmp:
+        fig.savefig(tmp, dpi=100)
     plt.close(fig)
     print(f"\ncurves: {(FIGURES / 'lm-names.png').relative_to(REPO)}")
 

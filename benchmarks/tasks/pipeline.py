@@ -38,6 +38,7 @@ from rnnlab.data.paths import shared_data_dir
 from rnnlab.data.running_text import running_text
 from rnnlab.data.ud_document import parse_ud, read_ud
 from rnnlab.evaluation.conll18 import METRICS, Score, evaluate
+from rnnlab.io.atomic import atomic_write_text
 from rnnlab.models.tagger import Tagger
 from rnnlab.pipeline import Pipeline
 
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     gold = read_ud(gold_path)
     text = running_text(gold)
-    (out / "text.txt").write_text(text, encoding="utf-8")
+    atomic_write_text(out / "text.txt", text)
     n_words = sum(len(s.words) for s in gold)
     tagger = Tagger.load(args.tagger)
     nlp = Pipeline(tokenizer=args.tokenizer, tagger=tagger, lemmatizer=args.lemmatizer)
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         start, cpu = time.perf_counter(), time.process_time()
         output = run(text)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        (out / f"{key}.conllu").write_text(output, encoding="utf-8")
+        atomic_write_text(out / f"{key}.conllu", output)
         scores = evaluate(gold, parse_ud(output, key), str(gold_path), key)
         assert set(SHOWN) <= set(METRICS)
         print(row(name, scores, n_words, seconds, cpu), flush=True)

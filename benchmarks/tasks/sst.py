@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnlab.data.paths import shared_data_dir
+from rnnlab.io.atomic import atomic_path, atomic_write_text
 from rnnlab.tasks import classification as task
 from rnnlab.training.run_folder import RunFolder, config_from_dict, differences
 
@@ -129,10 +130,10 @@ def evaluate(run_dir: Path, data_file: Path, threads: int) -> dict:
     log = run_dir / "eval.log"
     done = subprocess.run(_child(["eval", str(run_dir), str(data_file)]),
                           capture_output=True, text=True, cwd=REPO, env=_child_env(threads))
-    log.write_text(done.stderr, encoding="utf-8")
+    atomic_write_text(log, done.stderr)
     if done.returncode:
         raise RuntimeError(f"eval of {run_dir} on {data_file} failed:\n{done.stderr}")
-    report.write_text(done.stdout, encoding="utf-8")
+    atomic_write_text(report, done.stdout)
     return json.loads(done.stdout)
 
 
@@ -186,7 +187,7 @@ def run_one(run_dir: Path, config: task.ClassificationConfig, data: Path,
                                      args.threads,
                                      budget_s if budget_s is None else max(budget_s, 1))
     timing["seconds"] += time.perf_counter() - start
-    timing_path.write_text(json.dumps(timing), encoding="utf-8")
+    atomic_write_text(timing_path, json.dumps(timing))
     if status != 0 and not stopped:
         raise RuntimeError(f"training {run_dir} failed (exit {status}); see its train.log")
     if not (run_dir / "metrics.jsonl").is_file():
@@ -204,7 +205,7 @@ def run_one(run_dir: Path, config: task.ClassificationConfig, data: Path,
     }
     for split in ("dev", "test"):  # keep the headline numbers, drop the long per-class lists
         result[split] = {k: result[split][k] for k in ("accuracy", "macro_f1", "examples")}
-    result_path.write_text(json.dumps(result, indent=2), encoding="utf-8")
+    atomic_write_text(result_path, json.dumps(result, indent=2))
     return result
 
 
@@ -353,7 +354,7 @@ def main() -> int:
               flush=True)
     table = summary(results)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    (Path(args.out) / "summary.md").write_text(table + "\n", encoding="utf-8")
+    atomic_write_text(Path(args.out) / "summary.md", table + "\n")
     print(table)
     if args.ensemble:
         print(ensemble_report(planned_runs(args), Path(args.data)))
@@ -384,7 +385,8 @@ def plot_comparison(results: dict[tuple[str, str], list[dict]], path: Path) -> P
     axes.set(ylabel="SST-2 dev accuracy %", ylim=(max(0, low - 5), None),
              title="encoder and pooling choices (bar: mean; dots: seeds)")
     axes.grid(axis="y", alpha=0.3)
-    figure.savefig(path, dpi=120, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, dpi=120, bbox_inches="tight")
     plt.close(figure)
     return path
 

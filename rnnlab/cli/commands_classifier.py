@@ -53,7 +53,9 @@ def _input_texts(args: argparse.Namespace) -> list[str]:
 
     texts = list(args.text)
     if args.input is not None:
-        texts += [line for line in text_lines(read_input(args.input)[0]) if line.strip()]
+        lines = [line for line in text_lines(read_input(args.input)[0]) if line.strip()]
+        require_some(lines, args.input, "texts to classify")
+        texts += lines
     if not texts:
         raise ValueError("nothing to classify: give texts as arguments or --input FILE")
     for i, text in enumerate(texts, start=1):

@@ -79,7 +79,7 @@ def eval_lm(args: argparse.Namespace) -> int:
 
     model = open_model_dir(args.model, kind="language_model")
     tokens = lm.read_tokens(args.data, model.config.level)
-    require_some(tokens, args.data, "text to score")
+    require_some(lm.text_tokens(tokens), args.data, "text to score")
     score = lm.evaluate(model, tokens, args.batch_size, args.bptt)
     if args.json:
         print(json.dumps(score.as_dict()))

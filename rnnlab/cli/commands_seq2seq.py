@@ -9,6 +9,7 @@ import json
 import sys
 from typing import TYPE_CHECKING
 
+from rnnlab.cli.errors import CommandError
 from rnnlab.cli.files import (
     read_input,
     refuse_overwriting_inputs,
@@ -104,6 +105,10 @@ def run_eval(args: argparse.Namespace) -> int:
     model = open_model_dir(args.model, kind="seq2seq")
     sources, references = task.read_lines(args.src), task.read_lines(args.ref)
     require_some([line for line in sources if line], args.src, "sentences to translate")
+    require_some([line for line in references if line], args.ref, "reference translations")
+    if len(sources) != len(references):
+        raise CommandError(f"--src {args.src} has {len(sources)} lines but --ref {args.ref} "
+                           f"has {len(references)}; the two must be line-aligned")
     report = task.evaluate(model, sources, references, _decoding(args))
     if args.output:
         write_output("".join(h + "\n" for h in report.hypotheses), args.output)

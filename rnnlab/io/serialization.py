@@ -7,9 +7,11 @@ model adds, e.g. vocabularies); the folders of rnnlab's models, their layout and
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,11 @@ import numpy as np
 from safetensors.numpy import load_file, save_file
 
 from rnnlab.io.atomic import atomic_path, atomic_write_text
+from rnnlab.io.folder_swap import replace_folder
 
 WEIGHTS_FILE = "weights.safetensors"
 CONFIG_FILE = "config.json"
+MODEL_FILE_SUFFIXES = (".json", ".safetensors")  # what a model folder holds, and only that
 
 
 def save_arrays(
@@ -69,17 +73,51 @@ def load_json(path: str | Path) -> Any:
         raise ValueError(f"{path}: JSON nested too deeply to read") from None
 
 
+def write_model_folder(directory: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call ``write(folder)`` on a fresh folder and make it ``directory`` as one unit
+    (:func:`~rnnlab.io.folder_swap.replace_folder`): an interrupted save leaves the old
+    model folder or the new one, never a mix of their files. An existing empty folder (such
+    as the temporary folder a training run's own switch gives) holds no model to keep and
+    is written into directly; an interrupted write leaves it incomplete, which loading
+    refuses naming the missing file.
+
+    Raises:
+        NotADirectoryError: ``directory`` is a file.
+        FileExistsError: ``directory`` holds something a model folder does not (a subfolder,
+            a file other than ``*.json`` / ``*.safetensors``), which replacing the folder
+            would delete.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "is a file, not a folder", str(directory))
+    entries = sorted(directory.iterdir()) if directory.is_dir() else None
+    if entries == []:
+        write(directory)
+        return directory
+    foreign = [entry.name for entry in entries or ()
+               if entry.is_dir() or entry.suffix not in MODEL_FILE_SUFFIXES]
+    if foreign:
+        raise FileExistsError(
+            errno.EEXIST, f"holds {foreign[0]!r}, which is not part of a model folder "
+            "(saving replaces the whole folder): save into a new or empty folder",
+            str(directory))
+    replace_folder(directory, write, manifest=False)
+    return directory
+
+
 def save_model_dir(
     directory: str | Path, state: dict[str, np.ndarray], config: dict, **extra_json: Any
 ) -> Path:
-    """Write a model directory: weights, ``config.json`` and one JSON file per extra item."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_arrays(directory / WEIGHTS_FILE, state)
-    save_json(directory / CONFIG_FILE, config)
-    for name, obj in extra_json.items():
-        save_json(directory / f"{name}.json", obj)
-    return directory
+    """Write a model directory as one unit (:func:`write_model_folder`): weights,
+    ``config.json`` and one JSON file per extra item."""
+
+    def write(folder: Path) -> None:
+        save_arrays(folder / WEIGHTS_FILE, state)
+        save_json(folder / CONFIG_FILE, config)
+        for name, obj in extra_json.items():
+            save_json(folder / f"{name}.json", obj)
+
+    return write_model_folder(directory, write)
 
 
 def load_model_dir(directory: str | Path) -> tuple[dict[str, np.ndarray], dict]:

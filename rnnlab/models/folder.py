@@ -36,14 +36,16 @@ from typing import Any, Self
 
 import numpy as np
 
-from rnnlab.data.fields import first_unfit
+from rnnlab.data.fields import field_problem, first_unfit
 from rnnlab.data.vocab import Vocab
+from rnnlab.io.folder_swap import PREVIOUS_SUFFIX
 from rnnlab.io.serialization import (
     CONFIG_FILE,
     WEIGHTS_FILE,
     load_json,
     save_arrays,
     save_json,
+    write_model_folder,
 )
 from rnnlab.recurrent.arguments import MAX_SIZE
 
@@ -62,6 +64,12 @@ class JsonFile:
     the name of a config field; the file exists only when that field is non-zero.
     ``field``: what every entry is written as in the model's output, ``"word"`` or
     ``"line"`` (:mod:`rnnlab.data.fields`); None for an input-side file.
+    ``entries``: what the readers cut the model's input into, so what every entry of a
+    vocabulary other than its specials must be to be ever looked up (an entry that cannot
+    is a damaged file) — ``"token"``: a whitespace-separated token (not empty, no
+    whitespace); ``"form"``: a CoNLL-U word form (not empty, no tab, line break or other
+    control character; spaces occur in some treebanks); ``"char"``: one character;
+    ``"level"``: ``"token"`` or ``"char"`` as the config's ``level`` field says.
     """
 
     name: str
@@ -70,6 +78,7 @@ class JsonFile:
     nullable: bool = False
     only_if: str | None = None
     field: str | None = None
+    entries: str | None = None
 
     @property
     def filename(self) -> str:
@@ -119,20 +128,34 @@ class FolderIO:
 # ----------------------------------------------------------------------------- where
 def resolve_model_dir(path: str | Path) -> Path:
     """The model folder at ``path``: ``path`` itself when it holds ``config.json``, else a
-    training run's ``path/model``.
+    training run's ``path/model``. A folder a save left missing (stopped between the two
+    renames that switch a new model folder in, :mod:`rnnlab.io.folder_swap`) is found as
+    the complete ``NAME.previous`` beside it.
 
     Raises:
         FileNotFoundError: ``path`` does not exist, or holds no model either way.
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"no rnnlab model at {path}: it does not exist")
+        path = _switched_out(path)
+        if not path.exists():
+            raise FileNotFoundError(f"no rnnlab model at {path}: it does not exist")
     if (path / CONFIG_FILE).is_file():
         return path
-    if (path / RUN_MODEL_DIR / CONFIG_FILE).is_file():
-        return path / RUN_MODEL_DIR
+    run_model = _switched_out(path / RUN_MODEL_DIR)
+    if (run_model / CONFIG_FILE).is_file():
+        return run_model
     raise FileNotFoundError(f"no rnnlab model in {path}: no {CONFIG_FILE} there, nor in "
                             f"{path / RUN_MODEL_DIR}")
+
+
+def _switched_out(folder: Path) -> Path:
+    """``folder``, or its ``NAME.previous`` when ``folder`` is missing and that holds a
+    model."""
+    previous = folder.with_name(folder.name + PREVIOUS_SUFFIX)
+    if not folder.exists() and (previous / CONFIG_FILE).is_file():
+        return previous
+    return folder
 
 
 # ---------------------------------------------------------------------------- writing
@@ -145,19 +168,21 @@ def write_model_dir(
     metadata: dict[str, Any] | None = None,
 ) -> Path:
     """Write weights, ``config.json`` (format version 1) for ``config`` (a dataclass) and
-    one JSON file per entry of ``files`` (a :class:`Vocab` as its :meth:`~Vocab.to_dict`)."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    save_arrays(directory / WEIGHTS_FILE, dict(state))
+    one JSON file per entry of ``files`` (a :class:`Vocab` as its :meth:`~Vocab.to_dict`),
+    the folder as one unit (:func:`~rnnlab.io.serialization.write_model_folder`)."""
     header = {"format_version": FORMAT_VERSION, "kind": kind,
               "config": dataclasses.asdict(config)}
     if metadata is not None:
         header["metadata"] = metadata
-    save_json(directory / CONFIG_FILE, header)
-    for name, value in files.items():
-        save_json(directory / f"{name}.json", value.to_dict() if isinstance(value, Vocab)
-                  else value)
-    return directory
+
+    def write(folder: Path) -> None:
+        save_arrays(folder / WEIGHTS_FILE, dict(state))
+        save_json(folder / CONFIG_FILE, header)
+        for name, value in files.items():
+            save_json(folder / f"{name}.json", value.to_dict() if isinstance(value, Vocab)
+                      else value)
+
+    return write_model_folder(directory, write)
 
 
 # ---------------------------------------------------------------------------- reading
@@ -296,6 +321,7 @@ def read_json_files(
             files[spec.name] = None
         elif spec.vocabulary:
             files[spec.name] = _vocabulary(value, spec, path, description)
+            _check_entries(files[spec.name], spec, path, config)
         elif isinstance(value, list) and all(isinstance(v, str) for v in value):
             files[spec.name] = _fit_for_output(value, spec, path)
         else:
@@ -311,6 +337,31 @@ def _fit_for_output(entries: list[str], spec: JsonFile, path: Path) -> list[str]
         raise ValueError(f"{path}: entry {index} ({entry!r}) {problem}, which the model's "
                          "output cannot carry")
     return entries
+
+
+def _entry_problem(entry: str, kind: str) -> str | None:
+    """Why ``entry`` can never be one unit of input of ``kind`` (:class:`JsonFile`)."""
+    if kind == "char":
+        return None if len(entry) == 1 else f"is {len(entry)} characters, not one"
+    if kind == "token":
+        return field_problem(entry, "line") or (
+            "holds whitespace" if len(entry.split()) != 1 or entry != entry.strip() else None)
+    return field_problem(entry, "line")  # "form"
+
+
+def _check_entries(vocab: Vocab, spec: JsonFile, path: Path, config: Any) -> None:
+    """Refuse a vocabulary entry the model's input can never hold (``spec.entries``)."""
+    kind = spec.entries
+    if kind == "level":
+        kind = "char" if getattr(config, "level", "word") == "char" else "token"
+    if kind is None:
+        return
+    specials = set(vocab.specials)
+    for index, entry in enumerate(vocab.tokens):
+        problem = None if entry in specials else _entry_problem(entry, kind)
+        if problem is not None:
+            raise ValueError(f"{path}: entry {index} ({entry!r}) {problem}, so no input can "
+                             "ever match it (a damaged vocabulary)")
 
 
 def _vocabulary(value: Any, spec: JsonFile, path: Path, description: str) -> Vocab:

@@ -72,34 +72,35 @@ class ModelKind:
 KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
     ModelKind(
         "pos_tagger", "tagger", Tagger, TaggerConfig,
-        files=(JsonFile("words", ("pad", "unk")), JsonFile("chars", ("pad", "unk")),
+        files=(JsonFile("words", ("pad", "unk"), entries="form"),
+               JsonFile("chars", ("pad", "unk"), entries="char"),
                JsonFile("upos", field="word"), JsonFile("xpos", nullable=True, field="word"),
                JsonFile("feats", only_if="feats", field="word"),
                strings("train_forms")),
         sample=samples.tagger, sample_output=samples.tagger_output),
     ModelKind(
         "sentence_classifier", "sentence classifier", SentenceClassifier, ClassifierConfig,
-        files=(JsonFile("vocab", ("pad", "unk")), strings("labels", field="line"),
-               JsonFile("chars", ("pad", "unk"), only_if="char_dim")),
+        files=(JsonFile("vocab", ("pad", "unk"), entries="token"), strings("labels", field="line"),
+               JsonFile("chars", ("pad", "unk"), only_if="char_dim", entries="char")),
         sample=samples.classifier, sample_output=samples.classifier_output, metadata=True),
     ModelKind(
         "language_model", "language model", LanguageModel, LanguageModelConfig,
-        files=(JsonFile("vocab", ("unk",)),),
+        files=(JsonFile("vocab", ("unk",), entries="level"),),
         sample=samples.language_model, sample_output=samples.language_model_output),
     ModelKind(
         "conditional_generator", "conditional generator", ConditionalGenerator,
         ConditionalGeneratorConfig,
-        files=(JsonFile("vocab", ("pad", "unk", "bos", "eos")),),
+        files=(JsonFile("vocab", ("pad", "unk", "bos", "eos"), entries="level"),),
         sample=samples.conditional_generator,
         sample_output=samples.conditional_generator_output),
     ModelKind(
         "seq2seq", "seq2seq model", Seq2Seq, Seq2SeqConfig,
-        files=(JsonFile("source_vocab", ("pad", "unk")),
+        files=(JsonFile("source_vocab", ("pad", "unk"), entries="token"),
                JsonFile("target_vocab", ("pad", "unk", "bos", "eos"), field="word")),
         sample=samples.seq2seq, sample_output=samples.seq2seq_output),
     ModelKind(
         "tokenizer", "tokenizer", Tokenizer, TokenizerConfig,
-        files=(JsonFile("chars", ("pad", "unk")), strings("multiword"),
+        files=(JsonFile("chars", ("pad", "unk"), entries="char"), strings("multiword"),
                strings("usual_multiword")),
         sample=samples.tokenizer, sample_output=samples.tokenizer_output),
     ModelKind(

@@ -27,7 +27,7 @@ import numpy as np
 
 from rnnlab.data.errors import DataFormatError
 from rnnlab.data.text import read_chars, read_words, tbptt_batches
-from rnnlab.data.vocab import Vocab
+from rnnlab.data.vocab import EOS, Vocab
 from rnnlab.io.serialization import load_json, save_json
 from rnnlab.models.language_model import (
     LanguageModel,
@@ -158,13 +158,14 @@ def prepare(data: LanguageModelData) -> TokenStreams:
         DataFormatError: an empty training, dev or test file.
         ValueError: ``dev_fraction`` leaves an empty train or dev part.
     """
-    train = _nonempty(read_tokens(data.train, data.level), data.train)
+    train = require_text(read_tokens(data.train, data.level), data.train)
     if data.dev:
-        dev = _nonempty(read_tokens(data.dev, data.level), data.dev)
+        dev = require_text(read_tokens(data.dev, data.level), data.dev)
     else:
         cut = round(len(train) * (1.0 - data.dev_fraction))
         if not 0 < cut < len(train):
-            raise ValueError("--dev-fraction leaves an empty train or dev part")
+            raise ValueError(f"{data.train}: --dev-fraction {data.dev_fraction} of its "
+                             f"{len(train)} tokens leaves an empty train or dev part")
         train, dev = train[:cut], train[cut:]
     vocab = build_vocab(train, data.level, data.max_vocab)
     if data.train_limit:
@@ -173,12 +174,22 @@ def prepare(data: LanguageModelData) -> TokenStreams:
     def ids(tokens: list[str]) -> np.ndarray:
         return np.asarray(vocab.encode(tokens), np.int64)
 
-    test = ids(_nonempty(read_tokens(data.test, data.level), data.test)) if data.test else None
+    test = ids(require_text(read_tokens(data.test, data.level), data.test)) if data.test else None
     return TokenStreams(vocab, ids(train), ids(dev), test)
 
 
-def _nonempty(tokens: list[str], path: str | Path) -> list[str]:
-    if not tokens:
+def text_tokens(tokens: list[str]) -> list[str]:
+    """The tokens that are text: not line ends (``<eos>``), not whitespace."""
+    return [token for token in tokens if token != EOS and not token.isspace()]
+
+
+def require_text(tokens: list[str], path: str | Path) -> list[str]:
+    """``tokens`` (read from ``path``) when they hold some text (:func:`text_tokens`).
+
+    Raises:
+        DataFormatError: an empty or whitespace-only file.
+    """
+    if not text_tokens(tokens):
         raise DataFormatError(path, None, "empty file: there is no text to model")
     return tokens
 

@@ -42,8 +42,8 @@ import numpy as np
 from rnnlab import __version__
 from rnnlab import random as rnd
 from rnnlab.io.atomic import leftover_of
+from rnnlab.io.folder_swap import PREVIOUS_SUFFIX, TMP_INFIX, folder_problem
 from rnnlab.io.serialization import load_json, save_json
-from rnnlab.training.folder_swap import PREVIOUS_SUFFIX, TMP_INFIX, folder_problem
 from rnnlab.training.trainer import (
     BEST_DIR,
     CHECKPOINT_DIR,

@@ -6,7 +6,7 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
   stops mid-epoch resumes with exactly the batches it had left;
 * a checkpoint (weights, optimizer buffers, random-generator state, loop position, history)
   is written every ``checkpoint_every`` steps, at each epoch's end and on Ctrl-C, as one
-  unit (:mod:`rnnlab.training.folder_swap`: the previous complete checkpoint stays, as
+  unit (:mod:`rnnlab.io.folder_swap`: the previous complete checkpoint stays, as
   ``checkpoint.previous``, until the next one is complete), and ``resume=True`` continues
   from it to the same numbers an uninterrupted run gives; a damaged checkpoint is refused
   with a message naming the last complete one;
@@ -53,15 +53,15 @@ from rnnlab import random as rnd
 from rnnlab.engine.module import Module
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.io.atomic import atomic_write_text
-from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_json
-from rnnlab.nn.layers import Embedding
-from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
-from rnnlab.training.averaging import WeightAverage
-from rnnlab.training.folder_swap import (
+from rnnlab.io.folder_swap import (
     IncompleteFolderError,
     find_complete_folder,
     replace_folder,
 )
+from rnnlab.io.serialization import load_arrays, load_json, save_arrays, save_json
+from rnnlab.nn.layers import Embedding
+from rnnlab.optim import SGD, Adam, NonFiniteGradientError, Optimizer, clip_grad_norm
+from rnnlab.training.averaging import WeightAverage
 from rnnlab.training.plots import plot_learning_curves
 
 CHECKPOINT_DIR = "checkpoint"

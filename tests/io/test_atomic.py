@@ -25,8 +25,8 @@ from rnnlab.io.atomic import (
     atomic_write_text,
     leftover_of,
 )
+from rnnlab.io.folder_swap import replace_folder
 from rnnlab.training import plots
-from rnnlab.training.folder_swap import replace_folder
 
 ROOT = Path(__file__).resolve().parents[2]
 OLD, NEW = b"old contents\n" * 50, b"new contents\n" * 80

@@ -57,6 +57,7 @@ from tqdm import tqdm  # noqa: E402
 
 from rnnlab.io import serialization  # noqa: E402
 from rnnlab.io.atomic import atomic_path  # noqa: E402
+from rnnlab.io.folder_swap import IncompleteFolderError  # noqa: E402
 from rnnlab.io.serialization import load_arrays  # noqa: E402
 from rnnlab.tasks import classification  # noqa: E402
 from rnnlab.tasks.classification import (  # noqa: E402
@@ -65,7 +66,6 @@ from rnnlab.tasks.classification import (  # noqa: E402
     ClassifierOptions,
 )
 from rnnlab.training import trainer as trainer_module  # noqa: E402
-from rnnlab.training.folder_swap import IncompleteFolderError  # noqa: E402
 from rnnlab.training.trainer import TrainerConfig  # noqa: E402
 
 tqdm.monitor_interval = 0  # no monitor thread

@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from rnnlab import ops
-from rnnlab.io import save_model_dir
+from rnnlab.io import folder_swap, save_model_dir
+from rnnlab.io.folder_swap import IncompleteFolderError, replace_folder
 from rnnlab.nn import Linear, Module
-from rnnlab.training import Trainer, TrainerConfig, folder_swap
+from rnnlab.training import Trainer, TrainerConfig
 from rnnlab.training import trainer as trainer_module
-from rnnlab.training.folder_swap import IncompleteFolderError, replace_folder
 
 DATA = [(np.random.default_rng(i).standard_normal((4, 3)).astype(np.float32),
          np.random.default_rng(i + 9).standard_normal((4, 1)).astype(np.float32))
@@ -177,7 +177,17 @@ def test_a_full_disk_during_the_interrupt_save_keeps_the_last_checkpoint(tmp_pat
     assert_same_weights(straight, fit(run, resume=True))
 
 
-def test_signals_wait_for_the_folder_switch(tmp_path, monkeypatch):
+@pytest.fixture
+def python_sigint():
+    """Python's own SIGINT handler, whatever the process inherited: one started in the
+    background by a non-interactive shell ignores SIGINT (and the switch rightly passes
+    an ignored signal on as ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_signals_wait_for_the_folder_switch(tmp_path, monkeypatch, python_sigint):
     """A SIGINT arriving between the two renames takes effect after the second one."""
     target = tmp_path / "ckpt"
     replace_folder(target, lambda folder: (folder / "a").write_text("old"))

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rnnlab.training import folder_swap
-from rnnlab.training.folder_swap import find_complete_folder, folder_problem, replace_folder
+from rnnlab.io import folder_swap
+from rnnlab.io.folder_swap import find_complete_folder, folder_problem, replace_folder
 
 
 def write_files(**files: str):
