@@ -291,7 +291,7 @@ def ptb_awd(args: argparse.Namespace) -> None:
         print(f"{name}: test {test.perplexity:.2f}", flush=True)
     if len(lines) > 2:
         table = "\n".join(lines)
-        (out / "summary.md").write_text(table + "\n", encoding="utf-8")
+        atomic_write_text(out / "summary.md", table + "\n")
         print(table)
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rnnlab.io.folder_swap import find_complete_folder, folder_problem
 from rnnlab.io.serialization import load_json
-from rnnlab.training.folder_swap import find_complete_folder, folder_problem
 from rnnlab.training.run_folder import LoopOverrides
 from rnnlab.training.trainer import BEST_DIR, CHECKPOINT_DIR, CHECKPOINT_FILES
 
