@@ -26,7 +26,7 @@ complete, and readers that opened it keep reading the old file. ``inputs=`` name
 a command reads; an output that is one of them and cannot be replaced atomically (a pipe
 or device) is refused with :class:`ValueError`.
 
-API (see also /work/notes/ATOMIC_API.md)::
+API::
 
     atomic_write_text(path, text)           # also atomic_write_bytes(path, data)
     with atomic_output(path, "w", inputs=[input_path]) as f:   # a file object
