@@ -52,7 +52,7 @@ from timing import alternate, environment
 
 import rnnlab
 from rnnlab.io.atomic import atomic_write_text
-from rnnlab.recurrent import MODULES, gemm, parallel
+from rnnlab.recurrent import MODULES, compute_path, gemm, parallel
 
 HERE = Path(__file__).resolve().parent
 SHAPES = [(35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
@@ -332,6 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     parallel.set_num_threads(args.threads)  # the two directions of a bidirectional layer
     with threadpool_limits(args.threads):
         env = environment(args.threads)
+        compute_path.current()  # forwards without a tape compiled from the first call on
         results = []
         for case in cases:
             results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3, args.block,

@@ -23,10 +23,11 @@ from rnnlab import random as rnd
 from rnnlab.engine import ops
 from rnnlab.engine.module import Module, Parameter
 from rnnlab.engine.padding import check_lengths
-from rnnlab.engine.tensor import Function, Tensor
+from rnnlab.engine.tensor import Function, Tensor, is_grad_enabled
 from rnnlab.recurrent.arguments import check_dtype, check_layer
 from rnnlab.recurrent.cell_table import KINDS, CellKind, find_kind
 from rnnlab.recurrent.gru_cell import FORMS
+from rnnlab.recurrent.inference import bidirectional_forward_only, forward_only
 from rnnlab.recurrent.layer_function import (
     BatchSplitLayer,
     BidirectionalLayer,
@@ -37,7 +38,7 @@ from rnnlab.recurrent.layer_function import (
 from rnnlab.recurrent.noise import StepNoise, check_probability, draw_noise, drop_connect_mask
 from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
-from rnnlab.recurrent.schedule import batch_sizes, make_schedule
+from rnnlab.recurrent.schedule import batch_sizes, dense_schedule, make_schedule
 
 
 class PermuteBatch(Function):
@@ -238,6 +239,10 @@ class RecurrentBase(Module):
         in both (c_n stays H wide).
         """
         x = self._prepare_input(x)
+        if not is_grad_enabled() and self._plain_inference():
+            result = self._forward_arrays(x, hx, lengths)
+            if result is not None:
+                return result
         if self.batch_first:
             x = ops.transpose(x, (1, 0, 2))
         steps, batch = x.shape[0], x.shape[1]
@@ -313,6 +318,84 @@ class RecurrentBase(Module):
             output = ops.transpose(output, (1, 0, 2))
         return output, (h_n if c_n is None else (h_n, c_n))
 
+    def _plain_inference(self) -> bool:
+        """True when this call draws no noise and runs the plain cells, so that without a
+        tape :meth:`_forward_arrays` computes what :meth:`forward` would, on bare arrays."""
+        return (not self._extra_names() and self.kind.bias_in_projection
+                and not self.zoneout
+                and not (self.training
+                         and (self.dropout or self.recurrent_dropout or self.weight_drop)))
+
+    def _forward_arrays(self, x: Tensor, hx: Any, lengths: Any) -> tuple[Tensor, Any] | None:
+        """:meth:`forward` without a tape (:func:`rnnlab.no_grad`) for the plain cells
+        (:meth:`_plain_inference`): the same validation and the same array operations, in
+        the same order, on bare arrays — none of the ``Function.apply`` wrapping that only a
+        tape needs — and each direction by :func:`~rnnlab.recurrent.inference.forward_only`
+        (:func:`~rnnlab.recurrent.inference.bidirectional_forward_only`), as the layer
+        functions run it without a tape; a dense batch reuses its schedules
+        (:func:`~rnnlab.recurrent.schedule.dense_schedule`). None where the rows would be
+        split over threads by :class:`BatchSplitLayer`: :meth:`forward` runs that case."""
+        data = x.data
+        if self.batch_first:
+            data = np.transpose(data, (1, 0, 2))
+        steps, batch = data.shape[0], data.shape[1]
+        lengths_arr = None if lengths is None else check_lengths(lengths, steps, batch)
+        h0, c0 = self._split_hx(hx, batch)
+        h0, c0 = h0.data, None if c0 is None else c0.data
+        perm = None
+        if lengths_arr is not None:
+            order = np.argsort(-lengths_arr, kind="stable")
+            if np.any(order != np.arange(batch)):
+                perm = order
+                data = np.take(data, perm, axis=1)
+                h0 = np.take(h0, perm, axis=1)
+                c0 = None if c0 is None else np.take(c0, perm, axis=1)
+            sizes = batch_sizes(lengths_arr[order], steps)
+            schedules = [make_schedule(sizes, batch, reverse=direction == 1)
+                         for direction in range(self.num_directions)]
+        else:
+            schedules = [dense_schedule(steps, batch, direction == 1)
+                         for direction in range(self.num_directions)]
+        split = 0
+        if not self.bidirectional and batch >= 2 * MIN_ROWS_PER_THREAD and num_threads() > 1:
+            split = balanced_split(schedules[0])
+            if split and not can_split_rows(self.kind):  # BatchSplitLayer: forward's own path
+                return None
+        final_h: list[np.ndarray] = []
+        final_c: list[np.ndarray] = []
+        for layer in range(self.num_layers):
+            per_direction = []
+            for direction, suffix in enumerate(self._direction_suffixes(layer)):
+                index = layer * self.num_directions + direction
+                per_direction += [
+                    getattr(self, f"weight_ih{suffix}").data,
+                    getattr(self, f"weight_hh{suffix}").data,
+                    getattr(getattr(self, f"bias_ih{suffix}", None), "data", None),
+                    getattr(getattr(self, f"bias_hh{suffix}", None), "data", None),
+                    h0[index],
+                    None if c0 is None else c0[index],
+                ]
+            if self.bidirectional:
+                results = bidirectional_forward_only(self.kind, data, per_direction, schedules)
+                final_h += results[1:3]
+                final_c += results[3:5]
+            else:
+                results = forward_only(self.kind, data, *per_direction, schedule=schedules[0],
+                                       split=split)
+                final_h.append(results[1])
+                final_c += results[2:3]
+            data = results[0]
+        h_n = np.stack(final_h, axis=0)
+        c_n = np.stack(final_c, axis=0) if c0 is not None else None
+        if perm is not None:
+            inverse = np.argsort(perm)
+            data = np.take(data, inverse, axis=1)
+            h_n = np.take(h_n, inverse, axis=1)
+            c_n = None if c_n is None else np.take(c_n, inverse, axis=1)
+        if self.batch_first:
+            data = np.transpose(data, (1, 0, 2))
+        output, h_n = Tensor(data), Tensor(h_n)
+        return output, (h_n if c_n is None else (h_n, Tensor(c_n)))
 
     def _recurrent_weight(self, weight_hh: Parameter, training: bool) -> Tensor:
         """W_hh as this call uses it: with ``weight_drop`` p in training, DropConnect

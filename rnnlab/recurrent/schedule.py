@@ -12,7 +12,7 @@ padding never enters a state or a gradient.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -83,3 +83,11 @@ def make_schedule(sizes_by_time: np.ndarray, batch: int, reverse: bool) -> Sched
         batch=batch,
         reverse=reverse,
     )
+
+
+@lru_cache(maxsize=64)
+def dense_schedule(steps: int, batch: int, reverse: bool) -> Schedule:
+    """:func:`make_schedule` for ``steps`` steps that all cover the whole batch (no
+    lengths), made once per shape and direction: a Schedule is frozen, and the arrays it
+    caches are only read, so calls on batches of the same shape share it."""
+    return make_schedule(np.full(steps, batch, np.int64), batch, reverse)
