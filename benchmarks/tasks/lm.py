@@ -242,9 +242,10 @@ def ptb_ablations(args: argparse.Namespace) -> None:
     print(f"curves: {(FIGURES / 'lm-ptb-ablations.png').relative_to(REPO)}")
 
 
-def awd_argv(variant: str, run: Path, time_budget: float) -> list[str]:
+def awd_argv(variant: str, run: Path, time_budget: float, budget_clock: str = "wall"
+             ) -> list[str]:
     """The ``rnnlab train lm`` arguments of one AWD variant, training into ``run``."""
-    flags = {**AWD_FLAGS, "--time-budget": f"{time_budget:g}"}
+    flags = {**AWD_FLAGS, "--time-budget": f"{time_budget:g}", "--budget-clock": budget_clock}
     for flag, value in AWD_ABLATIONS[variant].items():
         if value is None:
             flags.pop(flag)
@@ -264,7 +265,7 @@ def ptb_awd(args: argparse.Namespace) -> None:
     out = Path(args.out)
     for name in args.variants:
         run = out / name
-        argv = awd_argv(name, run, args.time_budget)
+        argv = awd_argv(name, run, args.time_budget, args.budget_clock)
         resume = (run / "checkpoint").exists()
         command = ["rnnlab", *(["train", "lm", "--out", str(run), "--resume", "--no-progress"]
                                if resume else argv)]
@@ -406,6 +407,9 @@ def main() -> None:
                    default=list(AWD_ABLATIONS))
     p.add_argument("--time-budget", type=float, default=75.0,
                    help="minutes of training per variant")
+    p.add_argument("--budget-clock", choices=("wall", "cpu"), default="wall",
+                   help="what the budget counts (rnnlab train --budget-clock): cpu keeps "
+                        "variants run side by side on a loaded machine comparable")
     p.add_argument("--print-only", action="store_true", help="print the commands only")
     p.set_defaults(handler=ptb_awd)
     p = commands.add_parser("ptb-probe")

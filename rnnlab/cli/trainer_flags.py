@@ -35,7 +35,7 @@ from rnnlab.training.run_folder import (
     config_values,
     normalise_value,
 )
-from rnnlab.training.trainer import LR_SCHEDULES, TrainerConfig
+from rnnlab.training.trainer import BUDGET_CLOCKS, LR_SCHEDULES, TrainerConfig
 
 C = TypeVar("C")
 _LOOP = TrainerConfig()
@@ -87,6 +87,10 @@ def add_trainer_flags(
                    help="stop after this many minutes of training, summed over resumes "
                         "(0: no limit); the model at the stop is kept when no epoch has "
                         "ended or when it beats the best epoch's")
+    p.add_argument("--budget-clock", choices=tuple(BUDGET_CLOCKS), default=_LOOP.budget_clock,
+                   help="what --time-budget counts: wall-clock time of the training steps, "
+                        "or the process's CPU time in them (all threads; runs compared on a "
+                        "shared machine then get the same training whatever the load)")
     p.add_argument("--checkpoint-every", type=non_negative_int, default=checkpoint_every,
                    help="steps between checkpoints (0: at epoch ends only)")
     p.add_argument("--seed", type=non_negative_int, default=seed,

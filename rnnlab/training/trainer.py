@@ -27,6 +27,10 @@ The loop is gradient descent (LECTURE §4) with the care real runs need:
   model when no epoch has ended yet or when they beat the best epoch, so a stopped run
   always leaves one and the partial last epoch is not lost; a finished run resumed with
   more epochs or a larger budget goes on where it stopped;
+* ``budget_clock`` says what the budget counts: ``"wall"`` (elapsed time of the training
+  steps) or ``"cpu"`` (the process's CPU time in them, all threads, ``time.process_time``)
+  — on a shared machine, where other jobs slow a run down, CPU time buys the same training
+  whatever the load, so runs compared under one budget stay comparable;
 * ``lr_schedule="cosine"`` anneals the learning rate over the time budget: before each
   update η = η₀·½(1 + cos(π·t/budget)), t the training time so far (summed over resumes),
   so the rate reaches 0 at the stop however many epochs the machine's speed allows.
@@ -69,6 +73,7 @@ BEST_DIR = "model"
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_FILES = ("state.json", "model.safetensors", "optimizer.safetensors")
 LR_SCHEDULES = ("none", "step", "plateau", "cosine")
+BUDGET_CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -102,6 +107,7 @@ class TrainerConfig:
     monitor_mode: str = "min"  # "min" or "max"
     checkpoint_every: int = 200  # steps; 0 = only at epoch ends
     time_budget_minutes: float = 0.0  # training time limit over all resumes; 0 = none
+    budget_clock: str = "wall"  # what the budget counts: "wall" or "cpu" (process CPU time)
     lazy_embedding_updates: bool = False  # Adam: update only the embedding rows a batch used
     average_decay: float = 0.0  # evaluate and save an EMA of the weights (e.g. 0.999); 0 = off
     seed: int = 0
@@ -116,6 +122,9 @@ class TrainerConfig:
         if self.lr_schedule == "cosine" and self.time_budget_minutes <= 0:
             raise ValueError("the cosine lr schedule anneals over the time budget: give "
                              "time_budget_minutes > 0")
+        if self.budget_clock not in BUDGET_CLOCKS:
+            raise ValueError(f"budget_clock must be one of {', '.join(BUDGET_CLOCKS)}, "
+                             f"not {self.budget_clock!r}")
         if self.lazy_embedding_updates and self.optimizer != "adam":
             raise ValueError("lazy_embedding_updates needs the adam optimizer (SGD without "
                              "momentum leaves rows without a gradient alone already)")
@@ -400,10 +409,11 @@ class Trainer:
             dynamic_ncols=True,
         )
         items_seen = 0
+        clock = BUDGET_CLOCKS[config.budget_clock]
         for batch in batches[state.step_in_epoch :]:
-            step_start = time.perf_counter()
+            step_start = clock()
             loss_value = self._train_step(batch)
-            state.train_seconds += time.perf_counter() - step_start
+            state.train_seconds += clock() - step_start
             n = self.batch_items(batch)
             items_seen += n
             state.epoch_loss_sum += loss_value * n

@@ -252,3 +252,33 @@ def test_budget_stop_before_any_epoch_saves_the_model(tmp_path: Path, monkeypatc
     assert trainer.state.best_epoch == 0 and trainer.state.budget_stop["dev_loss"] == 3.0
     weights, _ = load_model_dir(tmp_path / "model")
     assert set(weights) == set(trainer.model.state_dict())
+
+
+def test_budget_clock_must_be_known():
+    with pytest.raises(ValueError, match="budget_clock"):
+        config(budget_clock="gpu")
+
+
+@pytest.mark.parametrize("budget_clock", ["wall", "cpu"])
+def test_the_budget_counts_the_chosen_clock(tmp_path: Path, monkeypatch, budget_clock):
+    """Of two fake clocks, the chosen one gains 20 s per reading and the other stands
+    still: a step (read before and after) counts 20 s, so the 1-minute budget stops the run
+    after three steps, by the chosen clock alone."""
+    from rnnlab.training import trainer as trainer_module
+
+    ticks = {"wall": 0.0, "cpu": 0.0}
+
+    def fake(name):
+        def clock():
+            if name == budget_clock:
+                ticks[name] += 20.0
+            return ticks[name]
+        return clock
+
+    monkeypatch.setattr(trainer_module, "BUDGET_CLOCKS", {n: fake(n) for n in ticks})
+    trainer = Trainer(TinyRegressor(), sgd_config(epochs=50, time_budget_minutes=1.0,
+                                                  budget_clock=budget_clock),
+                      tmp_path, batches(make_data(2)))
+    trainer.fit()
+    assert trainer.state.finished and trainer.state.global_step == 3
+    assert trainer.state.train_seconds == pytest.approx(60.0)
