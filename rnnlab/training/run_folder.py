@@ -250,9 +250,10 @@ class RunFolder:
         data, and only then is anything written: a missing or malformed file leaves the
         folder as it was (``overwrite`` has removed nothing yet). A new run whose block
         then raises (or is interrupted) before the first checkpoint — no ``checkpoint/``,
-        ``checkpoint.previous/`` or ``model/`` in the folder — is undone: what it wrote is
-        removed, and the folder itself (with the parents) when the run created it, so the
-        same command runs again without ``--overwrite``. A run that checkpointed keeps
+        ``checkpoint.previous/`` or ``model/`` in the folder — is undone: its run files go
+        (what ``overwrite`` would remove; nothing else), and the folder itself and the
+        parents the run created, when empty, so the same command runs again without
+        ``--overwrite``. A run that checkpointed keeps
         everything, for ``--resume``; a resumed run is never undone.
 
         Raises:
@@ -292,10 +293,8 @@ class RunFolder:
                 raise ValueError(f"a new {task} run needs a config")
             self._check_room(overwrite)
             settled = _with_absolute_paths(config)
-        if overrides is not None:
-            config = dataclasses.replace(settled, loop=overrides.apply(settled.loop))
-        else:
-            config = settled
+        config = (settled if overrides is None else
+                  dataclasses.replace(settled, loop=overrides.apply(settled.loop)))
         data = read(config) if read is not None else None
         undo = None
         if not resume:
@@ -364,16 +363,22 @@ class RunFolder:
         """Make room for a new run (the old run's files go), write its record; returns what
         undoes it."""
         created = self._first_missing()
+        for entry in self._run_entries(task_files):
+            _remove(entry)
+        self._write_record(task, config)
+        return partial(self._undo, task_files, created)
+
+    def _run_entries(self, task_files: tuple[str, ...]) -> list[Path]:
+        """The run's files and folders in the folder (what ``overwrite`` removes), their
+        temporary and previous versions included; nothing else."""
         names = {RUN_FILE, METRICS_FILE, CURVES_FILE, *task_files}
-        kept = set()
+        found = []
         for entry in self.path.iterdir() if self.path.is_dir() else ():
             base = entry.name.split(TMP_INFIX)[0].removesuffix(PREVIOUS_SUFFIX)
-            if entry.name in names or base in (CHECKPOINT_DIR, BEST_DIR):
-                _remove(entry)
-            else:
-                kept.add(entry.name)
-        self._write_record(task, config)
-        return partial(self._undo, frozenset(kept), created)
+            if (entry.name in names or leftover_of(entry.name) in names
+                    or base in (CHECKPOINT_DIR, BEST_DIR)):
+                found.append(entry)
+        return found
 
     def _first_missing(self) -> Path | None:
         """The outermost of the folder and its parents that does not exist (None: the
@@ -391,14 +396,11 @@ class RunFolder:
         return any((self.path / name).exists() for name in
                    (CHECKPOINT_DIR, f"{CHECKPOINT_DIR}{PREVIOUS_SUFFIX}", BEST_DIR))
 
-    def _undo(self, kept: frozenset[str], created: Path | None) -> None:
-        """Remove what a new run wrote (every entry but ``kept``), and the folders down
-        from ``created`` that it made."""
-        if not self.path.is_dir():
-            return
-        for entry in self.path.iterdir():
-            if entry.name not in kept:
-                _remove(entry)
+    def _undo(self, task_files: tuple[str, ...], created: Path | None) -> None:
+        """Remove the run's files again, and the folders down from ``created`` that the run
+        made (each only when empty)."""
+        for entry in self._run_entries(task_files):
+            _remove(entry)
         if created is None:
             return
         for folder in (self.path, *self.path.parents):
