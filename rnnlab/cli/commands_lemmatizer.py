@@ -21,6 +21,8 @@ from rnnlab.cli.flags import (
     add_model_flag,
     add_output_flag,
     add_run_folder_flag,
+    add_sentence_limit_flag,
+    add_training_data_flags,
 )
 from rnnlab.cli.values import below_one, positive_int
 
@@ -119,11 +121,8 @@ def _build_train(p: CommandParser) -> None:
 
     defaults = task.LemmatizationConfig()
     model, loop = defaults.model, defaults.loop
-    p.add_argument("--train", metavar="FILE", default=None,
-                   help="training CoNLL-U file with lemmas (required unless --resume)")
-    p.add_argument("--dev", "--valid", metavar="FILE", dest="dev", default=None,
-                   help="dev CoNLL-U file; its lemma accuracy picks the best epoch "
-                        "(required unless --resume)")
+    add_training_data_flags(p, train="training CoNLL-U file with lemmas",
+                            dev_use="its lemma accuracy picks the best epoch")
     add_run_folder_flag(p)
     p.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
                    help="distinct training words per batch")
@@ -146,9 +145,7 @@ def _build_train(p: CommandParser) -> None:
                         "its form")
     p.add_argument("--use-feats", action="store_true",
                    help="give the network each word's FEATS as well as its UPOS")
-    p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit",
-                   type=positive_int, default=None,
-                   help="train on the first N sentences only (none given: all)")
+    add_sentence_limit_flag(p)
     add_trainer_flags(p, epochs=loop.epochs, lr=loop.lr, lr_schedule=loop.lr_schedule,
                       patience=loop.patience)
     p.set_defaults(handler=run_train)

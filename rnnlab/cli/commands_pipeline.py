@@ -22,6 +22,7 @@ from rnnlab.cli.flags import (
     add_model_flag,
     add_output_flag,
     add_run_folder_flag,
+    add_training_data_flags,
 )
 from rnnlab.cli.values import below_one, positive_int
 
@@ -120,11 +121,8 @@ def _build_train(p: CommandParser) -> None:
 
     defaults = task.TokenizationConfig()
     model, loop = defaults.model, defaults.loop
-    p.add_argument("--train", metavar="FILE", default=None,
-                   help="training CoNLL-U file (required unless --resume)")
-    p.add_argument("--dev", "--valid", metavar="FILE", dest="dev", default=None,
-                   help="dev CoNLL-U file; its running text is tokenized and scored after "
-                        "every epoch (required unless --resume)")
+    add_training_data_flags(p, dev_use="its running text is tokenized and scored after "
+                                       "every epoch")
     add_run_folder_flag(p)
     p.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
                    help="paragraph pieces per batch")

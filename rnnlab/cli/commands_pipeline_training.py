@@ -7,7 +7,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING
 
-from rnnlab.cli.flags import add_run_folder_flag
+from rnnlab.cli.flags import add_run_folder_flag, add_training_data_flags
 from rnnlab.cli.values import non_negative, positive_int
 
 if TYPE_CHECKING:
@@ -34,12 +34,8 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def _build_train(p: CommandParser) -> None:
-    p.add_argument("--train", metavar="FILE", default=None,
-                   help="training CoNLL-U file (required unless --resume finds every part "
-                        "started)")
-    p.add_argument("--dev", "--valid", metavar="FILE", dest="dev", default=None,
-                   help="dev CoNLL-U file; each part picks its best epoch on it (required "
-                        "unless --resume finds every part started)")
+    add_training_data_flags(p, dev_use="each part picks its best epoch on it",
+                            required="required unless --resume finds every part started")
     add_run_folder_flag(p, "folder of the three run folders (tokenizer/, tagger/, "
                            "lemmatizer/)")
     for part in PARTS:

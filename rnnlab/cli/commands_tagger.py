@@ -32,6 +32,8 @@ from rnnlab.cli.flags import (
     add_model_flag,
     add_output_flag,
     add_run_folder_flag,
+    add_sentence_limit_flag,
+    add_training_data_flags,
 )
 from rnnlab.cli.values import below_one, non_negative_int, positive, positive_int
 
@@ -197,11 +199,7 @@ def _build_train(p: CommandParser) -> None:
 
     defaults = task.TaggingConfig()
     model, loop = defaults.model, defaults.loop
-    p.add_argument("--train", metavar="FILE", default=None,
-                   help="training CoNLL-U file (required unless --resume)")
-    p.add_argument("--dev", "--valid", metavar="FILE", dest="dev", default=None,
-                   help="dev CoNLL-U file; its UPOS accuracy picks the best epoch "
-                        "(required unless --resume)")
+    add_training_data_flags(p, dev_use="its UPOS accuracy picks the best epoch")
     add_run_folder_flag(p)
     p.add_argument("--batch-size", type=positive_int, default=defaults.batch_size,
                    help="sentences per batch")
@@ -233,9 +231,7 @@ def _build_train(p: CommandParser) -> None:
                         "training file has features)")
     p.add_argument("--feats-weight", type=positive, default=model.feats_weight,
                    help="weight of the FEATS loss beside the UPOS and XPOS losses")
-    p.add_argument("--train-limit", "--max-train-sentences", dest="train_limit",
-                   type=positive_int, default=None,
-                   help="train on the first N sentences only (none given: all)")
+    add_sentence_limit_flag(p)
     add_trainer_flags(p, epochs=loop.epochs, lr=loop.lr, lr_schedule=loop.lr_schedule,
                       patience=loop.patience)
     p.set_defaults(handler=run_train)

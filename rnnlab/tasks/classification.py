@@ -336,35 +336,35 @@ def train(
     the best model by dev accuracy is in ``run_dir/model`` and in the result.
 
     Raises:
-        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.start`).
+        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.session`).
         DataFormatError: malformed data.
     """
     run = RunFolder(run_dir)
-    config = run.start(TASK, ClassificationConfig, config, resume=resume, overwrite=overwrite,
-                       overrides=overrides)
-    prepared = prepare(config.data, config.model)
-    model = build_model(config, prepared)
-    train_set, dev_set = prepared.train, prepared.dev
-    if verbose:
-        print(
-            f"train: {len(train_set.ids)} examples ({prepared.format}"
-            f"{', phrases' if config.data.phrases else ''}), dev: {len(dev_set.ids)}, "
-            f"vocab: {len(prepared.vocab)}, classes: {prepared.labels}, "
-            f"parameters: {model.num_parameters()}"
-        )
+    with run.session(TASK, ClassificationConfig, config, lambda c: prepare(c.data, c.model),
+                     resume=resume, overwrite=overwrite,
+                     overrides=overrides) as (config, prepared):
+        model = build_model(config, prepared)
+        train_set, dev_set = prepared.train, prepared.dev
+        if verbose:
+            print(
+                f"train: {len(train_set.ids)} examples ({prepared.format}"
+                f"{', phrases' if config.data.phrases else ''}), dev: {len(dev_set.ids)}, "
+                f"vocab: {len(prepared.vocab)}, classes: {prepared.labels}, "
+                f"parameters: {model.num_parameters()}"
+            )
 
-    def batches_for_epoch(epoch: int, rng: np.random.Generator) -> list:
-        return make_batches(train_set.ids, train_set.gold, config.batch_size, rng,
-                            prepared.vocab.pad_id, forms=train_set.forms,
-                            characters=model.characters)
+        def batches_for_epoch(epoch: int, rng: np.random.Generator) -> list:
+            return make_batches(train_set.ids, train_set.gold, config.batch_size, rng,
+                                prepared.vocab.pad_id, forms=train_set.forms,
+                                characters=model.characters)
 
-    def dev_scores() -> dict[str, float]:
-        probs = model.predict_proba_ids(dev_set.ids, forms=dev_set.forms, progress=False)
-        return score(probs, dev_set.gold, prepared.labels).scores()
+        def dev_scores() -> dict[str, float]:
+            probs = model.predict_proba_ids(dev_set.ids, forms=dev_set.forms, progress=False)
+            return score(probs, dev_set.gold, prepared.labels).scores()
 
-    trainer = Trainer(model, config.loop, run.path, batches_for_epoch, evaluate=dev_scores,
-                      batch_items=lambda batch: len(batch.lengths), item_name="sent")
-    trainer.fit(resume=resume)
+        trainer = Trainer(model, config.loop, run.path, batches_for_epoch, evaluate=dev_scores,
+                          batch_items=lambda batch: len(batch.lengths), item_name="sent")
+        trainer.fit(resume=resume)
     best = SentenceClassifier.load(run.model_dir)
     dev = score(best.predict_proba_ids(dev_set.ids, forms=dev_set.forms), dev_set.gold,
                 prepared.labels)

@@ -155,23 +155,24 @@ def train(
     if resume and config is None:
         config = legacy_config(run_dir, GenerationConfig)
     run = RunFolder(run_dir)
-    config = run.start(TASK, GenerationConfig, config, resume=resume, overwrite=overwrite,
-                       overrides=overrides, task_files=(RESULTS_FILE, LEGACY_ARGS_FILE))
-    prepared = prepare(config.data)
-    model = build_model(config, prepared)
-    dev_batches = generator_batches(model, prepared.dev, EVAL_BATCH_SIZE, None)
-    print(
-        f"conditional generator ({config.model.condition_mode}): {len(prepared.train)} train / "
-        f"{len(prepared.dev)} held-out texts, condition dim {prepared.train.condition_dim}, "
-        f"{len(prepared.vocab)} {config.data.level} types; {model.num_parameters()} parameters"
-    )
-    trainer = Trainer(
-        model, config.loop, run.path,
-        lambda epoch, rng: generator_batches(model, prepared.train, config.batch_size, rng),
-        lambda: {"loss": model.score(dev_batches).nll},
-        batch_items=lambda batch: batch.num_tokens, item_name="tok",
-    )
-    trainer.fit(resume=resume)
+    with run.session(TASK, GenerationConfig, config, lambda c: prepare(c.data), resume=resume,
+                     overwrite=overwrite, overrides=overrides,
+                     task_files=(RESULTS_FILE, LEGACY_ARGS_FILE)) as (config, prepared):
+        model = build_model(config, prepared)
+        dev_batches = generator_batches(model, prepared.dev, EVAL_BATCH_SIZE, None)
+        print(
+            f"conditional generator ({config.model.condition_mode}): {len(prepared.train)} "
+            f"train / {len(prepared.dev)} held-out texts, condition dim "
+            f"{prepared.train.condition_dim}, {len(prepared.vocab)} {config.data.level} "
+            f"types; {model.num_parameters()} parameters"
+        )
+        trainer = Trainer(
+            model, config.loop, run.path,
+            lambda epoch, rng: generator_batches(model, prepared.train, config.batch_size, rng),
+            lambda: {"loss": model.score(dev_batches).nll},
+            batch_items=lambda batch: batch.num_tokens, item_name="tok",
+        )
+        trainer.fit(resume=resume)
     best = ConditionalGenerator.load(run.model_dir)
     held_out = best.score(dev_batches)
     save_json(run.path / RESULTS_FILE, {"held_out": held_out.as_dict()})

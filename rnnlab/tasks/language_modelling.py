@@ -235,26 +235,25 @@ def train(
     if resume and config is None:
         config = legacy_config(run_dir, LanguageModellingConfig)
     run = RunFolder(run_dir)
-    config = run.start(TASK, LanguageModellingConfig, config, resume=resume,
-                       overwrite=overwrite, overrides=overrides,
-                       task_files=(RESULTS_FILE, LEGACY_ARGS_FILE))
-    streams = prepare(config.data)
-    model = build_model(config, streams)
-    w = config.windows
-    batches = list(tbptt_batches(streams.train, w.batch_size, w.bptt))
-    print(
-        f"language model: {len(streams.vocab)} {config.data.level} types, "
-        f"{len(streams.train)} train / {len(streams.dev)} valid tokens, {len(batches)} windows "
-        f"of {w.batch_size}×{w.bptt}; {model.num_parameters()} parameters"
-    )
+    with run.session(TASK, LanguageModellingConfig, config, lambda c: prepare(c.data),
+                     resume=resume, overwrite=overwrite, overrides=overrides,
+                     task_files=(RESULTS_FILE, LEGACY_ARGS_FILE)) as (config, streams):
+        model = build_model(config, streams)
+        w = config.windows
+        batches = list(tbptt_batches(streams.train, w.batch_size, w.bptt))
+        print(
+            f"language model: {len(streams.vocab)} {config.data.level} types, "
+            f"{len(streams.train)} train / {len(streams.dev)} valid tokens, {len(batches)} "
+            f"windows of {w.batch_size}×{w.bptt}; {model.num_parameters()} parameters"
+        )
 
-    def dev_metrics() -> dict[str, float]:
-        score = model.score_stream(streams.dev, w.eval_batch_size, w.eval_bptt)
-        return {"loss": score.nll, "perplexity": score.perplexity}
+        def dev_metrics() -> dict[str, float]:
+            score = model.score_stream(streams.dev, w.eval_batch_size, w.eval_bptt)
+            return {"loss": score.nll, "perplexity": score.perplexity}
 
-    trainer = Trainer(model, config.loop, run.path, lambda epoch, rng: batches, dev_metrics,
-                      batch_items=lambda batch: batch.num_tokens, item_name="tok")
-    trainer.fit(resume=resume)
+        trainer = Trainer(model, config.loop, run.path, lambda epoch, rng: batches, dev_metrics,
+                          batch_items=lambda batch: batch.num_tokens, item_name="tok")
+        trainer.fit(resume=resume)
     best = LanguageModel.load(run.model_dir)
     scores = {"valid": best.score_stream(streams.dev, w.eval_batch_size, w.eval_bptt)}
     if streams.test is not None:

@@ -273,29 +273,29 @@ def train(
     ``prepared`` trains on data already in memory instead of reading the config's files.
 
     Raises:
-        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.start`).
+        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.session`).
         DataFormatError: malformed data.
     """
     run = RunFolder(run_dir)
-    config = run.start(TASK, LemmatizationConfig, config, resume=resume, overwrite=overwrite,
-                       overrides=overrides)
-    data = prepared if prepared is not None else prepare(config.data)
-    model = Lemmatizer.build(data.train, config.model)
-    examples = network_examples(model, data.train)
-    if verbose:
-        print(f"train: {len(data.train)} words, {len(model.train_forms)} distinct forms, "
-              f"{len(examples)} network examples; dev: {len(data.dev)} sentences; "
-              f"parameters: {model.num_parameters()}", flush=True)
-    trainer = Trainer(
-        model,
-        config.loop,
-        run.path,
-        batches_for_epoch=lambda epoch, rng: epoch_batches(model, examples,
-                                                           config.batch_size, rng),
-        evaluate=lambda: dev_scores(model, data.dev),
-        batch_items=lambda batch: batch.num_tokens,
-        item_name="char",
-    )
-    trainer.fit(resume=resume)
+    with run.session(TASK, LemmatizationConfig, config,
+                     lambda c: prepared if prepared is not None else prepare(c.data),
+                     resume=resume, overwrite=overwrite, overrides=overrides) as (config, data):
+        model = Lemmatizer.build(data.train, config.model)
+        examples = network_examples(model, data.train)
+        if verbose:
+            print(f"train: {len(data.train)} words, {len(model.train_forms)} distinct forms, "
+                  f"{len(examples)} network examples; dev: {len(data.dev)} sentences; "
+                  f"parameters: {model.num_parameters()}", flush=True)
+        trainer = Trainer(
+            model,
+            config.loop,
+            run.path,
+            batches_for_epoch=lambda epoch, rng: epoch_batches(model, examples,
+                                                               config.batch_size, rng),
+            evaluate=lambda: dev_scores(model, data.dev),
+            batch_items=lambda batch: batch.num_tokens,
+            item_name="char",
+        )
+        trainer.fit(resume=resume)
     best = Lemmatizer.load(run.model_dir)
     return LemmatizationResult(best, dev_scores(best, data.dev), TrainOutcome.of(trainer))

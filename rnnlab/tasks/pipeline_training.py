@@ -12,6 +12,13 @@ part (its last checkpoint says the loop ended: epochs done, early stop or time b
 skipped, an unfinished one resumes from its checkpoint, a missing one starts. Without
 ``resume``, a part folder that holds anything is an error naming ``--resume`` and
 ``--overwrite`` (the run-folder rule); ``overwrite`` retrains every part.
+
+Before any part trains, the two files are read the way each part that starts now reads
+them (:func:`check_data`): a file the tagger cannot use (a word without a gold UPOS) or the
+lemmatizer cannot (no lemmas) stops the pipeline before the tokenizer trains, and each
+part's own run folder is undone when it fails before its first checkpoint
+(:meth:`~rnnlab.training.run_folder.RunFolder.session`), so the corrected command simply
+runs again.
 """
 
 from __future__ import annotations
@@ -100,6 +107,19 @@ def _task(part: str) -> tuple[Any, Callable[[str, str], Any]]:
         data=task.LemmatizationData(train=train, dev=dev))
 
 
+def check_data(parts: list[str], train: str, dev: str) -> None:
+    """Read ``train`` and ``dev`` as each of ``parts`` does when it starts (its task's
+    ``prepare``), keeping nothing.
+
+    Raises:
+        DataFormatError, FileNotFoundError, ValueError: a file that one of the parts cannot
+            train on, as that part's task says it.
+    """
+    for part in parts:
+        task, make_config = _task(part)
+        task.prepare(make_config(train, dev).data)
+
+
 def train_pipeline(
     out: str | Path,
     train: str | None,
@@ -125,10 +145,16 @@ def train_pipeline(
     if unknown:
         raise ValueError(f"unknown pipeline parts {sorted(unknown)} (parts: {', '.join(PARTS)})")
     out = Path(out)
+    statuses = {part: part_status(out / part) for part in PARTS}
+    starting = [part for part in PARTS if not resume or statuses[part] == NEW]
+    if starting and (train is None or dev is None):
+        raise ValueError(f"the {starting[0]} must be trained: give --train and --dev")
+    if starting:
+        check_data(starting, train, dev)
     outcomes = []
     for part in PARTS:
         run_dir = out / part
-        status = part_status(run_dir)
+        status = statuses[part]
         if resume and status == FINISHED:
             if verbose:
                 print(f"{part}: finished in {run_dir}, skipped", flush=True)
@@ -142,8 +168,6 @@ def train_pipeline(
         if resume and status == UNFINISHED:
             result = task.train(run_dir, None, resume=True, overrides=plan.overrides())
         else:
-            if train is None or dev is None:
-                raise ValueError(f"the {part} must be trained: give --train and --dev")
             config = make_config(train, dev)
             config = dataclasses.replace(config, loop=plan.overrides(part).apply(config.loop))
             result = task.train(run_dir, config, overwrite=overwrite)

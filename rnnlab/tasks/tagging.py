@@ -178,29 +178,29 @@ def train(
     files (which the run folder still records).
 
     Raises:
-        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.start`).
+        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.session`).
         DataFormatError: malformed data.
     """
     run = RunFolder(run_dir)
-    config = run.start(TASK, TaggingConfig, config, resume=resume, overwrite=overwrite,
-                       overrides=overrides)
-    data = prepared if prepared is not None else prepare(config.data)
-    if verbose:
-        print(f"train: {len(data.train)} sentences, {sum(map(len, data.train))} words; "
-              f"dev: {len(data.dev)} sentences", flush=True)
-    model = Tagger.build(data.train, config.model)
-    feats = ([gold_feats(s) or () for s in data.train] if model.feats_vocab is not None
-             else None)
-    trainer = Trainer(
-        model,
-        config.loop,
-        run.path,
-        batches_for_epoch=lambda epoch, rng: epoch_batches(model, data.train,
-                                                           config.batch_size, rng, feats),
-        evaluate=lambda: dev_scores(model, data.dev),
-        batch_items=lambda batch: batch.num_tokens,
-        item_name="tok",
-    )
-    trainer.fit(resume=resume)
+    with run.session(TASK, TaggingConfig, config,
+                     lambda c: prepared if prepared is not None else prepare(c.data),
+                     resume=resume, overwrite=overwrite, overrides=overrides) as (config, data):
+        if verbose:
+            print(f"train: {len(data.train)} sentences, {sum(map(len, data.train))} words; "
+                  f"dev: {len(data.dev)} sentences", flush=True)
+        model = Tagger.build(data.train, config.model)
+        feats = ([gold_feats(s) or () for s in data.train] if model.feats_vocab is not None
+                 else None)
+        trainer = Trainer(
+            model,
+            config.loop,
+            run.path,
+            batches_for_epoch=lambda epoch, rng: epoch_batches(model, data.train,
+                                                               config.batch_size, rng, feats),
+            evaluate=lambda: dev_scores(model, data.dev),
+            batch_items=lambda batch: batch.num_tokens,
+            item_name="tok",
+        )
+        trainer.fit(resume=resume)
     best = Tagger.load(run.model_dir)
     return TaggingResult(best, dev_scores(best, data.dev), TrainOutcome.of(trainer))

@@ -219,29 +219,29 @@ def train(
     ``prepared`` trains on data already in memory instead of reading the config's files.
 
     Raises:
-        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.start`).
+        ValueError, FileNotFoundError: the run-folder rules (:meth:`RunFolder.session`).
         DataFormatError: malformed data.
     """
     run = RunFolder(run_dir)
-    config = run.start(TASK, TokenizationConfig, config, resume=resume, overwrite=overwrite,
-                       overrides=overrides)
-    data = prepared if prepared is not None else prepare(config.data)
-    model = build_model(config, data)
-    encoded = encode_paragraphs(model, data.train)
-    if verbose:
-        print(f"train: {len(data.train_sentences)} sentences, {len(encoded)} paragraphs, "
-              f"{sum(len(p.ids) for p in encoded)} characters, "
-              f"{len(model.expander.entries)} multiword forms; dev: {len(data.dev)} "
-              f"sentences; parameters: {model.num_parameters()}", flush=True)
-    trainer = Trainer(
-        model,
-        config.loop,
-        run.path,
-        batches_for_epoch=lambda epoch, rng: epoch_batches(model, encoded, config, rng),
-        evaluate=lambda: dev_scores(model, data),
-        batch_items=lambda batch: batch.num_tokens,
-        item_name="char",
-    )
-    trainer.fit(resume=resume)
+    with run.session(TASK, TokenizationConfig, config,
+                     lambda c: prepared if prepared is not None else prepare(c.data),
+                     resume=resume, overwrite=overwrite, overrides=overrides) as (config, data):
+        model = build_model(config, data)
+        encoded = encode_paragraphs(model, data.train)
+        if verbose:
+            print(f"train: {len(data.train_sentences)} sentences, {len(encoded)} paragraphs, "
+                  f"{sum(len(p.ids) for p in encoded)} characters, "
+                  f"{len(model.expander.entries)} multiword forms; dev: {len(data.dev)} "
+                  f"sentences; parameters: {model.num_parameters()}", flush=True)
+        trainer = Trainer(
+            model,
+            config.loop,
+            run.path,
+            batches_for_epoch=lambda epoch, rng: epoch_batches(model, encoded, config, rng),
+            evaluate=lambda: dev_scores(model, data),
+            batch_items=lambda batch: batch.num_tokens,
+            item_name="char",
+        )
+        trainer.fit(resume=resume)
     best = Tokenizer.load(run.model_dir)
     return TokenizationResult(best, dev_scores(best, data), TrainOutcome.of(trainer))

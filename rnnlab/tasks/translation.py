@@ -285,41 +285,41 @@ def train(
     """Train a translation model into ``run_dir`` (or continue the run there with
     ``resume``; ``config`` may then be None)."""
     run = RunFolder(run_dir)
-    config = run.start(TASK, TranslationConfig, config, resume=resume, overwrite=overwrite,
-                       overrides=overrides, task_files=LEGACY_FILES)
-    corpus = prepare(config.data)
-    model = build_model(config, corpus)
-    bos, eos = corpus.target_vocab.bos_id, corpus.target_vocab.eos_id
-    examples = [model.encode_pair(s, t) for s, t in corpus.train]
-    examples = [e for e in examples if max(len(e[0]), len(e[1])) <= config.data.max_length]
-    dev_examples = [model.encode_pair(s, t) for s, t in corpus.dev if s and t]
-    dev_batches = [
-        make_batch([dev_examples[i] for i in batch], bos, eos)
-        for batch in bucket_batches([len(s) for s, _ in dev_examples], DEV_BATCH_SIZE,
-                                    shuffle=False)
-    ]
-    source_lengths = [len(s) for s, _ in examples]
-    print(
-        f"train: {len(examples)} pairs, valid: {len(corpus.dev)}, vocab: source "
-        f"{len(corpus.source_vocab)} / target {len(corpus.target_vocab)}, parameters: "
-        f"{model.num_parameters()}"
-    )
+    with run.session(TASK, TranslationConfig, config, lambda c: prepare(c.data), resume=resume,
+                     overwrite=overwrite, overrides=overrides,
+                     task_files=LEGACY_FILES) as (config, corpus):
+        model = build_model(config, corpus)
+        bos, eos = corpus.target_vocab.bos_id, corpus.target_vocab.eos_id
+        examples = [model.encode_pair(s, t) for s, t in corpus.train]
+        examples = [e for e in examples if max(len(e[0]), len(e[1])) <= config.data.max_length]
+        dev_examples = [model.encode_pair(s, t) for s, t in corpus.dev if s and t]
+        dev_batches = [
+            make_batch([dev_examples[i] for i in batch], bos, eos)
+            for batch in bucket_batches([len(s) for s, _ in dev_examples], DEV_BATCH_SIZE,
+                                        shuffle=False)
+        ]
+        source_lengths = [len(s) for s, _ in examples]
+        print(
+            f"train: {len(examples)} pairs, valid: {len(corpus.dev)}, vocab: source "
+            f"{len(corpus.source_vocab)} / target {len(corpus.target_vocab)}, parameters: "
+            f"{model.num_parameters()}"
+        )
 
-    def batches_for_epoch(epoch: int, rng: np.random.Generator) -> list[ParallelBatch]:
-        groups = bucket_batches(source_lengths, config.batch_size, shuffle=True, rng=rng)
-        return [make_batch([examples[i] for i in g], bos, eos) for g in groups]
+        def batches_for_epoch(epoch: int, rng: np.random.Generator) -> list[ParallelBatch]:
+            groups = bucket_batches(source_lengths, config.batch_size, shuffle=True, rng=rng)
+            return [make_batch([examples[i] for i in g], bos, eos) for g in groups]
 
-    def dev_metrics() -> dict[str, float]:
-        total = sum(float(model.loss(b).data) * b.num_tokens for b in dev_batches)
-        metrics = {"loss": total / max(sum(b.num_tokens for b in dev_batches), 1)}
-        if config.loop.monitor == "bleu":
-            report = evaluate(model, [s for s, _ in corpus.dev], [t for _, t in corpus.dev],
-                              DecodingOptions(beam=config.dev_beam, batch_size=DEV_BATCH_SIZE),
-                              progress=False)
-            metrics.update(bleu=report.bleu, bleu_lc=report.bleu_lc)
-        return metrics
+        def dev_metrics() -> dict[str, float]:
+            total = sum(float(model.loss(b).data) * b.num_tokens for b in dev_batches)
+            metrics = {"loss": total / max(sum(b.num_tokens for b in dev_batches), 1)}
+            if config.loop.monitor == "bleu":
+                report = evaluate(model, [s for s, _ in corpus.dev], [t for _, t in corpus.dev],
+                                  DecodingOptions(beam=config.dev_beam, batch_size=DEV_BATCH_SIZE),
+                                  progress=False)
+                metrics.update(bleu=report.bleu, bleu_lc=report.bleu_lc)
+            return metrics
 
-    trainer = Trainer(model, config.loop, run.path, batches_for_epoch, dev_metrics,
-                      batch_items=lambda batch: batch.num_tokens, item_name="tok")
-    trainer.fit(resume=resume)
+        trainer = Trainer(model, config.loop, run.path, batches_for_epoch, dev_metrics,
+                          batch_items=lambda batch: batch.num_tokens, item_name="tok")
+        trainer.fit(resume=resume)
     return TranslationResult(Seq2Seq.load(run.model_dir), config, TrainOutcome.of(trainer))

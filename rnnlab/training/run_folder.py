@@ -12,14 +12,18 @@ A training run lives in one folder::
 The rules, the same for every task (:meth:`RunFolder.start`):
 
 * a new run refuses a non-empty folder unless ``overwrite`` (which removes the run files
-  listed above and the task's own, nothing else);
+  listed above and the task's own, nothing else, once the data has been read);
 * ``resume`` trains on with the config saved in ``run.json``; a config given with it must
   match the saved one except in the loop settings that only extend or limit a run
   (:data:`LOOP_OVERRIDES`: epochs, time budget, patience, checkpoint cadence, progress bar),
   which it sets; without a config they come from the last checkpoint (so an extension
   lasts across later resumes); :class:`LoopOverrides` changes them in either case;
 * the run is seeded here, once, from the loop config's seed, before the task builds its
-  model (the Trainer re-seeds the loop's streams from the same seed when it starts afresh).
+  model (the Trainer re-seeds the loop's streams from the same seed when it starts afresh);
+* a task opens its run with :meth:`RunFolder.session`, which reads the data before it
+  writes anything, and undoes a new run that fails before its first checkpoint: a missing
+  or malformed file, a model that cannot be built, a loss that diverges in the first
+  epoch leave ``OUT`` as they found it, so the corrected command simply runs again.
 
 A task config is a dataclass with a ``loop: TrainerConfig`` field and any nested dataclass
 sections; fields holding data paths carry ``metadata=DATA_PATH`` and are stored as absolute
@@ -32,8 +36,11 @@ import dataclasses
 import platform
 import shutil
 import typing
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -60,6 +67,7 @@ LOOP_OVERRIDES = ("epochs", "time_budget_minutes", "patience", "checkpoint_every
 DATA_PATH = {"data_path": True}  # dataclass field metadata of a data-file path
 
 C = TypeVar("C")
+D = TypeVar("D")
 
 
 @dataclass(frozen=True)
@@ -209,7 +217,9 @@ class RunFolder:
     ) -> C:
         """Apply the run-folder rules and seed the run; returns the config to train with.
 
-        ``task_files`` names files of the task's own that ``overwrite`` removes too.
+        ``task_files`` names files of the task's own that ``overwrite`` removes too. (A task
+        opens its run with :meth:`session`, which reads the data first and undoes a run
+        that fails early.)
 
         Raises:
             ValueError: a new run into a non-empty folder without ``overwrite``; a resume
@@ -217,21 +227,80 @@ class RunFolder:
                 another task's run; no config for a new run.
             FileNotFoundError: ``resume`` where no run was started.
         """
+        config, _, _ = self._open(task, cls, config, None, resume=resume, overwrite=overwrite,
+                                  overrides=overrides, task_files=task_files)
+        return config
+
+    @contextmanager
+    def session(
+        self,
+        task: str,
+        cls: type[C],
+        config: C | None,
+        read: Callable[[C], D],
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        overrides: LoopOverrides | None = None,
+        task_files: tuple[str, ...] = (),
+    ) -> Iterator[tuple[C, D]]:
+        """:meth:`start` with the run's data read in it; yields ``(config, data)``.
+
+        The rules are checked and the config settled first, then ``read(config)`` reads the
+        data, and only then is anything written: a missing or malformed file leaves the
+        folder as it was (``overwrite`` has removed nothing yet). A new run whose block
+        then raises (or is interrupted) before the first checkpoint — no ``checkpoint/``,
+        ``checkpoint.previous/`` or ``model/`` in the folder — is undone: its run files go
+        (what ``overwrite`` would remove; nothing else), and the folder itself and the
+        parents the run created, when empty, so the same command runs again without
+        ``--overwrite``. A run that checkpointed keeps
+        everything, for ``--resume``; a resumed run is never undone.
+
+        Raises:
+            the errors of :meth:`start`, those of ``read``, and those of the block.
+        """
+        config, data, undo = self._open(task, cls, config, read, resume=resume,
+                                        overwrite=overwrite, overrides=overrides,
+                                        task_files=task_files)
+        try:
+            yield config, data
+        except BaseException:
+            if undo is not None and not self._checkpointed():
+                undo()
+            raise
+
+    def _open(
+        self,
+        task: str,
+        cls: type[C],
+        config: C | None,
+        read: Callable[[C], Any] | None,
+        *,
+        resume: bool,
+        overwrite: bool,
+        overrides: LoopOverrides | None,
+        task_files: tuple[str, ...],
+    ) -> tuple[C, Any, Callable[[], None] | None]:
+        """Settle the config, read the data, write a new run's record, seed; returns the
+        config to train with, the data and the undoing of a new run (None on resume)."""
         if resume and overwrite:
             raise ValueError("--resume and --overwrite exclude each other")
         self._remove_leftovers(task_files)
         if resume:
-            config = self._resume_config(task, cls, config)
+            settled = self._resume_config(task, cls, config)
         else:
             if config is None:
                 raise ValueError(f"a new {task} run needs a config")
-            self._make_room(overwrite, task_files)
-            config = _with_absolute_paths(config)
-            self._write_record(task, config)
-        if overrides is not None:
-            config = dataclasses.replace(config, loop=overrides.apply(config.loop))
+            self._check_room(overwrite)
+            settled = _with_absolute_paths(config)
+        config = (settled if overrides is None else
+                  dataclasses.replace(settled, loop=overrides.apply(settled.loop)))
+        data = read(config) if read is not None else None
+        undo = None
+        if not resume:
+            undo = self._begin(task, settled, task_files)
         rnd.seed(config.loop.seed)
-        return config
+        return config, data, undo
 
     def _resume_config(self, task: str, cls: type[C], given: C | None) -> C:
         saved = self.saved_config(task, cls)
@@ -277,25 +346,70 @@ class RunFolder:
             if leftover_of(entry.name) in names and entry.is_file():
                 entry.unlink(missing_ok=True)
 
-    def _make_room(self, overwrite: bool, task_files: tuple[str, ...]) -> None:
+    def _check_room(self, overwrite: bool) -> None:
+        """Refuse a new run where the folder is a file, or holds something (unless
+        ``overwrite``)."""
         if self.path.exists() and not self.path.is_dir():
             raise ValueError(f"--out {self.path} is a file, not a folder")
-        if not self.path.is_dir() or not any(self.path.iterdir()):
+        if overwrite or not self.path.is_dir() or not any(self.path.iterdir()):
             return
-        if not overwrite:
-            shown = ", ".join(sorted(p.name for p in self.path.iterdir())[:4])
-            raise ValueError(
-                f"--out {self.path} is not empty (it holds {shown}…): pass --resume to "
-                "continue the run in it, --overwrite to replace it, or choose another --out"
-            )
+        shown = ", ".join(sorted(p.name for p in self.path.iterdir())[:4])
+        raise ValueError(
+            f"--out {self.path} is not empty (it holds {shown}…): pass --resume to "
+            "continue the run in it, --overwrite to replace it, or choose another --out"
+        )
+
+    def _begin(self, task: str, config: Any, task_files: tuple[str, ...]) -> Callable[[], None]:
+        """Make room for a new run (the old run's files go), write its record; returns what
+        undoes it."""
+        created = self._first_missing()
+        for entry in self._run_entries(task_files):
+            _remove(entry)
+        self._write_record(task, config)
+        return partial(self._undo, task_files, created)
+
+    def _run_entries(self, task_files: tuple[str, ...]) -> list[Path]:
+        """The run's files and folders in the folder (what ``overwrite`` removes), their
+        temporary and previous versions included; nothing else."""
         names = {RUN_FILE, METRICS_FILE, CURVES_FILE, *task_files}
-        for entry in self.path.iterdir():
+        found = []
+        for entry in self.path.iterdir() if self.path.is_dir() else ():
             base = entry.name.split(TMP_INFIX)[0].removesuffix(PREVIOUS_SUFFIX)
-            if entry.name in names or base in (CHECKPOINT_DIR, BEST_DIR):
-                if entry.is_dir():
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
+            if (entry.name in names or leftover_of(entry.name) in names
+                    or base in (CHECKPOINT_DIR, BEST_DIR)):
+                found.append(entry)
+        return found
+
+    def _first_missing(self) -> Path | None:
+        """The outermost of the folder and its parents that does not exist (None: the
+        folder exists)."""
+        missing = None
+        for folder in (self.path, *self.path.parents):
+            if folder.exists():
+                break
+            missing = folder
+        return missing
+
+    def _checkpointed(self) -> bool:
+        """Whether the run has saved a checkpoint or a model (what a resume or a user
+        needs)."""
+        return any((self.path / name).exists() for name in
+                   (CHECKPOINT_DIR, f"{CHECKPOINT_DIR}{PREVIOUS_SUFFIX}", BEST_DIR))
+
+    def _undo(self, task_files: tuple[str, ...], created: Path | None) -> None:
+        """Remove the run's files again, and the folders down from ``created`` that the run
+        made (each only when empty)."""
+        for entry in self._run_entries(task_files):
+            _remove(entry)
+        if created is None:
+            return
+        for folder in (self.path, *self.path.parents):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            if folder == created:
+                return
 
     def _write_record(self, task: str, config: Any) -> None:
         values = config_values(config)
@@ -311,6 +425,13 @@ class RunFolder:
             "versions": versions(),
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
         })
+
+
+def _remove(entry: Path) -> None:
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry)
+    else:
+        entry.unlink(missing_ok=True)
 
 
 # ----------------------------------------------------------------- the outcome

@@ -94,14 +94,15 @@ def test_an_interrupted_pipeline_resumes_where_it_stopped(files, tmp_path, monke
 
 
 def test_an_unfinished_part_resumes_from_its_checkpoint(tmp_path, monkeypatch):
-    calls = []
+    calls, checked = [], []
 
     def fake_task(part):
         def train(run_dir, config, **kwargs):
             calls.append((part, config, kwargs))
             return SimpleNamespace(dev={"score": 1.0})
 
-        return SimpleNamespace(train=train), lambda train, dev: lemmatization.LemmatizationConfig()
+        return (SimpleNamespace(train=train, prepare=lambda data: checked.append(part)),
+                lambda train, dev: lemmatization.LemmatizationConfig())
 
     monkeypatch.setattr(pipeline_training, "_task", fake_task)
     for part in ("tokenizer", "tagger"):
@@ -114,6 +115,7 @@ def test_an_unfinished_part_resumes_from_its_checkpoint(tmp_path, monkeypatch):
     assert calls[1][2]["overrides"].given() == {"time_budget_minutes": 5}
     assert calls[2][2] == {"overwrite": False}  # a new run, with the default budget
     assert calls[2][1].loop.time_budget_minutes == DEFAULT_BUDGETS["lemmatizer"]
+    assert checked == ["lemmatizer"]  # only the part that starts reads the files first
 
 
 def test_refusals(tmp_path):

@@ -114,6 +114,66 @@ def test_a_run_of_an_earlier_version_is_adopted_with_its_config(tmp_path: Path):
     assert run.start("toy", ToyConfig, None, resume=True).model.width == 6
 
 
+
+# ------------------------------------------ a session: data first, an early failure undone
+def _read_fails(config: ToyConfig) -> None:
+    raise FileNotFoundError(f"{config.data.train}: No such file or directory")
+
+
+def _session(run: RunFolder, read=lambda config: "data", **kwargs):
+    return run.session("toy", ToyConfig, kwargs.pop("config", ToyConfig()), read, **kwargs)
+
+
+def test_a_session_reads_the_data_before_it_writes(tmp_path: Path):
+    run = RunFolder(tmp_path / "new" / "run")
+    with pytest.raises(FileNotFoundError), _session(run, _read_fails):
+        pytest.fail("the block must not run")
+    assert not (tmp_path / "new").exists()
+    with _session(run) as (config, data):
+        assert data == "data" and config.data.train == str(Path("train.txt").resolve())
+        assert run.run_file.is_file()
+    (run.path / "checkpoint").mkdir()
+    (run.path / "notes.txt").write_text("mine")
+    before = sorted(p.name for p in run.path.iterdir())
+    with pytest.raises(FileNotFoundError), _session(run, _read_fails, overwrite=True):
+        pass
+    assert sorted(p.name for p in run.path.iterdir()) == before  # overwrite removed nothing
+
+
+def test_a_new_run_failing_before_its_first_checkpoint_is_undone(tmp_path: Path):
+    run = RunFolder(tmp_path / "made" / "run")
+    with pytest.raises(KeyboardInterrupt), _session(run):
+        (run.path / "checkpoint.tmp-1").mkdir()  # a first checkpoint that never completed
+        (run.path / "metrics.jsonl").write_text("")
+        raise KeyboardInterrupt
+    assert not (tmp_path / "made").exists()  # the folders the run created are gone
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError), _session(RunFolder(tmp_path / "empty")):
+        raise ValueError("a model that cannot be built")
+    assert list((tmp_path / "empty").iterdir()) == []
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    (kept / "run.json").write_text("{}")
+    with pytest.raises(FloatingPointError), _session(RunFolder(kept), overwrite=True):
+        raise FloatingPointError("the loss diverged in epoch 1")
+    assert [p.name for p in kept.iterdir()] == ["notes.txt"]
+    with _session(RunFolder(tmp_path / "again")):  # the same command runs again
+        pass
+
+
+def test_a_run_that_checkpointed_or_resumed_keeps_everything(tmp_path: Path):
+    run = RunFolder(tmp_path / "run")
+    with pytest.raises(KeyboardInterrupt), _session(run):
+        (run.path / "checkpoint").mkdir()
+        raise KeyboardInterrupt
+    assert sorted(p.name for p in run.path.iterdir()) == ["checkpoint", "run.json"]
+    (run.path / "checkpoint").rmdir()  # even a resume that finds no checkpoint keeps run.json
+    with pytest.raises(RuntimeError), _session(run, resume=True, config=None):
+        raise RuntimeError("failed")
+    assert [p.name for p in run.path.iterdir()] == ["run.json"]
+
+
 # --------------------------------------------------- the checkpoint as one unit
 class Regressor(Module):
     def __init__(self) -> None:
