@@ -25,13 +25,17 @@ on its own. Three things learnt from the training paragraphs' text and labels
    start to a token end with no whitespace between: from each token start, left to
    right, the longest such form is cut as training cut it, and the search goes on after
    it. A form counts where it is a run of whole tokens inside a piece of training text
-   without whitespace, at most :data:`MAX_PIECES` tokens long. Forms of one token made
-   only of letters, and forms longer than :data:`MAX_FORM` characters (web addresses,
-   e-mail addresses), are left out: the first are what the labels never cut, the second
-   do not come back.
+   without whitespace, at most :data:`MAX_PIECES` tokens long. Left out, to keep the
+   lexicon small: forms of one token made only of letters (what the labels do not cut),
+   forms of several tokens seen fewer than :data:`MIN_SPLIT` times, and forms longer than
+   :data:`MAX_FORM` characters (web and e-mail addresses, which do not come back); none of
+   the three changes a score on EWT dev.
 
 Every decision keeps whitespace a token end; the labels still decide which token ends end
-sentences and which tokens are multiword tokens.
+sentences and which tokens are multiword tokens. Built from UD English EWT 2.16 train and
+applied to the shipped tokenizer's labels on the dev running text, Words F1 goes from
+99.02 (labels alone) to 99.06 (rule 1), 99.10 (rules 1 and 2), 99.10 (rule 3 alone) and
+99.17 (all three); Sentences F1 stays 89.67.
 
 Saved as a list of strings, one entry per line of knowledge, fields separated by tabs
 (whitespace never occurs inside an entry's fields): ``"paired\\tC"``,
