@@ -236,8 +236,7 @@ def train(
     if verbose:
         print(f"train: {len(data.train_sentences)} sentences, {len(encoded)} paragraphs, "
               f"{sum(len(p.ids) for p in encoded)} characters, "
-              f"{len(model.expander.entries)} multiword forms, {len(model.lexicon or ())} "
-              f"lexicon entries; dev: {len(data.dev)} "
+              f"{len(model.expander.entries)} multiword forms; dev: {len(data.dev)} "
               f"sentences; parameters: {model.num_parameters()}", flush=True)
     trainer = Trainer(
         model,
