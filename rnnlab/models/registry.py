@@ -101,7 +101,8 @@ KINDS: dict[str, ModelKind] = {kind.name: kind for kind in (
     ModelKind(
         "tokenizer", "tokenizer", Tokenizer, TokenizerConfig,
         files=(JsonFile("chars", ("pad", "unk"), entries="char"), strings("multiword"),
-               strings("usual_multiword")),
+               strings("usual_multiword"),
+               JsonFile("lexicon", vocabulary=False, only_if="lexicon")),
         sample=samples.tokenizer, sample_output=samples.tokenizer_output),
     ModelKind(
         "lemmatizer", "lemmatizer", Lemmatizer, LemmatizerConfig,

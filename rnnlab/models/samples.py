@@ -25,6 +25,7 @@ from rnnlab.models.conditional_generator import (
 from rnnlab.models.language_model import LanguageModel, LanguageModelConfig, build_vocab
 from rnnlab.models.lemmatizer import Lemmatizer, LemmatizerConfig
 from rnnlab.models.multiword import MultiwordExpander
+from rnnlab.models.segmentation_lexicon import SegmentationLexicon
 from rnnlab.models.seq2seq import Seq2Seq, Seq2SeqConfig, build_vocabularies, make_batch
 from rnnlab.models.tagger import Tagger, TaggerConfig
 from rnnlab.models.tokenizer import Tokenizer, TokenizerConfig
@@ -142,11 +143,15 @@ def seq2seq_output(model: Seq2Seq) -> np.ndarray:
 
 
 def tokenizer() -> Tokenizer:
-    """A one-layer character tokenizer with one multiword form."""
+    """A one-layer character tokenizer with one multiword form and a small segmentation
+    lexicon."""
     config = TokenizerConfig(char_dim=3, class_dim=2, hidden=3, layers=1, min_char_freq=1,
                              window=8, overlap=2)
+    lexicon = SegmentationLexicon(["paired\t-", "before\t-\tnon\tjoined", "form\tSat.",
+                                   "form\t#1\t#\t1"])
     with _seeded(6):
-        return Tokenizer.build(TEXTS, MultiwordExpander(["don't\tdo\tn't"], ["don't"]), config)
+        return Tokenizer.build(TEXTS, MultiwordExpander(["don't\tdo\tn't"], ["don't"]), config,
+                               lexicon)
 
 
 def tokenizer_output(model: Tokenizer) -> np.ndarray:

@@ -8,6 +8,10 @@ the model and read character by character:
 * whitespace is never part of a token, and always ends one;
 * a non-space character ends a token when whitespace or the paragraph's end follows it,
   or when the model's probability that it ends one, 1 − P(inside), is above ½;
+* where the model has a segmentation lexicon, the cuts its training text always makes
+  replace these where they apply (:mod:`rnnlab.models.segmentation_lexicon`: the two
+  cuts around an intra-word hyphen decided together, prefixes such as ``non-`` kept,
+  forms such as ``Sat.`` cut as in training);
 * a token that ends ends a sentence when P(sentence end) + P(multiword sentence end) is
   above P(token end) + P(multiword end), and is a multiword token when
   P(multiword end) + P(multiword sentence end) is above P(token end) + P(sentence end)
@@ -37,6 +41,7 @@ from rnnlab.data.tokenizer_labels import (
     TOKEN_END,
 )
 from rnnlab.models.multiword import MultiwordExpander
+from rnnlab.models.segmentation_lexicon import SegmentationLexicon
 
 if TYPE_CHECKING:
     from rnnlab.models.tokenizer import Tokenizer
@@ -111,10 +116,12 @@ def space_mask(text: str) -> np.ndarray:
 
 
 def decode(text: str, start: int, end: int, probabilities: np.ndarray,
-           expander: MultiwordExpander) -> list[Sentence]:
+           expander: MultiwordExpander, lexicon: SegmentationLexicon | None = None
+           ) -> list[Sentence]:
     """The sentences of the paragraph ``text[start:end]`` from its label
-    ``probabilities`` (end − start, labels) (module docstring). The token boundaries are
-    found for all characters at once; the loop runs over tokens."""
+    ``probabilities`` (end − start, labels), with ``lexicon``'s cuts where one is given
+    (module docstring). The token boundaries are found for all characters at once; the
+    loop runs over tokens."""
     p = probabilities
     sentence_ends = (p[:, SENTENCE_END] + p[:, MULTIWORD_SENTENCE_END]
                      > p[:, TOKEN_END] + p[:, MULTIWORD_END])
@@ -122,7 +129,10 @@ def decode(text: str, start: int, end: int, probabilities: np.ndarray,
                   > p[:, TOKEN_END] + p[:, SENTENCE_END])
     space = space_mask(text[start:end])
     space_follows = np.append(space[1:], True)  # the paragraph's end counts as whitespace
-    token_ends = ~space & (space_follows | (1.0 - p[:, INSIDE] > 0.5))
+    end_probability = 1.0 - p[:, INSIDE]
+    token_ends = ~space & (space_follows | (end_probability > 0.5))
+    if lexicon is not None:
+        token_ends = lexicon.cut(text[start:end], end_probability, space, token_ends)
     after_boundary = np.insert((space | token_ends)[:-1], 0, True)
     firsts = np.flatnonzero(~space & after_boundary).tolist()
     lasts = np.flatnonzero(token_ends).tolist()
@@ -154,7 +164,7 @@ def tokenize_text(model: Tokenizer, text: str, batch_size: int = 32) -> list[Sen
     probabilities = model.probabilities([text[a:b] for a, b in spans], batch_size)
     sentences: list[Sentence] = []
     for (a, b), p in zip(spans, probabilities, strict=True):
-        sentences += decode(text, a, b, p, model.expander)
+        sentences += decode(text, a, b, p, model.expander, model.lexicon)
     return sentences
 
 

@@ -18,18 +18,20 @@ with probability ``char_dropout`` so that vector learns to stand for any charact
 Long paragraphs are read in windows of ``window`` characters that overlap by ``overlap``
 on each side; each character's label comes from the window where it is furthest from the
 edge. What the labels become — tokens, sentences, multiword tokens expanded into words —
-is :mod:`rnnlab.models.segmentation`.
+is :mod:`rnnlab.models.segmentation`, with the cuts the training text always makes
+(:mod:`rnnlab.models.segmentation_lexicon`) where the model has that lexicon.
 
 A saved model folder holds ``weights.safetensors``, ``config.json``, ``chars.json`` (the
 character vocabulary), ``multiword.json`` and ``usual_multiword.json``
-(:mod:`rnnlab.models.multiword`).
+(:mod:`rnnlab.models.multiword`), and ``lexicon.json`` where ``config.lexicon`` is true
+(folders saved before the lexicon existed have none, and decode as they did).
 """
 
 from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -45,6 +47,7 @@ from rnnlab.engine.padding import Padding
 from rnnlab.engine.tensor import Tensor, no_grad
 from rnnlab.models.folder import FolderIO
 from rnnlab.models.multiword import MultiwordExpander
+from rnnlab.models.segmentation_lexicon import SegmentationLexicon
 from rnnlab.nn.layers import Dropout, Embedding, Linear
 from rnnlab.recurrent.layers import LSTM
 
@@ -71,7 +74,9 @@ def char_class(char: str) -> int:
 
 @dataclass
 class TokenizerConfig:
-    """Architecture and reading windows of a :class:`Tokenizer` (module docstring)."""
+    """Architecture and reading windows of a :class:`Tokenizer` (module docstring);
+    ``lexicon``: whether the model has a segmentation lexicon (set by :meth:`Tokenizer.build`
+    and :meth:`Tokenizer.set_lexicon`)."""
 
     char_dim: int = 32
     class_dim: int = 8
@@ -82,6 +87,7 @@ class TokenizerConfig:
     min_char_freq: int = 2
     window: int = 1000
     overlap: int = 100
+    lexicon: bool = False
 
     def __post_init__(self) -> None:
         for name in ("char_dim", "class_dim", "hidden", "layers", "min_char_freq", "window"):
@@ -133,11 +139,16 @@ class Tokenizer(FolderIO, Module):
     """
 
     def __init__(self, config: TokenizerConfig, chars: Vocab,
-                 multiword: Sequence[str] = (), usual_multiword: Sequence[str] = ()) -> None:
+                 multiword: Sequence[str] = (), usual_multiword: Sequence[str] = (),
+                 lexicon: Sequence[str] | None = None) -> None:
         super().__init__()
+        if config.lexicon != (lexicon is not None):
+            raise ValueError("a tokenizer with config.lexicon needs lexicon entries, and only "
+                             "then")
         self.config = config
         self.chars = chars
         self.expander = MultiwordExpander(multiword, usual_multiword)
+        self.lexicon = None if lexicon is None else SegmentationLexicon(lexicon)
         self._classes = _ClassCache()
         self.char_embedding = Embedding(len(chars), config.char_dim, padding_idx=chars.pad_id)
         self.class_embedding = Embedding(len(CLASSES), config.class_dim,
@@ -151,14 +162,23 @@ class Tokenizer(FolderIO, Module):
     # ------------------------------------------------------------------ building
     @classmethod
     def build(cls, texts: Iterable[str], expander: MultiwordExpander | None = None,
-              config: TokenizerConfig | None = None) -> Tokenizer:
+              config: TokenizerConfig | None = None,
+              lexicon: SegmentationLexicon | None = None) -> Tokenizer:
         """A fresh model whose character vocabulary comes from the training ``texts`` (the
-        newline always in it) and whose multiword expansions are ``expander``'s."""
-        config = config or TokenizerConfig()
+        newline always in it), whose multiword expansions are ``expander``'s and whose
+        segmentation lexicon is ``lexicon`` (none: the labels alone decide)."""
+        config = replace(config or TokenizerConfig(), lexicon=lexicon is not None)
         newline = "\n" * config.min_char_freq
         chars = Vocab.build([*texts, newline], min_freq=config.min_char_freq)
         expander = expander or MultiwordExpander()
-        return cls(config, chars, expander.entries, expander.usual)
+        return cls(config, chars, expander.entries, expander.usual,
+                   None if lexicon is None else lexicon.entries)
+
+    def set_lexicon(self, lexicon: SegmentationLexicon | None) -> None:
+        """Decode with ``lexicon`` from now on (None: the labels alone), and save it; the
+        weights stay as they are."""
+        self.lexicon = lexicon
+        self.config = replace(self.config, lexicon=lexicon is not None)
 
     @staticmethod
     def class_id(name: str) -> int:
@@ -258,9 +278,11 @@ class Tokenizer(FolderIO, Module):
     def to_files(self) -> dict[str, Any]:
         """The JSON files of a saved tokenizer (:mod:`rnnlab.models.registry`)."""
         return {"chars": self.chars, "multiword": list(self.expander.entries),
-                "usual_multiword": list(self.expander.usual)}
+                "usual_multiword": list(self.expander.usual),
+                "lexicon": None if self.lexicon is None else list(self.lexicon.entries)}
 
     @classmethod
     def from_files(cls, config: TokenizerConfig, files: dict[str, Any]) -> Tokenizer:
         """A tokenizer with fresh weights around the files of :meth:`to_files`."""
-        return cls(config, files["chars"], files["multiword"], files["usual_multiword"])
+        return cls(config, files["chars"], files["multiword"], files["usual_multiword"],
+                   files["lexicon"])

@@ -2,7 +2,9 @@
 
 :func:`prepare` reads the training and dev CoNLL-U files and turns every training
 paragraph into its running text and character labels (:mod:`rnnlab.data.tokenizer_labels`);
-:func:`train` runs the shared Trainer in a run folder (:mod:`rnnlab.training.run_folder`).
+:func:`train` runs the shared Trainer in a run folder (:mod:`rnnlab.training.run_folder`);
+the model carries the training text's segmentation lexicon
+(:mod:`rnnlab.models.segmentation_lexicon`), used in every dev evaluation.
 Each epoch cuts the paragraphs longer than ``train_window`` characters into windows at a
 fresh random offset, turns a fraction ``newline_rate`` of the spaces into newlines (raw
 text breaks lines inside paragraphs; the treebank's ``# text`` never does), and batches
@@ -29,6 +31,7 @@ from rnnlab.data.ud_document import UDSentence, parse_ud, read_ud
 from rnnlab.evaluation import conll18
 from rnnlab.models.multiword import MultiwordExpander
 from rnnlab.models.segmentation import to_conllu, tokenize_text
+from rnnlab.models.segmentation_lexicon import SegmentationLexicon
 from rnnlab.models.tokenizer import Tokenizer, TokenizerBatch, TokenizerConfig
 from rnnlab.training.run_folder import DATA_PATH, LoopOverrides, RunFolder, TrainOutcome
 from rnnlab.training.trainer import Trainer, TrainerConfig
@@ -114,9 +117,11 @@ def prepare(data: TokenizationData) -> TokenizerTrainingData:
 
 
 def build_model(config: TokenizationConfig, data: TokenizerTrainingData) -> Tokenizer:
-    """A fresh tokenizer: characters and multiword tokens from the training data."""
+    """A fresh tokenizer: characters, multiword tokens and the segmentation lexicon
+    (:mod:`rnnlab.models.segmentation_lexicon`) from the training data."""
     texts = [paragraph.text for paragraph in data.train]
-    return Tokenizer.build(texts, MultiwordExpander.build(data.train_sentences), config.model)
+    return Tokenizer.build(texts, MultiwordExpander.build(data.train_sentences), config.model,
+                           SegmentationLexicon.build(data.train))
 
 
 @dataclass(frozen=True, eq=False)

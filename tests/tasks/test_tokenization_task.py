@@ -81,6 +81,7 @@ def test_a_budget_inside_the_first_epoch_leaves_a_tokenizer_and_resume_goes_on(
     assert stopped.outcome.budget_stop["dev_mean_f1"] == stopped.dev["mean_f1"]
     model = Tokenizer.load(tmp_path)
     assert model.expander.entries  # the multiword forms of the 40 sentences
+    assert model.config.lexicon and len(model.lexicon)  # the training text's lexicon
     scores = evaluate(model, read_treebank(treebank))
     assert scores["Tokens"].f1 == stopped.dev["tokens_f1"]
     record = json.loads((tmp_path / "run.json").read_text())
