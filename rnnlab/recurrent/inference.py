@@ -37,10 +37,10 @@ import numpy as np
 
 from rnnlab.recurrent import compute_path
 from rnnlab.recurrent.cell_table import CellKind
-from rnnlab.recurrent.parallel import run_pair
+from rnnlab.recurrent.parallel import run_each, run_pair
 from rnnlab.recurrent.projection import chunks, project
-from rnnlab.recurrent.schedule import Schedule
-from rnnlab.recurrent.step_product import packs_reused
+from rnnlab.recurrent.schedule import Schedule, row_groups
+from rnnlab.recurrent.step_product import pack, packs_reused
 
 
 def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
@@ -52,33 +52,60 @@ def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarr
     into ``out`` when it is given (a view, e.g. one direction's half of a wider array)."""
     T, B, _ = x.shape
     H = w_hh.shape[1]
+    gates = w_ih.shape[0]
     bias = None
     if b_ih is not None:
         bias = b_ih + b_hh
         if kind.separate_b_hn:
             bias[2 * H :] = b_ih[2 * H :]
-    parts = chunks(schedule, B * w_ih.shape[0] * x.itemsize)
+    parts = chunks(schedule, B * gates * x.itemsize)
+    kernels = kind.kernels(None if split else compute_path.for_call(schedule.steps, B, gates))
+    loop = getattr(kernels.loops, "inference_sequence", None)
+    w_packed = None if loop is None else pack(w_hh.T, B, scratch=True)
     # one chunk without padding: its states are the output, a view (as on the training path)
-    direct = out is None and len(parts) == 1 and parts[0].running is None
+    direct = (w_packed is None and out is None and len(parts) == 1
+              and parts[0].running is None)
     output = None if direct else np.empty((T, B, H), x.dtype) if out is None else out
     if output is not None and schedule.steps != T:  # times no sequence reaches: zero
         unvisited = np.ones(T, bool)
         unvisited[list(schedule.times)] = False
         output[unvisited] = 0
-    with packs_reused():  # W_hh is packed once, not once per chunk
-        h_n, c_n, states = _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h0, c0, parts, split,
-                                       output)
+    if w_packed is not None:
+        h_n, c_n = _run_loop(loop, x, w_ih, w_packed, bias, h0, c0, parts, split, output)
+    else:
+        with packs_reused():  # W_hh is packed once, not once per chunk
+            h_n, c_n, states = _run_chunks(kind, kernels, x, w_ih, w_hh, b_hh, bias, h0, c0,
+                                           parts, split, output)
     if direct:
         output = states[::-1] if schedule.reverse else states
     return (output, h_n) if c_n is None else (output, h_n, c_n)
 
 
-def _run_chunks(kind, x, w_ih, w_hh, b_hh, bias, h, c, parts, split, output):
-    """The chunks of :func:`forward_only`, writing ``output``; returns the last states and,
-    when ``output`` is None (one chunk), the chunk's states S[1:] in visit order."""
+def _run_loop(loop, x, w_ih, w_packed, bias, h0, c0, parts, split, output):
+    """The chunks of :func:`forward_only` on a cell's compiled ``inference_sequence``:
+    each chunk's projection without the bias (the loop adds it step by step), then the
+    loop, which carries the state in two (B, H) arrays and writes ``output`` itself.
+    Returns the last states."""
     B, gates = x.shape[1], w_ih.shape[0]
-    steps = sum(p.k1 - p.k0 for p in parts)
-    kernels = kind.kernels(None if split else compute_path.for_call(steps, B, gates))
+    h = h0.copy()
+    c = np.zeros_like(h) if c0 is None else c0.copy()
+    hh = np.empty((B, gates), x.dtype)
+    bias = np.zeros(gates, x.dtype) if bias is None else bias
+    buffer = np.empty((max(p.t1 - p.t0 for p in parts), B, gates), x.dtype)
+    for part in parts:
+        xp = project(x, w_ih, None, part, buffer[: part.t1 - part.t0], split > 0)
+        arrays = (xp, bias, w_packed, output[part.t0 : part.t1], h, c, hh,
+                  part.schedule.arrays[0])
+        run_each(lambda g, arrays=arrays: loop(*arrays, g.sizes, g.start, g.stop),
+                 row_groups(part.schedule, split))
+    return h, c
+
+
+def _run_chunks(kind, kernels, x, w_ih, w_hh, b_hh, bias, h, c, parts, split, output):
+    """The chunks of :func:`forward_only` on the cell's own forward, writing ``output``;
+    returns the last states and, when ``output`` is None (one chunk), the chunk's states
+    S[1:] in visit order."""
+    B, gates = x.shape[1], w_ih.shape[0]
     weights = {"weight_hh": w_hh, "bias_ih": None, "bias_hh": b_hh}
     buffer = np.empty((max(p.t1 - p.t0 for p in parts), B, gates), x.dtype)
     for part in parts:

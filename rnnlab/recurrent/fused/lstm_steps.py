@@ -144,3 +144,54 @@ def backward_sequence(gates, w_packed, C, C_new, dh, dc, d_output, h_mask, zone_
         packed_product(gates[t, start:], w_packed, dh[start:], n)
         if masked or zoned_h:
             finish_dh(rows_dh, h_mask[start:end], carry_h[start:end], masked, zoned_h)
+
+
+@kernel
+def inference_row(z, bias, a, c, h, out):
+    """One row of one step of :func:`inference_sequence`: z = x(t) W_ihᵀ (bias not yet
+    added), a = h(t−1) W_hhᵀ in, the activated gates out (scratch); c: c(t−1) in, c(t) out;
+    h(t) written to h and to out.
+
+    The gate pre-activations are (z + bias) + a, rounded in that order — the training
+    path's xp(t) = x(t) W_ihᵀ + b, stored, plus h(t−1) W_hhᵀ — and the rest is
+    ``forward_step``'s arithmetic, so both give the same numbers."""
+    H = c.shape[0]
+    z_if, b_if, a_if = z[: 2 * H], bias[: 2 * H], a[: 2 * H]
+    for j in range(2 * H):
+        a_if[j] = sigmoid((z_if[j] + b_if[j]) + a_if[j])
+    z_g, b_g, a_g = z[2 * H : 3 * H], bias[2 * H : 3 * H], a[2 * H : 3 * H]
+    for j in range(H):
+        a_g[j] = tanh((z_g[j] + b_g[j]) + a_g[j])
+    z_o, b_o, a_o = z[3 * H :], bias[3 * H :], a[3 * H :]
+    for j in range(H):
+        a_o[j] = sigmoid((z_o[j] + b_o[j]) + a_o[j])
+    i, f = a[:H], a[H : 2 * H]
+    for j in range(H):
+        c_t = f[j] * c[j] + i[j] * a_g[j]
+        c[j] = c_t
+        h_t = a_o[j] * tanh(c_t)
+        h[j] = h_t
+        out[j] = h_t
+
+
+@kernel
+def inference_sequence(xp, bias, w_packed, output, h, c, hh, times, sizes, start, stop):
+    """The time loop of a forward that keeps nothing for backward
+    (:mod:`rnnlab.recurrent.inference`), rows [start:stop]: at step k, on the n = sizes[k]
+    rows [start:start+n] running at time t = times[k]::
+
+        hh = h W_hhᵀ   (packed)      inference_row → c, h in place; output[t] = h
+        output[t] = 0 on the group's rows past n (their h and c carry over)
+
+    ``xp`` (·, B, 4H) holds x W_ihᵀ without the bias, which each step adds to its own
+    row; ``h`` and ``c`` (B, H) hold the state: h0 and c0 in, the last states out. Only
+    these two rows of state exist, not one per step as in ``forward_sequence``."""
+    for k in range(times.shape[0]):
+        t, n = times[k], sizes[k]
+        end = start + n
+        if n > 0:
+            packed_product(h[start:], w_packed, hh[start:], n)
+            for b in range(start, end):
+                inference_row(xp[t, b], bias, hh[b], c[b], h[b], output[t, b])
+        if end < stop:
+            output[t, end:stop] = 0
