@@ -40,7 +40,10 @@ from rnnlab.recurrent.cell_table import CellKind
 from rnnlab.recurrent.parallel import run_each, run_pair
 from rnnlab.recurrent.projection import chunks, project
 from rnnlab.recurrent.schedule import Schedule, row_groups
-from rnnlab.recurrent.step_product import pack, packs_reused
+from rnnlab.recurrent.step_product import pack, packs_reused, scratch_array
+
+JOINT_MAX_BYTES = 512 << 10
+SPLIT_MAX_BYTES = 2 << 20
 
 
 def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,
@@ -61,17 +64,18 @@ def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarr
     parts = chunks(schedule, B * gates * x.itemsize)
     kernels = kind.kernels(None if split else compute_path.for_call(schedule.steps, B, gates))
     loop = getattr(kernels.loops, "inference_sequence", None)
-    w_packed = None if loop is None else pack(w_hh.T, B, scratch=True)
     # one chunk without padding: its states are the output, a view (as on the training path)
-    direct = (w_packed is None and out is None and len(parts) == 1
-              and parts[0].running is None)
+    direct = loop is None and out is None and len(parts) == 1 and parts[0].running is None
     output = None if direct else np.empty((T, B, H), x.dtype) if out is None else out
     if output is not None and schedule.steps != T:  # times no sequence reaches: zero
         unvisited = np.ones(T, bool)
         unvisited[list(schedule.times)] = False
         output[unvisited] = 0
-    if w_packed is not None:
-        h_n, c_n = _run_loop(loop, x, w_ih, w_packed, bias, h0, c0, parts, split, output)
+    if loop is not None and _joint(kernels, x, w_hh):
+        h_n, c_n = _run_joint(kernels.loops, x, w_ih, w_hh, bias, h0, c0, schedule, split,
+                              output)
+    elif loop is not None:
+        h_n, c_n = _run_loop(loop, x, w_ih, w_hh, bias, h0, c0, parts, split, output)
     else:
         with packs_reused():  # W_hh is packed once, not once per chunk
             h_n, c_n, states = _run_chunks(kind, kernels, x, w_ih, w_hh, b_hh, bias, h0, c0,
@@ -81,7 +85,40 @@ def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarr
     return (output, h_n) if c_n is None else (output, h_n, c_n)
 
 
-def _run_loop(loop, x, w_ih, w_packed, bias, h0, c0, parts, split, output):
+def _joint(kernels, x: np.ndarray, w_hh: np.ndarray) -> bool:
+    """Whether :func:`_run_joint` runs the call: on MKL's path (its numbers match the
+    training path's only to rounding there anyway), where the joint weights [W_ih, W_hh]
+    are at most :data:`JOINT_MAX_BYTES` or W_hh alone more than :data:`SPLIT_MAX_BYTES`."""
+    if kernels.path != compute_path.NUMBA_MKL:
+        return False
+    gates, H = w_hh.shape
+    return ((x.shape[2] + H) * gates * x.itemsize <= JOINT_MAX_BYTES
+            or w_hh.nbytes > SPLIT_MAX_BYTES)
+
+
+def _run_joint(loops, x, w_ih, w_hh, bias, h0, c0, schedule, split, output):
+    """:func:`forward_only` on MKL's path, by the cell's ``joint_inference_sequence``: no
+    projection beforehand, one product per step with [W_ih, W_hh] (packed once, into this
+    thread's scratch buffer), the state in two small arrays; returns the last states."""
+    B, inputs = x.shape[1], x.shape[2]
+    gates, H = w_hh.shape
+    hx = np.empty((B, inputs + H), x.dtype)
+    hx[:, inputs:] = h0
+    c = np.zeros((B, H), x.dtype) if c0 is None else c0.copy()
+    hh = np.empty((B, gates), x.dtype)
+    zero = np.zeros(gates, x.dtype)
+    bias = zero if bias is None else bias
+    joint = scratch_array("joint", (gates, inputs + H), x.dtype)
+    joint[:, :inputs], joint[:, inputs:] = w_ih, w_hh
+    w_packed = pack(joint.T, B, scratch=True)
+    times = schedule.arrays[0]
+    run_each(lambda g: loops.joint_inference_sequence(x, bias, zero, w_packed, output, hx, c,
+                                                      hh, times, g.sizes, g.start, g.stop),
+             row_groups(schedule, split))
+    return hx[:, inputs:].copy(), c
+
+
+def _run_loop(loop, x, w_ih, w_hh, bias, h0, c0, parts, split, output):
     """The chunks of :func:`forward_only` on a cell's compiled ``inference_sequence``:
     each chunk's projection without the bias (the loop adds it step by step), then the
     loop, which carries the state in two (B, H) arrays and writes ``output`` itself.
@@ -91,6 +128,7 @@ def _run_loop(loop, x, w_ih, w_packed, bias, h0, c0, parts, split, output):
     c = np.zeros_like(h) if c0 is None else c0.copy()
     hh = np.empty((B, gates), x.dtype)
     bias = np.zeros(gates, x.dtype) if bias is None else bias
+    w_packed = pack(w_hh.T, B, scratch=True)
     buffer = np.empty((max(p.t1 - p.t0 for p in parts), B, gates), x.dtype)
     for part in parts:
         xp = project(x, w_ih, None, part, buffer[: part.t1 - part.t0], split > 0)

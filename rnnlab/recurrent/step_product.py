@@ -112,12 +112,12 @@ def pack(right: np.ndarray, rows: int, *, scratch: bool = False) -> np.ndarray |
     transposed, without a copy. Inside :func:`packs_reused`, a matrix is packed once.
 
     With ``scratch``, the packed copy is written into a buffer this thread keeps for the
-    purpose and valid only until the next such call on this thread: MKL asks for several
-    MB per packed matrix (7.9 MB for a (64, 256) one, of which 18 pages are written), and
-    a fresh allocation of that size cost 10–100 µs in mapping and page faults per call
-    against ~6 µs for the packing itself (2026-12-06)."""
+    purpose (:func:`scratch_array`), valid only until the next such call on this thread:
+    MKL asks for several MB per packed matrix (7.9 MB for a (64, 256) one, of which 18
+    pages are written), and a fresh allocation of that size cost 10–100 µs in mapping and
+    page faults per call against ~6 µs for the packing itself (2026-12-06)."""
     if scratch:
-        return _pack(right, rows, _scratch)
+        return _pack(right, rows, True)
     packs = getattr(_reuse, "packs", None)
     if packs is None:
         return _pack(right, rows)
@@ -131,18 +131,23 @@ def pack(right: np.ndarray, rows: int, *, scratch: bool = False) -> np.ndarray |
 _scratch = threading.local()
 
 
-def _buffer(size: int, dtype: np.dtype, scratch: threading.local | None) -> np.ndarray:
-    """``size`` values of ``dtype``: a new array, or the first of this thread's scratch."""
-    if scratch is None:
-        return np.empty(size, dtype)
-    kept = getattr(scratch, "buffer", None)
-    if kept is None or kept.nbytes < size * dtype.itemsize:
-        kept = scratch.buffer = np.empty(size * dtype.itemsize, np.uint8)
-    return kept[: size * dtype.itemsize].view(dtype)
+def scratch_array(slot: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """An uninitialised C array of ``shape`` and ``dtype`` in this thread's buffer named
+    ``slot``, which grows as needed and is kept: valid until the next call for the same
+    slot on this thread. For a large array needed anew by every call of a layer, it saves
+    the mapping and page faults of a fresh allocation (see :func:`pack`)."""
+    dtype = np.dtype(dtype)
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    buffers = getattr(_scratch, "buffers", None)
+    if buffers is None:
+        buffers = _scratch.buffers = {}
+    kept = buffers.get(slot)
+    if kept is None or kept.nbytes < nbytes:
+        kept = buffers[slot] = np.empty(nbytes, np.uint8)
+    return kept[:nbytes].view(dtype).reshape(shape)
 
 
-def _pack(right: np.ndarray, rows: int,
-          scratch: threading.local | None = None) -> np.ndarray | None:
+def _pack(right: np.ndarray, rows: int, kept: bool = False) -> np.ndarray | None:
     routines = _ROUTINES.get(right.dtype)
     lib = mkl_library()
     if routines is None:
@@ -150,9 +155,9 @@ def _pack(right: np.ndarray, rows: int,
     if lib is None:
         if numpy_blas.find() is None:
             return None
-        if scratch is None:
+        if not kept:
             return np.ascontiguousarray(right)
-        plain = _buffer(right.size, right.dtype, scratch).reshape(right.shape)
+        plain = scratch_array("pack", right.shape, right.dtype)
         plain[...] = right
         return plain
     prefix, scalar = routines
@@ -162,7 +167,8 @@ def _pack(right: np.ndarray, rows: int,
     else:
         source, transpose, leading = np.ascontiguousarray(right), _NO_TRANS, n_cols
     size = getattr(lib, f"cblas_{prefix}gemm_pack_get_size")(_B_MATRIX, rows, n_cols, k)
-    packed = _buffer(size // right.itemsize + 1, right.dtype, scratch)
+    count = size // right.itemsize + 1
+    packed = scratch_array("pack", (count,), right.dtype) if kept else np.empty(count, right.dtype)
     getattr(lib, f"cblas_{prefix}gemm_pack")(
         _ROW_MAJOR, _B_MATRIX, transpose, rows, n_cols, k, scalar(1.0),
         ctypes.c_void_p(source.ctypes.data), leading, ctypes.c_void_p(packed.ctypes.data))

@@ -1,7 +1,7 @@
-"""The LSTM's compiled forward-only loop (``lstm_steps.inference_sequence``, run by
-:func:`rnnlab.recurrent.inference.forward_only` on the compiled-loop paths) gives the
-training path's numbers — bit for bit on NumPy's BLAS, to MKL's alignment-dependent
-rounding with MKL — in both dtypes, both directions, with padding, given states, several
+"""The LSTM's compiled forward-only loops (``lstm_steps.inference_sequence`` and, on MKL's
+path, ``joint_inference_sequence``, run by :func:`rnnlab.recurrent.inference.forward_only`)
+give the training path's numbers — bit for bit on NumPy's BLAS, to rounding with MKL — in
+both dtypes, both directions, with padding, given states, several
 chunks, rows split over two threads, into a view, and stacked and bidirectional."""
 
 from __future__ import annotations
@@ -11,36 +11,46 @@ import pytest
 
 import rnnlab
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import KINDS, parallel, projection, step_product
+from rnnlab.recurrent import KINDS, inference, parallel, projection, step_product
 from rnnlab.recurrent.fused import lstm_steps
 from rnnlab.recurrent.inference import forward_only
 from rnnlab.recurrent.layer_function import RecurrentLayer, balanced_split
 from rnnlab.recurrent.schedule import batch_sizes, make_schedule
 
-PATHS = {"numba+mkl": {}, "numba+blas": {step_product.DISABLE_ENV: "1"}}
+PATHS = {  # variant → (environment, JOINT_MAX_BYTES, SPLIT_MAX_BYTES, the loop that runs)
+    "mkl-joint": ({}, 1 << 40, 0, "joint_inference_sequence"),
+    "mkl-projected": ({}, 0, 1 << 40, "inference_sequence"),
+    "blas": ({step_product.DISABLE_ENV: "1"}, 1 << 40, 0, "inference_sequence"),
+}
 LSTM = KINDS["lstm"]
 
 
 @pytest.fixture(params=list(PATHS))
 def path(request, monkeypatch):
-    """The compiled-loop path under test; the loop counts its calls in ``calls``."""
-    for name, value in PATHS[request.param].items():
-        monkeypatch.setenv(name, value)
+    """The compiled path and loop under test ("mkl-…" on MKL's path, each of its two
+    loops forced; "blas" on NumPy's BLAS, where the joint loop never runs); the loop
+    counts its calls, by row group (start, stop), in ``calls``."""
+    environment, joint_max, split_max, name = PATHS[request.param]
+    for variable, value in environment.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setattr(inference, "JOINT_MAX_BYTES", joint_max)
+    monkeypatch.setattr(inference, "SPLIT_MAX_BYTES", split_max)
     calls = []
-    loop = lstm_steps.inference_sequence
+    for loop_name in ("inference_sequence", "joint_inference_sequence"):
+        loop = getattr(lstm_steps, loop_name)
 
-    def counted(*arguments):
-        calls.append(arguments[-2:])  # the row group (start, stop)
-        return loop(*arguments)
+        def counted(*arguments, loop=loop, loop_name=loop_name):
+            calls.append(arguments[-2:] if loop_name == name else "the other loop")
+            return loop(*arguments)
 
-    monkeypatch.setattr(lstm_steps, "inference_sequence", counted)
+        monkeypatch.setattr(lstm_steps, loop_name, counted)
     return request.param, calls
 
 
 def _assert_same(found, expected, path, dtype):
     for a, b in zip(found, expected, strict=True):
         assert a.shape == b.shape and a.dtype == b.dtype
-        if path == "numba+mkl":  # MKL may round a product differently at other alignments
+        if path.startswith("mkl"):  # MKL rounds differently at other alignments and orders
             rtol, atol = (1e-5, 1e-6) if dtype == np.float32 else (1e-12, 1e-13)
             np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
         else:
@@ -84,7 +94,8 @@ def test_the_loop_gives_the_training_numbers(path, monkeypatch, dtype, reverse, 
     found = forward_only(LSTM, *arrays, schedule=schedule, split=rows)
     groups = {(0, rows), (rows, 6)} if split else {(0, 6)}
     assert calls and set(calls) == groups, "the compiled forward-only loop did not run"
-    assert len(calls) == len(groups) * (schedule.steps if chunk_bytes == 1 else 1)
+    chunked = chunk_bytes == 1 and path != "mkl-joint"  # the joint loop has no chunks
+    assert len(calls) == len(groups) * (schedule.steps if chunked else 1)
     _assert_same(found, expected, path, dtype)
     for given, kept in zip(arrays, _arguments(dtype, lengths, reverse)[0], strict=True):
         np.testing.assert_array_equal(given, kept)  # h0, c0 (and the rest) left as they were
@@ -99,7 +110,7 @@ def test_the_loop_writes_into_a_view_and_reads_no_bias(path, dtype):
     expected = _training(unbiased, schedule, 0)
     wide = np.full((9, 6, 3 * 7), np.nan, dtype)
     found = forward_only(LSTM, *unbiased, schedule=schedule, out=wide[:, :, 7:14])
-    assert calls
+    assert calls and "the other loop" not in calls
     assert found[0].base is wide
     assert np.isnan(wide[:, :, :7]).all() and np.isnan(wide[:, :, 14:]).all()
     _assert_same(found, expected, path, dtype)
@@ -118,7 +129,7 @@ def test_a_stacked_bidirectional_lstm_without_a_tape(path, dtype, lengths):
         calls.clear()
         with rnnlab.no_grad():
             lean, (lean_h, lean_c) = layer(x, hx, lengths=lengths)
-        assert len(calls) == 4  # two layers, two directions
+        assert len(calls) == 4 and "the other loop" not in calls  # two layers, two directions
         _assert_same([lean.data, lean_h.data, lean_c.data],
                      [output.data, h_n.data, c_n.data], path, dtype)
 
@@ -136,4 +147,4 @@ def test_the_packing_buffer_grows_and_is_reused(path):
             lean, (lean_h, lean_c) = layer(x)
         _assert_same([lean.data, lean_h.data, lean_c.data],
                      [output.data, h_n.data, c_n.data], path, np.float32)
-    assert len(calls) >= 4  # one per layer call, two where its rows were split
+    assert len(calls) >= 4 and "the other loop" not in calls  # two where rows were split

@@ -195,3 +195,26 @@ def inference_sequence(xp, bias, w_packed, output, h, c, hh, times, sizes, start
                 inference_row(xp[t, b], bias, hh[b], c[b], h[b], output[t, b])
         if end < stop:
             output[t, end:stop] = 0
+
+
+@kernel
+def joint_inference_sequence(x, bias, zero, w_packed, output, hx, c, hh, times, sizes, start,
+                             stop):
+    """:func:`inference_sequence` with the input projection inside the loop: one product
+    per step, [x(t), h(t−1)] [W_ih, W_hh]ᵀ, instead of the chunk's x W_ihᵀ beforehand and
+    h(t−1) W_hhᵀ at the step (the sums round in another order: MKL's path only, which
+    matches the training path to rounding anyway). ``hx`` (B, I + H): x(t) is copied into
+    [:, :I] at each step, and [:, I:] holds the state h (h0 in, the last states out);
+    ``w_packed``: [W_ih, W_hh]ᵀ packed; ``zero``: 4H zeros, so that ``inference_row``
+    adds the bias to the product alone."""
+    inputs = x.shape[2]
+    for k in range(times.shape[0]):
+        t, n = times[k], sizes[k]
+        end = start + n
+        if n > 0:
+            hx[start:end, :inputs] = x[t, start:end]
+            packed_product(hx[start:], w_packed, hh[start:], n)
+            for b in range(start, end):
+                inference_row(bias, zero, hh[b], c[b], hx[b, inputs:], output[t, b])
+        if end < stop:
+            output[t, end:stop] = 0
