@@ -61,9 +61,10 @@ def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarr
         bias = b_ih + b_hh
         if kind.separate_b_hn:
             bias[2 * H :] = b_ih[2 * H :]
-    parts = chunks(schedule, B * gates * x.itemsize)
     kernels = kind.kernels(None if split else compute_path.for_call(schedule.steps, B, gates))
     loop = getattr(kernels.loops, "inference_sequence", None)
+    joint = loop is not None and _joint(kernels, x, w_hh)
+    parts = None if joint else chunks(schedule, B * gates * x.itemsize)
     # one chunk without padding: its states are the output, a view (as on the training path)
     direct = loop is None and out is None and len(parts) == 1 and parts[0].running is None
     output = None if direct else np.empty((T, B, H), x.dtype) if out is None else out
@@ -71,7 +72,7 @@ def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarr
         unvisited = np.ones(T, bool)
         unvisited[list(schedule.times)] = False
         output[unvisited] = 0
-    if loop is not None and _joint(kernels, x, w_hh):
+    if joint:
         h_n, c_n = _run_joint(kernels.loops, x, w_ih, w_hh, bias, h0, c0, schedule, split,
                               output)
     elif loop is not None:

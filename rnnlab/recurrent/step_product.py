@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import glob
+import math
 import os
 import sys
 import threading
@@ -137,7 +138,7 @@ def scratch_array(slot: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndar
     slot on this thread. For a large array needed anew by every call of a layer, it saves
     the mapping and page faults of a fresh allocation (see :func:`pack`)."""
     dtype = np.dtype(dtype)
-    nbytes = int(np.prod(shape)) * dtype.itemsize
+    nbytes = math.prod(shape) * dtype.itemsize
     buffers = getattr(_scratch, "buffers", None)
     if buffers is None:
         buffers = _scratch.buffers = {}
