@@ -2,11 +2,11 @@
 
 When no gradient will be asked of a layer — under :func:`rnnlab.no_grad`, or when none of
 its inputs requires one — :class:`~rnnlab.recurrent.layer_function.RecurrentLayer` hands
-its forward to :func:`forward_only`. It runs the same cell code (:meth:`CellKind.forward
-<rnnlab.recurrent.cell_table.CellKind.forward>`, the kernels of the current compute path,
-or NumPy's until Numba pays for itself: :func:`rnnlab.recurrent.compute_path.for_call`)
-over the visit steps in chunks, and of each chunk's buffers keeps only the states the
-output needs::
+its forward to :func:`forward_only`. On the NumPy steps (until Numba pays for itself:
+:func:`rnnlab.recurrent.compute_path.for_call`), and for cells without a loop of their
+own, it runs the same cell code as the training path (:meth:`CellKind.forward
+<rnnlab.recurrent.cell_table.CellKind.forward>`) over the visit steps in chunks, and of
+each chunk's buffers keeps only the states the output needs::
 
     for each chunk of visit steps k0 … k1−1 (times t0 … t1−1):
         xp = x[t0:t1] W_ihᵀ + b                 the chunk's input projection, a reused buffer
@@ -14,21 +14,42 @@ output needs::
         output[t0:t1] = S[1:] (time order, zero past each sequence's end)
         h, c = S[-1], C[-1]
 
+The LSTM on the compiled-loop paths has loops of its own for this
+(``lstm_steps.inference_sequence`` and ``joint_inference_sequence``): the state lives in
+two (B, H) arrays updated in place, h(t) goes straight into the output, and the bias is
+added at each step to that step's row, in L1, rather than written over the whole
+projection beforehand::
+
+    projected (NumPy's BLAS; MKL where W_hh fits the cache but [W_ih, W_hh] does not):
+        for each chunk:  xp = x[t0:t1] W_ihᵀ;  then per step  z = (xp(t) + b) + h W_hhᵀ
+    joint (MKL, where [W_ih, W_hh] is at most JOINT_MAX_BYTES or W_hh over SPLIT_MAX_BYTES):
+        per step  z = [x(t), h] [W_ih, W_hh]ᵀ + b      one product, no projection buffer
+
+Which of the two ran faster on MKL's path depended on the weights' size (a call of
+``rnnlab.LSTM(I, H)`` under ``no_grad``, one thread, CPU clock, medians of 15 alternating
+rounds, 2026-12-06, load average 4–6 on two cores), joint against projected: at
+(T, B, I, H) = (200, 8, 64, 64) 1.34 against 1.46 ms, (50, 16, 128, 128) 1.98 / 2.03,
+(35, 20, 200, 200) 4.00 / 3.78, (50, 32, 256, 256) 13.7 / 12.9, (100, 64, 512, 512)
+184 / 196 — hence the two thresholds.
+
 The training path keeps, until backward, the gates of every step (T × B × gates·H), the
 states S and, for the LSTM, the cell states C of every step, and for the GRU the
-(T, B, H) array HN; here the gates and those arrays exist for one chunk at a time, so the
+(T, B, H) array HN; here the gates exist for one chunk at a time (or one step), so the
 peak memory of a long sequence is its output plus a chunk's buffers. One LSTM layer at
-(T, B, I, H) = (1000, 32, 256, 256), float32, under ``rnnlab.no_grad()``: 33 MB of extra
-resident memory at the peak, against 196 MB before this path (the training forward's
-buffers) and 68 MB for ``torch.nn.LSTM`` under ``torch.no_grad()``
-(``benchmarks/speed/speed_memory.py --mode forward``, 2026-12-06).
+(T, B, I, H) = (1000, 32, 256, 256), float32, under ``rnnlab.no_grad()`` on the compiled
+path: 37 MB of extra resident memory at the peak (the output alone is 33 MB; tracemalloc's
+peak 37 MB, 50 MB with the cell's own forward per chunk), against 196 MB for the training
+forward's buffers and 68 MB for ``torch.nn.LSTM`` under ``torch.no_grad()``
+(``benchmarks/speed/speed_memory.py --mode forward``, Numba set up first, 2026-12-06).
 
-The chunks and their projections are those of the training path
-(:mod:`rnnlab.recurrent.projection`: the same GEMM calls on the same rows) and the cell's
-time loop is the same code on the same values, so the numbers are the training path's:
-bit for bit on NumPy's BLAS and the NumPy steps; with MKL to the last bit or so, because
-MKL may take another code path, rounding differently, when the same operands lie at other
-memory alignments (the buffers here are not the training path's).
+The numbers are the training path's. The chunks and their projections are the training
+path's (:mod:`rnnlab.recurrent.projection`: the same GEMM calls on the same rows), the
+cell's time loop is the same code on the same values, and the LSTM's own loops round
+(x W_ihᵀ + b) + h W_hhᵀ in the training path's order with its step arithmetic: bit for
+bit on NumPy's BLAS and the NumPy steps. With MKL to the last bit or so: MKL may take
+another code path, rounding differently, when the same operands lie at other memory
+alignments (the buffers here are not the training path's), and the joint product sums
+x W_ihᵀ and h W_hhᵀ in one pass.
 """
 
 from __future__ import annotations
@@ -42,8 +63,8 @@ from rnnlab.recurrent.projection import chunks, project
 from rnnlab.recurrent.schedule import Schedule, row_groups
 from rnnlab.recurrent.step_product import pack, packs_reused, scratch_array
 
-JOINT_MAX_BYTES = 512 << 10
-SPLIT_MAX_BYTES = 2 << 20
+JOINT_MAX_BYTES = 512 << 10  # the LSTM's joint loop where [W_ih, W_hh] is at most this …
+SPLIT_MAX_BYTES = 2 << 20  # … or W_hh more than this (MKL's path; module docstring)
 
 
 def forward_only(kind: CellKind, x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray,

@@ -8,6 +8,11 @@ backward — which the compiler vectorises. (An index loop such as ``for j in ra
 instead of a view from 0 vectorises worse: Numba cannot prove the index non-negative.)
 Per call from Python, float32, at (B, H) = (32, 256) / (8, 64): forward 35–53 / 3.3–5.6 µs,
 backward 14–23 / 2.3–3.6 µs (``benchmarks/speed/kernel_micro.py``, three runs, 2026-11-28).
+
+``forward_sequence`` / ``backward_sequence`` run the training path's whole time loops;
+``inference_sequence`` / ``joint_inference_sequence`` that of a forward which keeps
+nothing (:mod:`rnnlab.recurrent.inference`), on two rows of state, with
+``inference_row``: ``forward_step``'s arithmetic with the bias added there.
 """
 
 from __future__ import annotations
