@@ -152,14 +152,16 @@ def backward_sequence(gates, w_packed, C, C_new, dh, dc, d_output, h_mask, zone_
 
 
 @kernel
-def inference_row(z, bias, a, c, h, out):
+def inference_row(z, bias, a, c, h):
     """One row of one step of :func:`inference_sequence`: z = x(t) W_ihᵀ (bias not yet
     added), a = h(t−1) W_hhᵀ in, the activated gates out (scratch); c: c(t−1) in, c(t) out;
-    h(t) written to h and to out.
+    h(t) into h.
 
     The gate pre-activations are (z + bias) + a, rounded in that order — the training
     path's xp(t) = x(t) W_ihᵀ + b, stored, plus h(t−1) W_hhᵀ — and the rest is
-    ``forward_step``'s arithmetic, so both give the same numbers."""
+    ``forward_step``'s arithmetic, so both give the same numbers. (h is a row of a C
+    array: writing the output, a strided view for a bidirectional layer, in this loop
+    would keep the compiler from vectorising it.)"""
     H = c.shape[0]
     z_if, b_if, a_if = z[: 2 * H], bias[: 2 * H], a[: 2 * H]
     for j in range(2 * H):
@@ -174,9 +176,7 @@ def inference_row(z, bias, a, c, h, out):
     for j in range(H):
         c_t = f[j] * c[j] + i[j] * a_g[j]
         c[j] = c_t
-        h_t = a_o[j] * tanh(c_t)
-        h[j] = h_t
-        out[j] = h_t
+        h[j] = a_o[j] * tanh(c_t)
 
 
 @kernel
@@ -197,7 +197,8 @@ def inference_sequence(xp, bias, w_packed, output, h, c, hh, times, sizes, start
         if n > 0:
             packed_product(h[start:], w_packed, hh[start:], n)
             for b in range(start, end):
-                inference_row(xp[t, b], bias, hh[b], c[b], h[b], output[t, b])
+                inference_row(xp[t, b], bias, hh[b], c[b], h[b])
+            output[t, start:end] = h[start:end]
         if end < stop:
             output[t, end:stop] = 0
 
@@ -220,6 +221,7 @@ def joint_inference_sequence(x, bias, zero, w_packed, output, hx, c, hh, times, 
             hx[start:end, :inputs] = x[t, start:end]
             packed_product(hx[start:], w_packed, hh[start:], n)
             for b in range(start, end):
-                inference_row(bias, zero, hh[b], c[b], hx[b, inputs:], output[t, b])
+                inference_row(bias, zero, hh[b], c[b], hx[b, inputs:])
+            output[t, start:end] = hx[start:end, inputs:]
         if end < stop:
             output[t, end:stop] = 0
