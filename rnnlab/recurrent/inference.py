@@ -16,8 +16,8 @@ each chunk's buffers keeps only the states the output needs::
 
 The LSTM on the compiled-loop paths has loops of its own for this
 (``lstm_steps.inference_sequence`` and ``joint_inference_sequence``): the state lives in
-two (B, H) arrays updated in place, h(t) goes straight into the output, and the bias is
-added at each step to that step's row, in L1, rather than written over the whole
+two (B, H) arrays updated in place, h(t) is copied into the output at its step, and the
+bias is added at each step to that step's row, in L1, rather than written over the whole
 projection beforehand::
 
     projected (NumPy's BLAS; MKL where W_hh fits the cache but [W_ih, W_hh] does not):
