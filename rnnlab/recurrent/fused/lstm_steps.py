@@ -180,6 +180,26 @@ def inference_row(z, bias, a, c, h):
 
 
 @kernel
+def copy_rows(src, dst):
+    """dst[b] = src[b] for each row b of two 2-D arrays of the same shape: one loop per
+    row, which the compiler vectorises, where Numba's 2-D slice assignment went element by
+    element (0.12 ms of 1.14 ms for the joint loop at (T, B, I, H) = (200, 8, 64, 64))."""
+    for b in range(dst.shape[0]):
+        source, row = src[b], dst[b]
+        for j in range(row.shape[0]):
+            row[j] = source[j]
+
+
+@kernel
+def zero_rows(dst):
+    """dst = 0, row by row (see :func:`copy_rows`)."""
+    for b in range(dst.shape[0]):
+        row = dst[b]
+        for j in range(row.shape[0]):
+            row[j] = 0
+
+
+@kernel
 def inference_sequence(xp, bias, w_packed, output, h, c, hh, times, sizes, start, stop):
     """The time loop of a forward that keeps nothing for backward
     (:mod:`rnnlab.recurrent.inference`), rows [start:stop]: at step k, on the n = sizes[k]
@@ -198,9 +218,9 @@ def inference_sequence(xp, bias, w_packed, output, h, c, hh, times, sizes, start
             packed_product(h[start:], w_packed, hh[start:], n)
             for b in range(start, end):
                 inference_row(xp[t, b], bias, hh[b], c[b], h[b])
-            output[t, start:end] = h[start:end]
+            copy_rows(h[start:end], output[t, start:end])
         if end < stop:
-            output[t, end:stop] = 0
+            zero_rows(output[t, end:stop])
 
 
 @kernel
@@ -218,10 +238,10 @@ def joint_inference_sequence(x, bias, zero, w_packed, output, hx, c, hh, times, 
         t, n = times[k], sizes[k]
         end = start + n
         if n > 0:
-            hx[start:end, :inputs] = x[t, start:end]
+            copy_rows(x[t, start:end], hx[start:end, :inputs])
             packed_product(hx[start:], w_packed, hh[start:], n)
             for b in range(start, end):
                 inference_row(bias, zero, hh[b], c[b], hx[b, inputs:])
-            output[t, start:end] = hx[start:end, inputs:]
+            copy_rows(hx[start:end, inputs:], output[t, start:end])
         if end < stop:
-            output[t, end:stop] = 0
+            zero_rows(output[t, end:stop])
