@@ -27,10 +27,10 @@ projection beforehand::
 
 Which of the two ran faster on MKL's path depended on the weights' size (a call of
 ``rnnlab.LSTM(I, H)`` under ``no_grad``, one thread, CPU clock, medians of 15 alternating
-rounds, 2026-12-06, load average 4–6 on two cores), joint against projected: at
-(T, B, I, H) = (200, 8, 64, 64) 1.34 against 1.46 ms, (50, 16, 128, 128) 1.98 / 2.03,
-(35, 20, 200, 200) 4.00 / 3.78, (50, 32, 256, 256) 13.7 / 12.9, (100, 64, 512, 512)
-184 / 196 — hence the two thresholds.
+rounds, 2026-12-06 16:16, load average 2.6–2.9 on two cores), joint against projected: at
+(T, B, I, H) = (200, 8, 64, 64) 1.36 against 1.50 ms, (50, 16, 128, 128) 2.08 / 2.21,
+(35, 20, 200, 200) 4.29 / 3.92, (50, 32, 256, 256) 16.3 / 13.9, (100, 64, 512, 512)
+186 / 193 — hence the two thresholds.
 
 The training path keeps, until backward, the gates of every step (T × B × gates·H), the
 states S and, for the LSTM, the cell states C of every step, and for the GRU the
