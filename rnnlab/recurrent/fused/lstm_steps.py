@@ -8,6 +8,11 @@ backward — which the compiler vectorises. (An index loop such as ``for j in ra
 instead of a view from 0 vectorises worse: Numba cannot prove the index non-negative.)
 Per call from Python, float32, at (B, H) = (32, 256) / (8, 64): forward 35–53 / 3.3–5.6 µs,
 backward 14–23 / 2.3–3.6 µs (``benchmarks/speed/kernel_micro.py``, three runs, 2026-11-28).
+
+``forward_sequence`` / ``backward_sequence`` run the training path's whole time loops;
+``inference_sequence`` / ``joint_inference_sequence`` that of a forward which keeps
+nothing (:mod:`rnnlab.recurrent.inference`), on two rows of state, with
+``inference_row``: ``forward_step``'s arithmetic with the bias added there.
 """
 
 from __future__ import annotations
@@ -144,3 +149,99 @@ def backward_sequence(gates, w_packed, C, C_new, dh, dc, d_output, h_mask, zone_
         packed_product(gates[t, start:], w_packed, dh[start:], n)
         if masked or zoned_h:
             finish_dh(rows_dh, h_mask[start:end], carry_h[start:end], masked, zoned_h)
+
+
+@kernel
+def inference_row(z, bias, a, c, h):
+    """One row of one step of :func:`inference_sequence`: z = x(t) W_ihᵀ (bias not yet
+    added), a = h(t−1) W_hhᵀ in, the activated gates out (scratch); c: c(t−1) in, c(t) out;
+    h(t) into h.
+
+    The gate pre-activations are (z + bias) + a, rounded in that order — the training
+    path's xp(t) = x(t) W_ihᵀ + b, stored, plus h(t−1) W_hhᵀ — and the rest is
+    ``forward_step``'s arithmetic, so both give the same numbers. (h is a row of a C
+    array: writing the output, a strided view for a bidirectional layer, in this loop
+    would keep the compiler from vectorising it.)"""
+    H = c.shape[0]
+    z_if, b_if, a_if = z[: 2 * H], bias[: 2 * H], a[: 2 * H]
+    for j in range(2 * H):
+        a_if[j] = sigmoid((z_if[j] + b_if[j]) + a_if[j])
+    z_g, b_g, a_g = z[2 * H : 3 * H], bias[2 * H : 3 * H], a[2 * H : 3 * H]
+    for j in range(H):
+        a_g[j] = tanh((z_g[j] + b_g[j]) + a_g[j])
+    z_o, b_o, a_o = z[3 * H :], bias[3 * H :], a[3 * H :]
+    for j in range(H):
+        a_o[j] = sigmoid((z_o[j] + b_o[j]) + a_o[j])
+    i, f = a[:H], a[H : 2 * H]
+    for j in range(H):
+        c_t = f[j] * c[j] + i[j] * a_g[j]
+        c[j] = c_t
+        h[j] = a_o[j] * tanh(c_t)
+
+
+@kernel
+def copy_rows(src, dst):
+    """dst[b] = src[b] for each row b of two 2-D arrays of the same shape: one loop per
+    row, which the compiler vectorises, where Numba's 2-D slice assignment went element by
+    element (0.12 ms of 1.14 ms for the joint loop at (T, B, I, H) = (200, 8, 64, 64))."""
+    for b in range(dst.shape[0]):
+        source, row = src[b], dst[b]
+        for j in range(row.shape[0]):
+            row[j] = source[j]
+
+
+@kernel
+def zero_rows(dst):
+    """dst = 0, row by row (see :func:`copy_rows`)."""
+    for b in range(dst.shape[0]):
+        row = dst[b]
+        for j in range(row.shape[0]):
+            row[j] = 0
+
+
+@kernel
+def inference_sequence(xp, bias, w_packed, output, h, c, hh, times, sizes, start, stop):
+    """The time loop of a forward that keeps nothing for backward
+    (:mod:`rnnlab.recurrent.inference`), rows [start:stop]: at step k, on the n = sizes[k]
+    rows [start:start+n] running at time t = times[k]::
+
+        hh = h W_hhᵀ   (packed)      inference_row → c, h in place; output[t] = h
+        output[t] = 0 on the group's rows past n (their h and c carry over)
+
+    ``xp`` (·, B, 4H) holds x W_ihᵀ without the bias, which each step adds to its own
+    row; ``h`` and ``c`` (B, H) hold the state: h0 and c0 in, the last states out. Only
+    these two rows of state exist, not one per step as in ``forward_sequence``."""
+    for k in range(times.shape[0]):
+        t, n = times[k], sizes[k]
+        end = start + n
+        if n > 0:
+            packed_product(h[start:], w_packed, hh[start:], n)
+            for b in range(start, end):
+                inference_row(xp[t, b], bias, hh[b], c[b], h[b])
+            copy_rows(h[start:end], output[t, start:end])
+        if end < stop:
+            zero_rows(output[t, end:stop])
+
+
+@kernel
+def joint_inference_sequence(x, bias, zero, w_packed, output, hx, c, hh, times, sizes, start,
+                             stop):
+    """:func:`inference_sequence` with the input projection inside the loop: one product
+    per step, [x(t), h(t−1)] [W_ih, W_hh]ᵀ, instead of the chunk's x W_ihᵀ beforehand and
+    h(t−1) W_hhᵀ at the step (the sums round in another order: MKL's path only, which
+    matches the training path to rounding anyway). ``hx`` (B, I + H): x(t) is copied into
+    [:, :I] at each step, and [:, I:] holds the state h (h0 in, the last states out);
+    ``w_packed``: [W_ih, W_hh]ᵀ packed; ``zero``: 4H zeros, so that ``inference_row``
+    adds the bias to the product alone."""
+    inputs = x.shape[2]
+    for k in range(times.shape[0]):
+        t, n = times[k], sizes[k]
+        end = start + n
+        if n > 0:
+            copy_rows(x[t, start:end], hx[start:end, :inputs])
+            packed_product(hx[start:], w_packed, hh[start:], n)
+            for b in range(start, end):
+                inference_row(bias, zero, hh[b], c[b], hx[b, inputs:])
+            copy_rows(hx[start:end, inputs:], output[t, start:end])
+        if end < stop:
+            zero_rows(output[t, end:stop])
