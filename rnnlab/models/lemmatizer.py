@@ -7,8 +7,8 @@ carried most often. A word whose pair training saw takes that lemma; every other
 to the network, which reads the UPOS too — also a form seen only with other tags. Stanza
 gives such a form the lemma it carried most often over all tags instead; on UD English
 EWT test that scores 98.27 % where asking the network scores 98.70 % with gold UPOS, and
-97.28 % against 97.26 % with the UPOS of the tagger shipped until 2026-12-06
-(benchmarks/RESULTS.md, "Raw text to CoNLL-U").
+97.28 % against 97.26 % with the shipped tagger's UPOS (benchmarks/RESULTS.md, "Raw text
+to CoNLL-U").
 
 **Network.** The word's characters w = c₁ … c_n, preceded by a token for its UPOS (and,
 with ``use_feats``, one token per feature of its FEATS, ``Number=Plur`` …), are read by

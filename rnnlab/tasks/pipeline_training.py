@@ -2,10 +2,8 @@
 
 :func:`train_pipeline` trains each part on the same training and dev CoNLL-U files with
 its own task (:mod:`rnnlab.tasks.tokenization`, :mod:`rnnlab.tasks.tagging`,
-:mod:`rnnlab.tasks.lemmatization`) and the recipe of the shipped English model (the
-tagger's: :data:`~rnnlab.tasks.tagging.SHIPPED_MODEL`,
-:func:`~rnnlab.tasks.tagging.shipped_loop`), into ``OUT/tokenizer``, ``OUT/tagger`` and
-``OUT/lemmatizer`` — three ordinary run folders, each a model folder's
+:mod:`rnnlab.tasks.lemmatization`) and its default recipe, into ``OUT/tokenizer``,
+``OUT/tagger`` and ``OUT/lemmatizer`` — three ordinary run folders, each a model folder's
 parent that ``--model`` accepts. Every part has a time budget (minutes of training;
 :data:`DEFAULT_BUDGETS` unless given) and may get a cap on its epochs.
 
@@ -91,24 +89,21 @@ class PartOutcome:
     dev: dict[str, float]
 
 
-def _task(part: str) -> tuple[Any, Callable[..., Any]]:
-    """The task module of ``part`` and a function making its config from the two files and
-    the part's time budget in minutes (the tagger's recipe depends on it:
-    :func:`rnnlab.tasks.tagging.shipped_loop`)."""
+def _task(part: str) -> tuple[Any, Callable[[str, str], Any]]:
+    """The task module of ``part`` and a function making its config from the two files."""
     if part == "tokenizer":
         from rnnlab.tasks import tokenization as task
 
-        return task, lambda train, dev, budget=0.0: task.TokenizationConfig(
+        return task, lambda train, dev: task.TokenizationConfig(
             data=task.TokenizationData(train=train, dev=dev))
     if part == "tagger":
         from rnnlab.tasks import tagging as task
 
-        return task, lambda train, dev, budget=0.0: task.TaggingConfig(
-            data=task.TaggingData(train=train, dev=dev), model=task.SHIPPED_MODEL,
-            loop=task.shipped_loop(budget))
+        return task, lambda train, dev: task.TaggingConfig(
+            data=task.TaggingData(train=train, dev=dev))
     from rnnlab.tasks import lemmatization as task
 
-    return task, lambda train, dev, budget=0.0: task.LemmatizationConfig(
+    return task, lambda train, dev: task.LemmatizationConfig(
         data=task.LemmatizationData(train=train, dev=dev))
 
 
@@ -173,9 +168,8 @@ def train_pipeline(
         if resume and status == UNFINISHED:
             result = task.train(run_dir, None, resume=True, overrides=plan.overrides())
         else:
-            overrides = plan.overrides(part)
-            config = make_config(train, dev, overrides.time_budget_minutes or 0.0)
-            config = dataclasses.replace(config, loop=overrides.apply(config.loop))
+            config = make_config(train, dev)
+            config = dataclasses.replace(config, loop=plan.overrides(part).apply(config.loop))
             result = task.train(run_dir, config, overwrite=overwrite)
         if verbose:
             shown = ", ".join(f"{name} {value:.4f}" for name, value in result.dev.items())

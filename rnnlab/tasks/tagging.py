@@ -43,26 +43,9 @@ class TaggingData:
 
 
 def default_loop() -> TrainerConfig:
-    """``rnnlab train tagger``'s loop: 18 epochs of Adam at 2e-3 with a plateau schedule and
-    patience 5, best model by dev UPOS accuracy."""
+    """The recipe of the shipped English model: 18 epochs of Adam at 2e-3 with a plateau
+    schedule and patience 5, best model by dev UPOS accuracy."""
     return TrainerConfig(epochs=18, lr=2e-3, lr_schedule="plateau", patience=5,
-                         monitor="upos_accuracy", monitor_mode="max")
-
-
-SHIPPED_MODEL = TaggerConfig(feats=True, hidden=200, char_hidden=100, dropout=0.4)
-"""The shipped English tagger's network (``rnnlab/pretrained/en_ewt_tagger``): word BiLSTMs
-of 200 units a direction over 100-d word and 2 × 100-d character vectors, dropout 0.4;
-``rnnlab train pipeline`` trains its tagger so."""
-
-
-def shipped_loop(time_budget_minutes: float) -> TrainerConfig:
-    """The shipped tagger's loop: Adam at 2e-3 annealed to 0 over the time budget (cosine),
-    an exponential moving average of the weights (decay 0.999) evaluated and saved, best by
-    dev UPOS accuracy, at most 60 epochs. Without a budget (0) the rate follows
-    :func:`default_loop`'s plateau schedule instead, for 60 epochs at most."""
-    schedule = "cosine" if time_budget_minutes > 0 else "plateau"
-    return TrainerConfig(epochs=60, lr=2e-3, lr_schedule=schedule, patience=5,
-                         average_decay=0.999, time_budget_minutes=time_budget_minutes,
                          monitor="upos_accuracy", monitor_mode="max")
 
 

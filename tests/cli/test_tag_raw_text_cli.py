@@ -17,7 +17,7 @@ from rnnlab.pipeline import Pipeline
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
 from conllu_checks import check_conllu, check_document  # noqa: E402
 
-TEXT = "The water rose overnight. We didn't expect it!\n\nBy noon the road was closed.\n"
+TEXT = "The river rose overnight. We didn't expect it!\n\nBy noon the road was closed.\n"
 WORDS = ("river", "road", "noon", "school", "closed", "rose", "the", "and", "we")
 BAD = {
     "control characters": "Tab\there.\x00 Null\x07bell \x1b[31mred\x1b[0m. Form\x0cfeed"
@@ -43,7 +43,7 @@ def test_raw_text_goes_through_the_pipeline(tmp_path):
     check_conllu(conllu)
     assert conllu == Pipeline()(TEXT).to_conllu()
     sentences = read_ud(out)
-    assert [s.text for s in sentences] == ["The water rose overnight.", "We didn't expect it!",
+    assert [s.text for s in sentences] == ["The river rose overnight.", "We didn't expect it!",
                                            "By noon the road was closed."]
     assert [s.new_paragraph for s in sentences] == [True, False, True]
     assert sentences[1].tokens[1].multiword and not sentences[0].tokens[3].space_after
@@ -60,10 +60,10 @@ def test_format_text_reads_any_file_as_raw_text(tmp_path, monkeypatch, capsysbin
 
 def test_tokenizer_lines_keeps_one_sentence_per_line(monkeypatch, capsysbinary):
     conllu = tag(["--tokenizer", "lines"], TEXT, monkeypatch, capsysbinary)
-    assert conllu.startswith("# sent_id = 1\n# text = The water rose overnight. We didn't "
+    assert conllu.startswith("# sent_id = 1\n# text = The river rose overnight. We didn't "
                              "expect it!\n1\tThe\t_\tDET\t")
     assert [s.text for s in parse_ud(conllu)] == [
-        "The water rose overnight. We didn't expect it!", "By noon the road was closed."]
+        "The river rose overnight. We didn't expect it!", "By noon the road was closed."]
 
 
 def test_tokenizer_folders_and_misplaced_flags(tmp_path, monkeypatch, capsysbinary):

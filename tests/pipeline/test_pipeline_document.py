@@ -12,7 +12,7 @@ from rnnlab.models.tagger import TaggedWord
 from rnnlab.pipeline import Document, Pipeline, Sentence, Token, Word
 from rnnlab.pipeline.pipeline import joined, pieces
 
-TEXT = ("The water rose overnight. We didn't expect it!\n\n"
+TEXT = ("The river rose overnight. We didn't expect it!\n\n"
         "By noon the road was closed, and the school sent everyone home.\n")
 
 
@@ -48,7 +48,7 @@ def document(nlp) -> Document:
 
 def test_sentences_tokens_and_words(document):
     assert [s.text for s in document.sentences] == [
-        "The water rose overnight.", "We didn't expect it!",
+        "The river rose overnight.", "We didn't expect it!",
         "By noon the road was closed, and the school sent everyone home."]
     assert [s.new_paragraph for s in document.sentences] == [True, False, True]
     assert [s.new_document for s in document.sentences] == [True, False, False]
@@ -67,7 +67,7 @@ def test_conllu_comments_ranges_and_space_after(document):
     conllu = document.to_conllu()
     check_conllu(conllu)
     assert conllu.startswith("# newdoc\n# newpar\n# sent_id = 1\n"
-                             "# text = The water rose overnight.\n1\tThe\t")
+                             "# text = The river rose overnight.\n1\tThe\t")
     assert conllu.count("# newpar\n") == 2 and conllu.count("# newdoc") == 1
     assert "2-3\tdidn't\t_\t_\t_\t_\t_\t_\t_\t_\n2\tdid\t" in conllu
     assert "4\tovernight\t_\tADV\tRB\t_\t_\t_\t_\tSpaceAfter=No\n" in conllu

@@ -102,7 +102,7 @@ def test_an_unfinished_part_resumes_from_its_checkpoint(tmp_path, monkeypatch):
             return SimpleNamespace(dev={"score": 1.0})
 
         return (SimpleNamespace(train=train, prepare=lambda data: checked.append(part)),
-                lambda train, dev, budget=0.0: lemmatization.LemmatizationConfig())
+                lambda train, dev: lemmatization.LemmatizationConfig())
 
     monkeypatch.setattr(pipeline_training, "_task", fake_task)
     for part in ("tokenizer", "tagger"):
@@ -125,18 +125,3 @@ def test_refusals(tmp_path):
         train_pipeline(tmp_path, "a", "b", plans={"parser": PartPlan()})
     with pytest.raises(ValueError, match="give --train and --dev"):
         train_pipeline(tmp_path / "new", None, None, resume=True, verbose=False)
-
-
-@pytest.mark.parametrize(("budget", "schedule"), [(45.0, "cosine"), (0.0, "plateau")])
-def test_the_tagger_part_follows_the_shipped_recipe(budget, schedule):
-    """The tagger trains with the shipped model's network and loop (cosine over its
-    budget, weight averaging), and a part with no budget falls back to the plateau
-    schedule instead of the cosine one that would need a budget."""
-    from rnnlab.tasks import tagging
-
-    task, make_config = pipeline_training._task("tagger")
-    config = make_config("t.conllu", "d.conllu", budget)
-    assert task is tagging and config.model == tagging.SHIPPED_MODEL
-    assert config.model.hidden == 200 and config.model.feats
-    assert config.loop.lr_schedule == schedule and config.loop.average_decay == 0.999
-    assert config.loop.time_budget_minutes == budget
