@@ -40,8 +40,7 @@ def run_train(args: argparse.Namespace) -> int:
     result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
                         overrides=loop_overrides(args))
     outcome, dev = result.outcome, result.dev.report
-    when = (f"epoch {outcome.best_epoch}" if outcome.best_epoch else
-            f"the time-budget stop in epoch {outcome.budget_stop['epoch']}")
+    when = outcome.saved_from
     print(f"dev accuracy {dev.accuracy:.4f}, macro-F1 {dev.macro_f1:.4f} ({when}); "
           f"model saved in {Path(args.out) / 'model'}")
     return 0

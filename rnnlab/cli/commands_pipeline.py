@@ -64,8 +64,7 @@ def run_train(args: argparse.Namespace) -> int:
     result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
                         overrides=loop_overrides(args))
     outcome = result.outcome
-    when = (f"epoch {outcome.best_epoch}" if outcome.best_epoch else
-            f"the time-budget stop in epoch {outcome.budget_stop['epoch']}")
+    when = outcome.saved_from
     shown = ", ".join(f"{name} {100 * result.dev[f'{name.lower()}_f1']:.2f}"
                       for name in ("Tokens", "Sentences", "Words"))
     print(f"training took {time.perf_counter() - wall:.0f} s wall-clock, "

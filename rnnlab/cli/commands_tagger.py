@@ -127,8 +127,7 @@ def run_train(args: argparse.Namespace) -> int:
     result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
                         overrides=loop_overrides(args))
     outcome = result.outcome
-    when = (f"epoch {outcome.best_epoch}" if outcome.best_epoch else
-            f"the time-budget stop in epoch {outcome.budget_stop['epoch']}")
+    when = outcome.saved_from
     print(f"training took {time.perf_counter() - wall:.0f} s wall-clock, "
           f"{time.process_time() - cpu:.0f} s CPU; dev UPOS accuracy "
           f"{100 * result.dev['upos_accuracy']:.2f}% ({when}); model in "

@@ -447,6 +447,14 @@ class TrainOutcome:
     stopped_early: bool
     budget_stop: dict | None  # dev metrics of the model saved at a time-budget stop
 
+    @property
+    def saved_from(self) -> str:
+        """Which weights the saved model holds, for messages: ``"epoch 12"`` or ``"the
+        time-budget stop in epoch 17"``."""
+        if self.best_epoch or self.budget_stop is None:
+            return f"epoch {self.best_epoch}"
+        return f"the time-budget stop in epoch {self.budget_stop['epoch']}"
+
     @classmethod
     def of(cls, trainer: Trainer) -> TrainOutcome:
         state = trainer.state

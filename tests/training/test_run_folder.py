@@ -233,3 +233,12 @@ def test_resume_refuses_an_incomplete_checkpoint(tmp_path: Path):
     (tmp_path / "checkpoint" / "optimizer.safetensors").unlink()
     with pytest.raises(FileNotFoundError, match="lacks optimizer.safetensors"):
         fit(tmp_path, resume=True)
+
+
+def test_outcome_names_the_weights_it_saved(tmp_path):
+    from rnnlab.training.run_folder import TrainOutcome
+
+    best = TrainOutcome(tmp_path, [], 0.5, 12, True, False, None)
+    stop = TrainOutcome(tmp_path, [], 0.4, 0, True, False, {"epoch": 17, "step": 3})
+    assert best.saved_from == "epoch 12"
+    assert stop.saved_from == "the time-budget stop in epoch 17"
