@@ -52,6 +52,17 @@ class PermuteBatch(Function):
         return np.take(g, self.inverse, axis=self.axis), None
 
 
+def _length_order(lengths: np.ndarray | None, steps: int, batch: int
+                  ) -> tuple[np.ndarray | None, np.ndarray]:
+    """The batch order by decreasing length (None when the batch is already in it, or has
+    no lengths) and the number of running rows at each step in that order."""
+    if lengths is None:
+        return None, np.full(steps, batch, np.int64)
+    order = np.argsort(-lengths, kind="stable")
+    perm = order if np.any(order != np.arange(batch)) else None
+    return perm, batch_sizes(lengths[order], steps)
+
+
 def _check_finite(name: str, array: np.ndarray) -> None:
     """Raise if ``array`` holds a NaN or ±inf. A NaN or infinite entry makes the sum NaN or
     infinite, so a finite sum (one pass, no temporary) clears the array; only then, or when
@@ -249,17 +260,11 @@ class RecurrentBase(Module):
         lengths_arr = None if lengths is None else check_lengths(lengths, steps, batch)
         h0, c0 = self._split_hx(hx, batch)
 
-        perm = None
-        if lengths_arr is not None:
-            order = np.argsort(-lengths_arr, kind="stable")
-            if np.any(order != np.arange(batch)):
-                perm = order
-                x = PermuteBatch.apply(x, perm, axis=1)
-                h0 = PermuteBatch.apply(h0, perm, axis=1)
-                c0 = None if c0 is None else PermuteBatch.apply(c0, perm, axis=1)
-            sizes = batch_sizes(lengths_arr[order], steps)
-        else:
-            sizes = np.full(steps, batch, np.int64)
+        perm, sizes = _length_order(lengths_arr, steps, batch)
+        if perm is not None:
+            x = PermuteBatch.apply(x, perm, axis=1)
+            h0 = PermuteBatch.apply(h0, perm, axis=1)
+            c0 = None if c0 is None else PermuteBatch.apply(c0, perm, axis=1)
 
         schedules = [make_schedule(sizes, batch, reverse=direction == 1)
                      for direction in range(self.num_directions)]
@@ -342,15 +347,12 @@ class RecurrentBase(Module):
         lengths_arr = None if lengths is None else check_lengths(lengths, steps, batch)
         h0, c0 = self._split_hx(hx, batch)
         h0, c0 = h0.data, None if c0 is None else c0.data
-        perm = None
+        perm, sizes = _length_order(lengths_arr, steps, batch)
+        if perm is not None:
+            data = np.take(data, perm, axis=1)
+            h0 = np.take(h0, perm, axis=1)
+            c0 = None if c0 is None else np.take(c0, perm, axis=1)
         if lengths_arr is not None:
-            order = np.argsort(-lengths_arr, kind="stable")
-            if np.any(order != np.arange(batch)):
-                perm = order
-                data = np.take(data, perm, axis=1)
-                h0 = np.take(h0, perm, axis=1)
-                c0 = None if c0 is None else np.take(c0, perm, axis=1)
-            sizes = batch_sizes(lengths_arr[order], steps)
             schedules = [make_schedule(sizes, batch, reverse=direction == 1)
                          for direction in range(self.num_directions)]
         else:
