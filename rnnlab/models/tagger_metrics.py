@@ -15,24 +15,29 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from rnnlab.evaluation.conll18 import UNIVERSAL_FEATURES
 from rnnlab.models.tagger import NO_TAG, Tagger
 
 
+def _word_pairs(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]],
+                what: str) -> Iterator[tuple[str, str]]:
+    """(gold, predicted) of every word, sentence by sentence; ``what`` names the column in
+    the error raised when the sentence counts or a sentence's lengths differ."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} predicted")
+    for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
+        if len(g) != len(p):
+            raise ValueError(f"sentence {i}: {len(g)} gold {what} but {len(p)} predicted")
+        yield from zip(g, p, strict=True)
+
+
 def _pairs(
     gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
 ) -> list[tuple[str, str]]:
-    if len(gold) != len(predicted):
-        raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} predicted")
-    pairs = []
-    for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
-        if len(g) != len(p):
-            raise ValueError(f"sentence {i}: {len(g)} gold tags but {len(p)} predicted")
-        pairs.extend((a, b) for a, b in zip(g, p, strict=True) if a != NO_TAG)
-    return pairs
+    return [(a, b) for a, b in _word_pairs(gold, predicted, "tags") if a != NO_TAG]
 
 
 def accuracy(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> float:
@@ -50,14 +55,8 @@ def universal_feats(feats: str) -> str:
 def _ufeats_pairs(
     gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]
 ) -> list[tuple[str, str]]:
-    if len(gold) != len(predicted):
-        raise ValueError(f"{len(gold)} gold sentences but {len(predicted)} predicted")
-    pairs = []
-    for i, (g, p) in enumerate(zip(gold, predicted, strict=True)):
-        if len(g) != len(p):
-            raise ValueError(f"sentence {i}: {len(g)} gold FEATS but {len(p)} predicted")
-        pairs.extend((universal_feats(a), universal_feats(b)) for a, b in zip(g, p, strict=True))
-    return pairs
+    return [(universal_feats(a), universal_feats(b))
+            for a, b in _word_pairs(gold, predicted, "FEATS")]
 
 
 def ufeats_accuracy(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> float:
