@@ -35,8 +35,9 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, wait
 from typing import Any, TypeVar
+
+from rnnlab.recurrent.worker import worker
 
 THREADS_ENV = "RNNLAB_NUM_THREADS"
 MIN_ROWS_PER_THREAD = 4
@@ -45,7 +46,6 @@ Result = TypeVar("Result")
 Item = TypeVar("Item")
 
 _threads: int | None = None
-_pool: ThreadPoolExecutor | None = None
 
 
 def _available_cpus() -> int:
@@ -169,47 +169,25 @@ def run_each(task: Callable[[Item], object], items: Sequence[Item]) -> None:
         run_pair(lambda: task(first), lambda: task(second))
 
 
-class _Once:
-    """A call that runs at most once, on whichever thread takes it first; once taken, it
-    is no longer referenced here (a worker's stale job holds no arrays alive)."""
-
-    def __init__(self, call: Callable[[], Result]) -> None:
-        self._call: Callable[[], Result] | None = call
-        self._lock = threading.Lock()
-
-    def take(self) -> Callable[[], Result] | None:
-        with self._lock:
-            call, self._call = self._call, None
-        return call
-
-    def run_if_untaken(self) -> tuple[bool, Result | None]:
-        call = self.take()
-        return (False, None) if call is None else (True, call())
-
-
 def run_pair(first: Callable[[], Result], second: Callable[[], Result]) -> tuple[Result, Result]:
     """``(first(), second())``, the two calls on two threads when more than one is allowed,
     the BLAS single-threaded meanwhile (:class:`SingleThreadedBlas`).
 
-    ``second`` goes to the worker thread, but the calling thread, once done with ``first``,
-    runs ``second`` itself if the worker has not started it yet: on a machine whose cores
-    are all busy the worker may wait for one, and the pair then costs what the two calls
-    cost on one thread, not that wait on top. (No gain measured yet: on the busy two-core
-    machine of 2026-12-06 tagging's loss at two threads came from the BLAS's own threads,
-    which :func:`predicting` removes.)"""
-    global _pool
+    ``second`` goes to the worker thread (:mod:`rnnlab.recurrent.worker`, which also says
+    how the two threads wait for each other), but the calling thread, once done with
+    ``first``, runs ``second`` itself if the worker has not started it yet: on a machine
+    whose cores are all busy the worker may wait for one, and the pair then costs what the
+    two calls cost on one thread, not that wait on top."""
     if num_threads() < 2:
         return first(), second()
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rnnlab-direction")
-    once = _Once(second)
+    pool = worker()
     with single_threaded_blas:
-        pending = _pool.submit(once.run_if_untaken)
+        job = pool.submit(second)
         try:
             done = first()
         finally:
-            untaken = once.take() if CALLER_RUNS_UNSTARTED else None
+            untaken = job.take() if CALLER_RUNS_UNSTARTED else None
             if untaken is None:
-                wait([pending])  # the BLAS stays single-threaded until both are done
-        other = untaken() if untaken is not None else pending.result()[1]
+                pool.wait(job)  # the BLAS stays single-threaded until both are done
+        other = untaken() if untaken is not None else job.result()
     return done, other

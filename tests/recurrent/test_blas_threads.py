@@ -4,14 +4,13 @@ gets its own setting back afterwards; the numbers are those of one thread."""
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import GRU, LSTM, RNN, parallel
+from rnnlab.recurrent import GRU, LSTM, RNN, parallel, worker
 
 
 @pytest.fixture
@@ -81,16 +80,19 @@ def _run(layer_type, bidirectional):
     return [output.data, x.grad] + [p.grad for p in layer.parameters()]
 
 
-class _RecordingPool:
-    """Stands in for the layer's worker pool: runs each call on a thread of its own after
-    noting the BLAS thread counts that thread sees."""
+class _RecordingWorker:
+    """Stands in for the layer's worker thread: the real one runs each call after noting
+    the BLAS thread counts that thread sees."""
 
     def __init__(self) -> None:
         self.seen: list[list[int]] = []
-        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._worker = worker.worker()
 
     def submit(self, fn):
-        return self._pool.submit(lambda: (self.seen.append(_blas_threads()), fn())[1])
+        return self._worker.submit(lambda: (self.seen.append(_blas_threads()), fn())[1])
+
+    def wait(self, job) -> None:
+        self._worker.wait(job)
 
 
 @pytest.mark.parametrize("layer_type", [LSTM, GRU, RNN])
@@ -99,8 +101,8 @@ def test_inside_a_layer_the_blas_is_single_threaded(two_blas_threads, monkeypatc
                                                    layer_type, bidirectional):
     """Both directions, or both row groups, see a one-thread BLAS on the worker thread; the
     results are those of one layer thread with the BLAS on two."""
-    pool = _RecordingPool()
-    monkeypatch.setattr(parallel, "_pool", pool)
+    pool = _RecordingWorker()
+    monkeypatch.setattr(parallel, "worker", lambda: pool)
     threaded = _run(layer_type, bidirectional)
     assert len(pool.seen) >= 4  # forward and backward of both layers
     assert all(s == [1] * len(s) for s in pool.seen)

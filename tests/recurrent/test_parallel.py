@@ -10,7 +10,7 @@ import pytest
 
 import rnnlab
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import GRU, LSTM, RNN, parallel
+from rnnlab.recurrent import GRU, LSTM, RNN, parallel, worker
 
 
 @pytest.fixture
@@ -54,14 +54,15 @@ def test_second_direction_runs_on_another_thread(restore_threads):
 def test_the_caller_runs_a_call_the_worker_has_not_started(restore_threads, monkeypatch):
     monkeypatch.setattr(parallel, "CALLER_RUNS_UNSTARTED", True)
     parallel.set_num_threads(2)
-    parallel.run_pair(lambda: None, lambda: None)  # the worker exists
+    pool = worker.worker()
     busy, release = threading.Event(), threading.Event()
-    blocker = parallel._pool.submit(lambda: (busy.set(), release.wait(5)))
+    blocker = pool.submit(lambda: (busy.set(), release.wait(5)))
     busy.wait(5)  # the worker is taken: the pair's second call must not wait for it
     caller = threading.get_ident()
     assert parallel.run_pair(threading.get_ident, threading.get_ident) == (caller, caller)
     release.set()
-    blocker.result()
+    pool.wait(blocker)
+    assert blocker.result() == (None, True)  # busy.set(), then release.wait(5)
     started = threading.Event()  # a worker that starts first runs the call itself
 
     def second():
