@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnnlab.cli.files import read_input, require_some, text_lines
@@ -23,26 +22,13 @@ MONITOR = {"monitor": "accuracy", "monitor_mode": "max"}
 
 # ------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    from rnnlab.cli.trainer_flags import (
-        config_from_args,
-        loop_overrides,
-        require_flags,
-        resume_config,
-    )
+    from rnnlab.cli.training_run import run_training
     from rnnlab.tasks import classification as task
 
-    if args.resume:
-        config = resume_config(args, task.TASK, task.ClassificationConfig, ("train", "dev"),
-                               **MONITOR)
-    else:
-        require_flags(args, "train", "dev")
-        config = config_from_args(task.ClassificationConfig, args, **MONITOR)
-    result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
-                        overrides=loop_overrides(args))
-    outcome, dev = result.outcome, result.dev.report
-    when = outcome.saved_from
-    print(f"dev accuracy {dev.accuracy:.4f}, macro-F1 {dev.macro_f1:.4f} ({when}); "
-          f"model saved in {Path(args.out) / 'model'}")
+    run = run_training(args, task, task.ClassificationConfig, ("train", "dev"), **MONITOR)
+    dev = run.result.dev.report
+    print(f"dev accuracy {dev.accuracy:.4f}, macro-F1 {dev.macro_f1:.4f} "
+          f"({run.result.outcome.saved_from}); model saved in {run.model_dir}")
     return 0
 
 

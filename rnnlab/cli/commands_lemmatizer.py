@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnnlab.cli.files import read_input, refuse_overwriting_inputs, write_output
@@ -46,29 +44,13 @@ def load_lemmatizer(path: str | None) -> Lemmatizer:
 
 # ------------------------------------------------------------------ handlers
 def run_train(args: argparse.Namespace) -> int:
-    from rnnlab.cli.trainer_flags import (
-        config_from_args,
-        loop_overrides,
-        require_flags,
-        resume_config,
-    )
+    from rnnlab.cli.training_run import run_training
     from rnnlab.tasks import lemmatization as task
 
-    if args.resume:
-        config = resume_config(args, task.TASK, task.LemmatizationConfig, ("train", "dev"),
-                               **MONITOR)
-    else:
-        require_flags(args, "train", "dev")
-        config = config_from_args(task.LemmatizationConfig, args, **MONITOR)
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
-                        overrides=loop_overrides(args))
-    outcome = result.outcome
-    when = outcome.saved_from
-    print(f"training took {time.perf_counter() - wall:.0f} s wall-clock, "
-          f"{time.process_time() - cpu:.0f} s CPU; dev lemma accuracy "
-          f"{100 * result.dev['lemma_accuracy']:.2f}% ({when}); model in "
-          f"{Path(args.out) / 'model'}")
+    run = run_training(args, task, task.LemmatizationConfig, ("train", "dev"), **MONITOR)
+    result = run.result
+    print(f"{run.took}; dev lemma accuracy {100 * result.dev['lemma_accuracy']:.2f}% "
+          f"({result.outcome.saved_from}); model in {run.model_dir}")
     return 0
 
 

@@ -52,21 +52,10 @@ def _print_stop(outcome: TrainOutcome) -> None:
 
 # ------------------------------------------------------------------ language model
 def train_lm(args: argparse.Namespace) -> int:
-    from rnnlab.cli.trainer_flags import (
-        config_from_args,
-        loop_overrides,
-        require_flags,
-        resume_config,
-    )
+    from rnnlab.cli.training_run import run_training
     from rnnlab.tasks import language_modelling as lm
 
-    if args.resume:
-        config = resume_config(args, lm.TASK, lm.LanguageModellingConfig, ("train", "level"))
-    else:
-        require_flags(args, "train", "level")
-        config = config_from_args(lm.LanguageModellingConfig, args)
-    result = lm.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
-                      overrides=loop_overrides(args))
+    result = run_training(args, lm, lm.LanguageModellingConfig, ("train", "level")).result
     _print_stop(result.outcome)
     for name, score in result.scores.items():
         print(f"{name}: {_score_line(score)}")
@@ -91,21 +80,10 @@ def eval_lm(args: argparse.Namespace) -> int:
 
 # ------------------------------------------------------------ conditional generator
 def train_generator(args: argparse.Namespace) -> int:
-    from rnnlab.cli.trainer_flags import (
-        config_from_args,
-        loop_overrides,
-        require_flags,
-        resume_config,
-    )
+    from rnnlab.cli.training_run import run_training
     from rnnlab.tasks import generation
 
-    if args.resume:
-        config = resume_config(args, generation.TASK, generation.GenerationConfig, ("train",))
-    else:
-        require_flags(args, "train")
-        config = config_from_args(generation.GenerationConfig, args)
-    result = generation.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
-                              overrides=loop_overrides(args))
+    result = run_training(args, generation, generation.GenerationConfig, ("train",)).result
     _print_stop(result.outcome)
     print(f"held-out: {_score_line(result.held_out)}")
     return 0

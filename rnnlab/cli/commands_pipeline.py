@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rnnlab.cli.files import read_input, refuse_overwriting_inputs, write_output
@@ -45,31 +43,16 @@ def load_tokenizer(path: str | None) -> Tokenizer:
 
 # ------------------------------------------------------------------ handlers
 def run_train(args: argparse.Namespace) -> int:
-    from rnnlab.cli.trainer_flags import (
-        config_from_args,
-        loop_overrides,
-        require_flags,
-        resume_config,
-    )
+    from rnnlab.cli.training_run import run_training
     from rnnlab.tasks import tokenization as task
 
-    monitor = {"monitor": task.MONITOR, **MONITOR}
-    if args.resume:
-        config = resume_config(args, task.TASK, task.TokenizationConfig, ("train", "dev"),
-                               **monitor)
-    else:
-        require_flags(args, "train", "dev")
-        config = config_from_args(task.TokenizationConfig, args, **monitor)
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
-                        overrides=loop_overrides(args))
-    outcome = result.outcome
-    when = outcome.saved_from
+    run = run_training(args, task, task.TokenizationConfig, ("train", "dev"),
+                       monitor=task.MONITOR, **MONITOR)
+    result = run.result
     shown = ", ".join(f"{name} {100 * result.dev[f'{name.lower()}_f1']:.2f}"
                       for name in ("Tokens", "Sentences", "Words"))
-    print(f"training took {time.perf_counter() - wall:.0f} s wall-clock, "
-          f"{time.process_time() - cpu:.0f} s CPU; dev F1: {shown} ({when}); model in "
-          f"{Path(args.out) / 'model'}")
+    print(f"{run.took}; dev F1: {shown} ({result.outcome.saved_from}); model in "
+          f"{run.model_dir}")
     return 0
 
 

@@ -42,21 +42,10 @@ REQUIRED = ("src_train", "tgt_train", "src_dev", "tgt_dev")
 
 # --------------------------------------------------------------------- train
 def run_train(args: argparse.Namespace) -> int:
-    from rnnlab.cli.trainer_flags import (
-        config_from_args,
-        loop_overrides,
-        require_flags,
-        resume_config,
-    )
+    from rnnlab.cli.training_run import run_training
     from rnnlab.tasks import translation as task
 
-    if args.resume:
-        config = resume_config(args, task.TASK, task.TranslationConfig, REQUIRED)
-    else:
-        require_flags(args, *REQUIRED)
-        config = config_from_args(task.TranslationConfig, args)
-    result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
-                        overrides=loop_overrides(args))
+    result = run_training(args, task, task.TranslationConfig, REQUIRED).result
     outcome, monitor = result.outcome, result.config.loop.monitor
     if outcome.best_epoch:
         print(f"best dev {monitor} {outcome.best:.4f} at epoch {outcome.best_epoch}; "

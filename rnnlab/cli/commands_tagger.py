@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,28 +109,13 @@ def tag_text(model: Tagger, lines: list[str], source: str, batch_size: int) -> s
 
 # ------------------------------------------------------------------ handlers
 def run_train(args: argparse.Namespace) -> int:
-    from rnnlab.cli.trainer_flags import (
-        config_from_args,
-        loop_overrides,
-        require_flags,
-        resume_config,
-    )
+    from rnnlab.cli.training_run import run_training
     from rnnlab.tasks import tagging as task
 
-    if args.resume:
-        config = resume_config(args, task.TASK, task.TaggingConfig, ("train", "dev"), **MONITOR)
-    else:
-        require_flags(args, "train", "dev")
-        config = config_from_args(task.TaggingConfig, args, **MONITOR)
-    wall, cpu = time.perf_counter(), time.process_time()
-    result = task.train(args.out, config, resume=args.resume, overwrite=args.overwrite,
-                        overrides=loop_overrides(args))
-    outcome = result.outcome
-    when = outcome.saved_from
-    print(f"training took {time.perf_counter() - wall:.0f} s wall-clock, "
-          f"{time.process_time() - cpu:.0f} s CPU; dev UPOS accuracy "
-          f"{100 * result.dev['upos_accuracy']:.2f}% ({when}); model in "
-          f"{Path(args.out) / 'model'}")
+    run = run_training(args, task, task.TaggingConfig, ("train", "dev"), **MONITOR)
+    result = run.result
+    print(f"{run.took}; dev UPOS accuracy {100 * result.dev['upos_accuracy']:.2f}% "
+          f"({result.outcome.saved_from}); model in {run.model_dir}")
     return 0
 
 
