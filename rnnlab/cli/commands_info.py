@@ -102,6 +102,18 @@ def _onnx_export() -> str:
     return f"onnx {found['onnx']}; {verify}"
 
 
+def _wait_policy() -> str:
+    from rnnlab.recurrent import worker
+
+    try:
+        policy = worker.wait_policy()
+    except ValueError as error:
+        return str(error)
+    how = (f"poll for work up to {worker.SPIN_SECONDS * 1e3:g} ms, then sleep"
+           if policy == "active" else "sleep at once")
+    return f"{policy}: the layer threads {how} ({worker.WAIT_POLICY_ENV})"
+
+
 def collect() -> dict[str, str]:
     import numpy as np
 
@@ -120,6 +132,7 @@ def collect() -> dict[str, str]:
                          "threads"),
         "layer threads": (f"{parallel.num_threads()} (directions of a bidirectional layer, or "
                           f"a batch split in two; {parallel.THREADS_ENV})"),
+        "thread wait": _wait_policy(),
         "data": _data_dir(),
         "ONNX export": _onnx_export(),
         "shipped tagger": str(DEFAULT_MODEL_DIR) + (

@@ -130,7 +130,10 @@ class Worker:
     def _polling(self) -> tuple[Callable[[np.ndarray, int, int, int], bool] | None, int]:
         """The poll and how many polls make :data:`SPIN_SECONDS` — (None, 0) while waiting
         is passive (:func:`_spinner`; asked again at every wait until it is not)."""
-        if wait_policy() == "passive":
+        try:
+            if wait_policy() == "passive":
+                return None, 0
+        except ValueError:  # refused in submit(), on the caller's thread
             return None, 0
         if self._spin is None:
             spin = _spinner()
@@ -141,7 +144,9 @@ class Worker:
         return self._spin, self._polls
 
     def submit(self, call: Callable[[], Any]) -> Job:
-        """Queue ``call`` for the worker thread; the returned job gives its result."""
+        """Queue ``call`` for the worker thread; the returned job gives its result.
+        Raises ValueError, posting nothing, if ``RNNLAB_WAIT_POLICY`` is not valid."""
+        wait_policy()
         job = Job(call)
         with self._posted:
             self._jobs.append(job)

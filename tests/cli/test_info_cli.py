@@ -39,6 +39,14 @@ def test_info_reports_layer_threads(capsys, monkeypatch):
     assert _info(capsys)["layer threads"].startswith("1 (")
 
 
+def test_info_reports_the_thread_wait_policy(capsys, monkeypatch):
+    assert _info(capsys)["thread wait"].startswith("active: ")
+    monkeypatch.setenv("RNNLAB_WAIT_POLICY", "passive")
+    assert _info(capsys)["thread wait"].startswith("passive: ")
+    monkeypatch.setenv("RNNLAB_WAIT_POLICY", "eager")
+    assert "RNNLAB_WAIT_POLICY must be one of" in _info(capsys)["thread wait"]
+
+
 def test_version_flag(capsys):
     with pytest.raises(SystemExit) as stop:
         main(["--version"])

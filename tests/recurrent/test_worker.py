@@ -71,7 +71,14 @@ def test_a_job_taken_back_by_the_caller_runs_once():
     assert job.take() is None
 
 
-def test_an_unknown_wait_policy_is_refused(monkeypatch):
+def test_an_unknown_wait_policy_is_refused_before_any_work(monkeypatch):
+    pool = worker.worker()
     monkeypatch.setenv(worker.WAIT_POLICY_ENV, "eager")
     with pytest.raises(ValueError, match=worker.WAIT_POLICY_ENV):
         worker.wait_policy()
+    with pytest.raises(ValueError, match=worker.WAIT_POLICY_ENV):
+        pool.submit(lambda: None)
+    monkeypatch.delenv(worker.WAIT_POLICY_ENV)
+    job = pool.submit(lambda: "still working")
+    pool.wait(job)
+    assert job.result() == "still working"
