@@ -27,9 +27,13 @@ pause waits for its sleeping workers. Neither happens to a user who runs one lib
 block's first call absorbs the switch, and the timed calls follow their own library's
 calls, as in use. ``--block 1`` times every call, back to back, the two libraries
 alternating (each of our calls then starts beside torch's spinning workers; this was the
-method of the tables before 2026-11-28 05:30 UTC). ``--gap-ms`` adds idle time before
-every call: both libraries then start on idle cores and sleeping threads, which slowed
-torch's short calls more than ours (its small-shape forward took twice as long).
+method of the tables before 2026-11-28 05:30 UTC). rnnlab's worker thread polls for work
+for 2 ms after each job too (``rnnlab/recurrent/worker.py``), and a small call is shorter
+than torch's polling after it: ``--switch-gap-ms`` (10) of sleep before each block's
+untimed call lets the other library's threads stop polling first (tables before
+2026-12-06 18:30 UTC had no such gap). ``--gap-ms`` adds idle time before every call: both
+libraries then start on idle cores and sleeping threads, which slowed torch's short calls
+more than ours (its small-shape forward took twice as long).
 """
 
 from __future__ import annotations
@@ -148,12 +152,14 @@ class Pair:
 
 
 GAP_MS = 0.0
+SWITCH_GAP_MS = 10.0
 BLOCK = 3
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 
 
 def compare(ours, theirs, rounds: int, warmup: int, before, gap: float,
-            block: int = BLOCK, clock=time.perf_counter) -> dict:
+            block: int = BLOCK, clock=time.perf_counter,
+            switch_gap: float = SWITCH_GAP_MS / 1e3) -> dict:
     """Median seconds of each and median of the per-round ratios ours/theirs.
 
     A round runs one block of ``block`` calls of each library, the two blocks in
@@ -161,9 +167,9 @@ def compare(ours, theirs, rounds: int, warmup: int, before, gap: float,
     switch from the other library: the other's spinning workers, its own sleeping ones), so
     each library is timed as it runs when used on its own, calls following each other. A
     round's ratio is the median of our timed calls over the median of theirs. ``gap``: idle
-    seconds before each call."""
+    seconds before each call; ``switch_gap``: before each block (module docstring)."""
     timed = alternate({"ours": ours, "torch": theirs}, rounds, warmup=warmup, block=block,
-                      before=lambda _: before(), gap=gap, clock=clock)
+                      before=lambda _: before(), gap=gap, switch_gap=switch_gap, clock=clock)
     ratios = timed.ratios("ours", "torch")
     return {
         "ours": timed.median("ours"),
@@ -196,12 +202,13 @@ def core_yield(rounds: int = 21) -> float:
 
 
 def run_case(case: Case, rounds: int, warmup: int, gap: float, block: int,
-             threads: int, clock=time.perf_counter) -> dict:
+             threads: int, clock=time.perf_counter,
+             switch_gap: float = SWITCH_GAP_MS / 1e3) -> dict:
     pair = Pair(case)
     forward = compare(pair.forward_ours, pair.forward_theirs, rounds, warmup, lambda: None,
-                      gap, block, clock)
+                      gap, block, clock, switch_gap)
     train = compare(pair.train_ours, pair.train_theirs, rounds, warmup, pair.clear_grads, gap,
-                    block, clock)
+                    block, clock, switch_gap)
     floor_fwd, floor_train = gemm_floor(
         pair.steps_per_time(), case.I, case.H, MODULES[case.kind.lower()].kind.gates, case.layers,
         2 if case.bidirectional else 1, clock=clock,
@@ -272,9 +279,11 @@ def format_table(results: list[dict]) -> str:
 
 
 def format_report(env: dict, table: str, memory: dict | None, compile_time: dict | None,
-                  command: str, rounds: int, gap_ms: float, block: int) -> str:
+                  command: str, rounds: int, gap_ms: float, block: int,
+                  switch_gap_ms: float = 0.0) -> str:
     lines = [f"- {key}: {value}" for key, value in env.items()]
-    timed = f"{block} calls each, the first untimed" if block > 1 else "1 call each"
+    timed = (f"{block} calls each, the first untimed after {switch_gap_ms:g} ms idle"
+             if block > 1 else "1 call each")
     lines += [f"- rounds: {rounds} per case and mode (after warm-up), each a block of "
               f"{timed}, the libraries' order alternating; {gap_ms:g} ms idle before each "
               "call",
@@ -312,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-memory", action="store_true", help="skip the T=1000 memory run")
     parser.add_argument("--gap-ms", type=float, default=GAP_MS,
                         help="idle milliseconds before each timed call (0; see the docstring)")
+    parser.add_argument("--switch-gap-ms", type=float, default=SWITCH_GAP_MS,
+                        help="idle milliseconds before each block's untimed first call "
+                             f"({SWITCH_GAP_MS:g}; see the docstring)")
     parser.add_argument("--block", type=int, default=BLOCK,
                         help=f"calls per library per round, the first untimed ({BLOCK}; "
                              "1: one timed call each, back to back)")
@@ -336,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for case in cases:
             results.append(run_case(case, rounds, warmup, args.gap_ms / 1e3, args.block,
-                                    args.threads, CLOCKS[args.clock]))
+                                    args.threads, CLOCKS[args.clock],
+                                    args.switch_gap_ms / 1e3))
             r = results[-1]
             print(f"{r['case']}: forward {r['forward']['ratio']:.2f}, "
                   f"train {r['train']['ratio']:.2f}", file=sys.stderr, flush=True)
@@ -346,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python benchmarks/speed/speed.py " + " ".join(
         argv if argv is not None else sys.argv[1:])
     report = format_report(env, format_table(results), memory, compile_time, command.strip(),
-                           rounds, args.gap_ms, args.block)
+                           rounds, args.gap_ms, args.block, args.switch_gap_ms)
     print(report)
     if args.report is not None:
         atomic_write_text(args.report, report + "\n")

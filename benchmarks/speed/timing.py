@@ -75,8 +75,8 @@ class Alternation:
 
 def alternate(sides: dict[str, Callable[[], object]], rounds: int, *, warmup: int = 0,
               block: int = 1, before: Callable[[str], object] | None = None,
-              gap: float = 0.0, clock: Clock = time.perf_counter, calls: int = 1,
-              at_least: float = 0.0, rotate: bool = True) -> Alternation:
+              gap: float = 0.0, switch_gap: float = 0.0, clock: Clock = time.perf_counter,
+              calls: int = 1, at_least: float = 0.0, rotate: bool = True) -> Alternation:
     """Time ``sides`` (name → function) in ``rounds`` rounds, after ``warmup`` untimed rounds.
 
     A round runs a block of ``block`` calls of each side; with ``block`` > 1 the first is a
@@ -84,7 +84,9 @@ def alternate(sides: dict[str, Callable[[], object]], rounds: int, *, warmup: in
     ``at_least``). Round r starts at side r mod n (``rotate``) or always at the first. A
     warm-up round is one plain call of each side.
     ``before(name)`` runs untimed before every call (clearing gradients, choosing a compute
-    path); ``gap`` seconds of sleep follow it.
+    path); ``gap`` seconds of sleep follow it. ``switch_gap`` seconds of sleep come before
+    each block's untimed first call, so that the previous side's threads have stopped
+    polling for work before this side starts.
     """
     names = list(sides)
 
@@ -111,6 +113,8 @@ def alternate(sides: dict[str, Callable[[], object]], rounds: int, *, warmup: in
         medians = {}
         for name in names[shift:] + names[:shift]:
             if block > 1:
+                if switch_gap:
+                    time.sleep(switch_gap)
                 untimed(name)
             measured = [timed(name) for _ in range(max(block - 1, 1))]
             result.times[name] += measured
