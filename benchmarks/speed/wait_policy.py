@@ -1,0 +1,95 @@
+"""How much does it matter how rnnlab's two layer threads wait for each other?
+
+    .venv/bin/python benchmarks/speed/wait_policy.py                 # the five LSTM shapes
+    .venv/bin/python benchmarks/speed/wait_policy.py --shapes 50x16x128x128 --rounds 21
+
+One LSTM layer on two threads (``rnnlab.set_num_threads(2)``: the batch split in two row
+groups), float32, forward under no_grad and a training step (forward, sum, backward),
+with ``RNNLAB_WAIT_POLICY`` set to ``passive`` (both threads sleep on a lock while they
+wait: the hand-over before 2026-12-06) and ``active`` (they poll for up to 2 ms first:
+``rnnlab/recurrent/worker.py``), beside torch on two threads. The policy is read at every
+wait, so both run in the same process, in alternating rounds (:func:`timing.alternate`:
+blocks of ``--block`` calls, the first untimed after 10 ms of sleep, wall clock); the
+table gives medians and each side's ratio to torch (the median of per-round ratios).
+Blocks are long (8 calls) because the first calls after a pause run slow here: after
+200 ms of sleep a (50, 16, 128, 128) forward took 4.6 ms, then about 3 ms for the next five
+calls, against 1.4 ms after 10 ms of sleep (2026-12-06, quiet two-core virtual machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+import timing
+import torch
+
+import rnnlab
+from rnnlab.recurrent import compute_path, worker
+
+SHAPES = ("35x20x200x200", "50x32x256x256", "100x64x512x512", "50x16x128x128", "200x8x64x64")
+
+
+def sides(T: int, B: int, I: int, H: int, mode: str) -> dict:
+    """The three timed calls of one shape: rnnlab under each policy, and torch."""
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((T, B, I)).astype(np.float32)
+    ours = rnnlab.LSTM(I, H)
+    theirs = torch.nn.LSTM(I, H)
+    x_ours = rnnlab.Tensor(data, requires_grad=mode == "train")
+    x_theirs = torch.from_numpy(data.copy()).requires_grad_(mode == "train")
+
+    def run_ours(policy: str):
+        def call() -> None:
+            os.environ[worker.WAIT_POLICY_ENV] = policy
+            if mode == "forward":
+                with rnnlab.no_grad():
+                    ours(x_ours)
+            else:
+                ours.zero_grad()
+                ours(x_ours)[0].sum().backward()
+
+        return call
+
+    def run_theirs() -> None:
+        if mode == "forward":
+            with torch.no_grad():
+                theirs(x_theirs)
+        else:
+            theirs.zero_grad()
+            theirs(x_theirs)[0].sum().backward()
+
+    return {"passive": run_ours("passive"), "active": run_ours("active"), "torch": run_theirs}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shapes", nargs="+", default=list(SHAPES), metavar="TxBxIxH")
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--block", type=int, default=8)
+    args = parser.parse_args()
+    rnnlab.set_num_threads(2)
+    torch.set_num_threads(2)
+    path = compute_path.current()
+    print(f"# wait policy, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, wall clock, "
+          f"{args.rounds} rounds, blocks of {args.block}, two threads each, rnnlab "
+          f"{rnnlab.__version__} ({path}), torch {torch.__version__}, load average "
+          f"{' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print("| shape | mode | passive ms | active ms | torch ms | passive/torch | active/torch |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for shape in args.shapes:
+        T, B, I, H = (int(v) for v in shape.split("x"))
+        for mode in ("forward", "train"):
+            timed = timing.alternate(sides(T, B, I, H, mode), args.rounds, warmup=2,
+                                     block=args.block, switch_gap=0.01)
+            ms = {name: timed.median(name) * 1e3 for name in ("passive", "active", "torch")}
+            print(f"| {shape} | {mode} | {ms['passive']:.2f} | {ms['active']:.2f} | "
+                  f"{ms['torch']:.2f} | {timed.ratio('passive', 'torch'):.2f} | "
+                  f"{timed.ratio('active', 'torch'):.2f} |", flush=True)
+    os.environ.pop(worker.WAIT_POLICY_ENV, None)
+
+
+if __name__ == "__main__":
+    main()
