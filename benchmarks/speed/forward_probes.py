@@ -1,0 +1,244 @@
+"""Probes of the forward-only LSTM (no tape) where it stays above torch's time.
+
+    .venv/bin/python benchmarks/speed/forward_probes.py units      # split rows or hidden units?
+    .venv/bin/python benchmarks/speed/forward_probes.py paths      # joint or projected, 2 threads
+    .venv/bin/python benchmarks/speed/forward_probes.py overhead   # one call, where time goes
+    .venv/bin/python benchmarks/speed/forward_probes.py gates      # the gate arithmetic alone
+    NUMBA_CACHE_DIR=/tmp/nc512 NUMBA_CPU_FEATURES="$(.venv/bin/python -c 'import llvmlite.binding
+        as b; print(b.get_host_cpu_features().flatten())'),-prefer-256-bit" \\
+        .venv/bin/python benchmarks/speed/forward_probes.py gates  # ... with 512-bit vectors
+
+- ``units``: a one-direction layer on two threads can split its batch rows (what rnnlab
+  does: each thread runs the whole time loop on its rows) or its hidden units (each thread
+  computes the gates of half the units for every row, the two meeting at a barrier after
+  every step, as torch's oneDNN kernel splits its products). The unit split is built here
+  only, for this comparison: a compiled loop per thread over the units' rows of W_hh
+  (packed for MKL), the state double-buffered so that neither thread writes what the other
+  may still read, and a barrier of two counters read and written atomically.
+- ``paths``: on two threads, the joint product per step ([x(t), h] [W_ih, W_hh]ᵀ) against
+  the input projection beforehand (``rnnlab/recurrent/inference.py``'s two thresholds).
+- ``overhead``: one call at (200, 8, 64, 64) on one thread: the compiled loop, packing and
+  assembling the weights, and the whole call.
+- ``gates``: the loop's gate arithmetic (``lstm_steps.inference_row``) over 200 × 8 rows.
+
+Wall clock, medians; run with every other job paused (these are small differences).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+import rnnlab
+from rnnlab.engine.kernels.scalar import kernel
+from rnnlab.engine.kernels.spin import spin_until
+from rnnlab.recurrent import compute_path, inference
+from rnnlab.recurrent.fused import lstm_steps
+from rnnlab.recurrent.fused.packed_gemm import packed_product
+from rnnlab.recurrent.gemm import matmul
+from rnnlab.recurrent.step_product import pack
+
+SHAPES = ((35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
+          (200, 8, 64, 64))
+_LINE = 8  # each thread's step counter on a cache line of its own
+
+
+@intrinsic
+def _store_release(typingctx, flags, index, value):
+    def codegen(context, builder, signature, args):
+        array_type = signature.args[0]
+        array = context.make_array(array_type)(context, builder, args[0])
+        pointer = cgutils.get_item_pointer(context, builder, array_type, array, [args[1]])
+        builder.store_atomic(args[2], pointer, "release", 8)
+        return context.get_dummy_value()
+
+    return types.none(flags, index, value), codegen
+
+
+@njit(nogil=True, error_model="numpy", fastmath={"contract"})
+def _unit_split_loop(xp, bias, w_packed, output, states, c, hh, u0, u1, flags, me):
+    """Units [u0:u1] of every step of a full batch; xp's columns grouped by thread."""
+    g0, g1 = 4 * u0, 4 * u1
+    for t in range(xp.shape[0]):
+        previous, current = states[t % 2], states[1 - t % 2]
+        packed_product(previous, w_packed, hh, previous.shape[0])
+        for b in range(previous.shape[0]):
+            lstm_steps.inference_row(xp[t, b, g0:g1], bias, hh[b], c[b, u0:u1],
+                                     current[b, u0:u1])
+        lstm_steps.copy_rows(current[:, u0:u1], output[t, :, u0:u1])
+        _store_release(flags, me * _LINE, t + 1)  # this step done; wait for the other
+        spin_until(flags, (1 - me) * _LINE, t + 1, 1 << 62)
+
+
+class UnitSplit:
+    """A forward of one LSTM layer with its hidden units split over two threads."""
+
+    def __init__(self, w_ih, w_hh, bias, batch: int, pool: ThreadPoolExecutor) -> None:
+        H = w_hh.shape[1]
+        self.halves = ((0, H // 2), (H // 2, H))
+        rows = [np.concatenate([np.arange(g * H + u0, g * H + u1) for g in range(4)])
+                for u0, u1 in self.halves]
+        self.w_ih = np.ascontiguousarray(w_ih[np.concatenate(rows)])
+        self.bias = bias[np.concatenate(rows)]
+        self.packed = [pack(np.ascontiguousarray(w_hh[r]).T, batch) for r in rows]
+        self.pool, self.H = pool, H
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        T, B, I = x.shape
+        xp = matmul(x.reshape(T * B, I), self.w_ih.T, split=True).reshape(T, B, 4 * self.H)
+        states = np.zeros((2, B, self.H), x.dtype)
+        c = np.zeros((B, self.H), x.dtype)
+        output = np.empty((T, B, self.H), x.dtype)
+        flags = np.zeros(2 * _LINE, np.int64)
+        calls = [(xp, self.bias[4 * u0:4 * u1], self.packed[me], output, states, c,
+                  np.empty((B, 4 * (u1 - u0)), x.dtype), u0, u1, flags, me)
+                 for me, (u0, u1) in enumerate(self.halves)]
+        other = self.pool.submit(_unit_split_loop, *calls[1])
+        _unit_split_loop(*calls[0])
+        other.result()
+        return output
+
+
+def _layer(T: int, B: int, I: int, H: int):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T, B, I)).astype(np.float32)
+    return rnnlab.LSTM(I, H), x
+
+
+def _forward(layer, x: np.ndarray, threads: int):
+    tensor = rnnlab.Tensor(x)
+
+    def call() -> None:
+        rnnlab.set_num_threads(threads)
+        with rnnlab.no_grad():
+            layer(tensor)
+
+    return call
+
+
+def _medians(sides: dict, rounds: int, calls: int = 3) -> dict[str, float]:
+    """Median ms per call of each side, timed in alternating rounds after 10 ms of sleep
+    and one untimed call."""
+    times: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, call in sides.items():
+            time.sleep(0.01)
+            call()
+            start = time.perf_counter()
+            for _ in range(calls):
+                call()
+            times[name].append((time.perf_counter() - start) / calls)
+    return {name: float(np.median(t)) * 1e3 for name, t in times.items()}
+
+
+def units(rounds: int) -> None:
+    pool = ThreadPoolExecutor(max_workers=1)
+    print("| shape | one thread ms | rows on 2 threads ms | units on 2 threads ms | max |Δ| |")
+    print("|---|---:|---:|---:|---:|")
+    for T, B, I, H in SHAPES:
+        layer, x = _layer(T, B, I, H)
+        p = {name: v.data for name, v in layer.named_parameters()}
+        split = UnitSplit(p["weight_ih_l0"], p["weight_hh_l0"], p["bias_ih_l0"] + p["bias_hh_l0"],
+                          B, pool)
+        rnnlab.set_num_threads(1)
+        with rnnlab.no_grad():
+            reference = layer(rnnlab.Tensor(x))[0].data
+        difference = float(np.abs(split(x) - reference).max())
+        ms = _medians({"one": _forward(layer, x, 1), "rows": _forward(layer, x, 2),
+                       "units": lambda split=split, x=x: split(x)}, rounds)
+        print(f"| {T}x{B}x{I}x{H} | {ms['one']:.3f} | {ms['rows']:.3f} | {ms['units']:.3f} | "
+              f"{difference:.1e} |", flush=True)
+
+
+def paths(rounds: int) -> None:
+    thresholds = {"joint": (1 << 40, 0), "projected": (0, 1 << 40)}
+    saved = inference.JOINT_MAX_BYTES, inference.SPLIT_MAX_BYTES
+    print("| shape | joint ms | projected ms |")
+    print("|---|---:|---:|")
+    for T, B, I, H in SHAPES[:3]:
+        layer, x = _layer(T, B, I, H)
+        forward = _forward(layer, x, 2)
+
+        def under(limits, forward=forward):
+            def call() -> None:
+                inference.JOINT_MAX_BYTES, inference.SPLIT_MAX_BYTES = limits
+                forward()
+
+            return call
+
+        ms = _medians({name: under(limits) for name, limits in thresholds.items()}, rounds)
+        print(f"| {T}x{B}x{I}x{H} | {ms['joint']:.3f} | {ms['projected']:.3f} |", flush=True)
+    inference.JOINT_MAX_BYTES, inference.SPLIT_MAX_BYTES = saved
+
+
+def overhead(rounds: int) -> None:
+    T, B, I, H = 200, 8, 64, 64
+    layer, x = _layer(T, B, I, H)
+    p = {name: v.data for name, v in layer.named_parameters()}
+    w_ih, w_hh = p["weight_ih_l0"], p["weight_hh_l0"]
+    joint = np.empty((4 * H, I + H), np.float32)
+
+    def assemble() -> None:
+        joint[:, :I], joint[:, I:] = w_ih, w_hh
+
+    loop = lstm_steps.joint_inference_sequence
+    seconds: list[float] = []
+
+    def timed_loop(*args):
+        start = time.perf_counter()
+        loop(*args)
+        seconds.append(time.perf_counter() - start)
+
+    forward = _forward(layer, x, 1)
+    lstm_steps.joint_inference_sequence = timed_loop
+    try:
+        call = _medians({"call": forward}, rounds, calls=20)["call"]
+    finally:
+        lstm_steps.joint_inference_sequence = loop
+    parts = _medians({"assemble": assemble, "pack": lambda: pack(joint.T, B, scratch=True)},
+                     rounds, calls=20)
+    print(f"(200, 8, 64, 64), one thread: call {call:.3f} ms, compiled loop "
+          f"{np.median(seconds) * 1e3:.3f} ms, assembling [W_ih, W_hh] "
+          f"{parts['assemble'] * 1e3:.1f} µs, packing it {parts['pack'] * 1e3:.1f} µs")
+
+
+@kernel
+def _gate_rows(xp, bias, hh, c, h, repeats):
+    for _ in range(repeats):
+        for t in range(xp.shape[0]):
+            for b in range(xp.shape[1]):
+                lstm_steps.inference_row(xp[t, b], bias, hh[b], c[b], h[b])
+
+
+def gates(rounds: int) -> None:
+    T, B, H = 200, 8, 64
+    rng = np.random.default_rng(0)
+    xp = rng.standard_normal((T, B, 4 * H)).astype(np.float32)
+    bias = np.zeros(4 * H, np.float32)
+    hh = rng.standard_normal((B, 4 * H)).astype(np.float32)
+    c, h = np.zeros((B, H), np.float32), np.zeros((B, H), np.float32)
+    _gate_rows(xp, bias, hh, c, h, 1)
+    ms = _medians({"gates": lambda: _gate_rows(xp, bias, hh, c, h, 20)}, rounds)["gates"]
+    print(f"gate arithmetic over {T} x {B} rows (H = {H}): {ms / 20:.3f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("probe", choices=("units", "paths", "overhead", "gates"))
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    compute_path.current()
+    print(f"# forward probe {args.probe}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+          f"{compute_path.current()}, {args.rounds} rounds")
+    {"units": units, "paths": paths, "overhead": overhead, "gates": gates}[args.probe](
+        args.rounds)
+
+
+if __name__ == "__main__":
+    main()
