@@ -11,9 +11,9 @@ wait: the hand-over before 2026-12-06) and ``active`` (they poll for up to 2 ms 
 wait, so both run in the same process, in alternating rounds (:func:`timing.alternate`:
 blocks of ``--block`` calls, the first untimed after 10 ms of sleep, wall clock); the
 table gives medians and each side's ratio to torch (the median of per-round ratios).
-Blocks are long (8 calls) because the first calls after a pause run slow here: after
-200 ms of sleep a (50, 16, 128, 128) forward took 4.6 ms, then about 3 ms for the next five
-calls, against 1.4 ms after 10 ms of sleep (2026-12-06, quiet two-core virtual machine).
+Blocks are long (8 calls) because on this virtual machine the first calls after a pause
+run slow whatever the policy; with ``--block 4`` that effect dominated the two smallest
+forwards (benchmarks/RESULTS.md, "Two threads: how they wait").
 """
 
 from __future__ import annotations

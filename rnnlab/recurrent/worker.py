@@ -4,7 +4,8 @@ threads wait for each other.
 :func:`rnnlab.recurrent.parallel.run_pair` gives one call to this thread and runs the other
 itself. A layer call of a few milliseconds leaves no room for slow hand-overs, and a thread
 that sleeps on a lock lets its core go idle — which, on a virtual machine, can take
-0.2–1.5 ms to wake (:mod:`rnnlab.engine.kernels.spin`). So both sides wait *actively*
+longer to wake than a small call takes (:mod:`rnnlab.engine.kernels.spin`). So both sides
+wait *actively*
 first, the way OpenMP runtimes do (``OMP_WAIT_POLICY``):
 
 - the worker, after each job, polls for the next one without the GIL for
@@ -12,9 +13,10 @@ first, the way OpenMP runtimes do (``OMP_WAIT_POLICY``):
 - the caller, done with its own half, polls for the worker's job to finish for up to
   :data:`SPIN_SECONDS`, then sleeps on the job's event.
 
-Two LSTM forwards of (T, B, I, H) = (200, 8, 64, 64) on the two threads took 1.5–2.9 ms
-when the worker slept between jobs, 0.8–1.0 ms with it polling, against 0.73 ms for one
-forward alone (2026-12-06, quiet two-core virtual machine, compiled MKL path).
+One LSTM layer at (T, B, I, H) = (50, 16, 128, 128) on two threads: forward 1.92 ms with
+both sides sleeping at once, 1.66 ms polling (torch 1.56), training step 6.05 against
+5.14 ms (torch 4.79) (``benchmarks/speed/wait_policy.py``, benchmarks/RESULTS.md "Two
+threads: how they wait").
 
 ``RNNLAB_WAIT_POLICY=passive`` makes both sides sleep at once — for a machine whose cores
 are all busy with other work, where a polling thread takes time from them. Polling needs
@@ -49,12 +51,12 @@ def wait_policy() -> str:
 
 
 def _spinner() -> Callable[[np.ndarray, int, int, int], bool] | None:
-    """The compiled poll (:func:`rnnlab.engine.kernels.spin.spin_until`), or None when
-    waiting is passive: by the policy, or while the process runs no compiled kernels
-    (Numba not imported yet — small first calls avoid importing it — or disabled)."""
+    """The compiled poll (:func:`rnnlab.engine.kernels.spin.spin_until`), or None while
+    the process runs no compiled kernels (Numba not imported yet — small first calls avoid
+    importing it — or disabled): waiting is passive then."""
     from rnnlab.engine.kernels import numba_enabled
 
-    if wait_policy() == "passive" or "numba" not in sys.modules or not numba_enabled():
+    if "numba" not in sys.modules or not numba_enabled():
         return None
     from rnnlab.engine.kernels.spin import spin_until
 

@@ -4,11 +4,12 @@ thread raises it, for at most a given number of polls.
 :func:`spin_until` is how rnnlab's two threads hand work to each other quickly
 (:mod:`rnnlab.recurrent.worker`). A thread that waits by sleeping on a lock or condition
 lets its core go idle, and on a virtual machine an idle core is often taken off the
-physical CPU: waking it again took 0.2–1.5 ms here (2026-12-06, quiet two-core machine),
-longer than a whole small layer call. Polling for a short while keeps the core awake;
-``flags[index]`` is read with acquire ordering, so what the other thread wrote before
-raising the counter is visible once it is seen. Between polls the CPU is told that this
-is a spin loop (x86's ``pause``), which lets a sibling hyperthread run and saves power.
+physical CPU, and waking it again can take longer than a whole small layer call
+(``benchmarks/speed/wait_policy.py`` measures what polling gains). Polling for a short
+while keeps the core awake; ``flags[index]`` is read with acquire ordering, so what the
+other thread wrote before raising the counter is visible once it is seen. Between polls
+the CPU is told that this is a spin loop (x86's ``pause``), which lets a sibling
+hyperthread run and saves power.
 """
 
 from __future__ import annotations
