@@ -4,6 +4,8 @@
     .venv/bin/python benchmarks/speed/forward_probes.py paths      # joint or projected, 2 threads
     .venv/bin/python benchmarks/speed/forward_probes.py overhead   # one call, where time goes
     .venv/bin/python benchmarks/speed/forward_probes.py gates      # the gate arithmetic alone
+    .venv/bin/python benchmarks/speed/forward_probes.py floor      # the products alone vs torch
+    .venv/bin/python benchmarks/speed/forward_probes.py split      # when splitting rows pays
     NUMBA_CACHE_DIR=/tmp/nc512 NUMBA_CPU_FEATURES="$(.venv/bin/python -c 'import llvmlite.binding
         as b; print(b.get_host_cpu_features().flatten())'),-prefer-256-bit" \\
         .venv/bin/python benchmarks/speed/forward_probes.py gates  # ... with 512-bit vectors
@@ -18,8 +20,18 @@
 - ``paths``: on two threads, the joint product per step ([x(t), h] [W_ih, W_hh]ᵀ) against
   the input projection beforehand (``rnnlab/recurrent/inference.py``'s two thresholds).
 - ``overhead``: one call at (200, 8, 64, 64) on one thread: the compiled loop, packing and
-  assembling the weights, and the whole call.
+  assembling the weights, the whole call, and two ways of testing the input for NaN/inf
+  (its sum, or its dot product with itself: ``rnnlab.recurrent.layers._check_finite``).
 - ``gates``: the loop's gate arithmetic (``lstm_steps.inference_row``) over 200 × 8 rows.
+- ``floor``: at every shape, on one thread and on two, the matrix products of rnnlab's
+  forward alone — arranged as the forward arranges them (joint or projected, by
+  ``inference``'s thresholds; on two threads the batch rows split in halves), without the
+  gate arithmetic, the state or the output — against the whole forward of rnnlab and of
+  ``torch.nn.LSTM`` under ``no_grad``. Where the products alone take about torch's whole
+  time, a faster forward needs faster products than MKL gives at these sizes.
+- ``split``: LSTM, GRU and RNN at T = 100, I = H = 32, 64, 128, B = 8–32: one thread
+  against two threads with the rows split (``inference.MIN_SPLIT_MACS`` set to 0 for the
+  probe), and whether ``inference.splits_rows`` splits that shape.
 
 Wall clock, medians; run with every other job paused (these are small differences).
 """
@@ -42,6 +54,7 @@ from rnnlab.recurrent import compute_path, inference
 from rnnlab.recurrent.fused import lstm_steps
 from rnnlab.recurrent.fused.packed_gemm import packed_product
 from rnnlab.recurrent.gemm import matmul
+from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.step_product import pack
 
 SHAPES = ((35, 20, 200, 200), (50, 32, 256, 256), (100, 64, 512, 512), (50, 16, 128, 128),
@@ -201,11 +214,14 @@ def overhead(rounds: int) -> None:
         call = _medians({"call": forward}, rounds, calls=20)["call"]
     finally:
         lstm_steps.joint_inference_sequence = loop
-    parts = _medians({"assemble": assemble, "pack": lambda: pack(joint.T, B, scratch=True)},
-                     rounds, calls=20)
+    flat = x.reshape(-1)
+    parts = _medians({"assemble": assemble, "pack": lambda: pack(joint.T, B, scratch=True),
+                      "sum": x.sum, "dot": lambda: np.dot(flat, flat)}, rounds, calls=20)
     print(f"(200, 8, 64, 64), one thread: call {call:.3f} ms, compiled loop "
           f"{np.median(seconds) * 1e3:.3f} ms, assembling [W_ih, W_hh] "
-          f"{parts['assemble'] * 1e3:.1f} µs, packing it {parts['pack'] * 1e3:.1f} µs")
+          f"{parts['assemble'] * 1e3:.1f} µs, packing it {parts['pack'] * 1e3:.1f} µs; "
+          f"the input's finite check by its sum {parts['sum'] * 1e3:.1f} µs, by its dot "
+          f"product with itself {parts['dot'] * 1e3:.1f} µs")
 
 
 @kernel
@@ -228,15 +244,106 @@ def gates(rounds: int) -> None:
     print(f"gate arithmetic over {T} x {B} rows (H = {H}): {ms / 20:.3f} ms")
 
 
+@kernel
+def _joint_products(x, w_packed, hx, hh, start, stop):
+    inputs = x.shape[2]
+    for t in range(x.shape[0]):
+        lstm_steps.copy_rows(x[t, start:stop], hx[start:stop, :inputs])
+        packed_product(hx[start:], w_packed, hh[start:], stop - start)
+
+
+@kernel
+def _recurrent_products(steps, h, w_packed, hh, start, stop):
+    for _ in range(steps):
+        packed_product(h[start:], w_packed, hh[start:], stop - start)
+
+
+def _products(layer, x: np.ndarray, threads: int):
+    """The products of ``layer``'s forward on ``x`` (``floor`` in the module docstring)."""
+    T, B, I = x.shape
+    p = {name: v.data for name, v in layer.named_parameters()}
+    w_ih, w_hh = p["weight_ih_l0"], p["weight_hh_l0"]
+    gates, H = w_hh.shape
+    groups = [(0, B)] if threads == 1 else [(0, B // 2), (B // 2, B)]
+    rows = groups[0][1] - groups[0][0]
+    hh = np.empty((B, gates), np.float32)
+    if inference._joint(layer.kind.kernels(None), x, w_hh):
+        hx = np.zeros((B, I + H), np.float32)
+        w_packed = pack(np.concatenate([w_ih, w_hh], axis=1).T, rows)
+
+        def call() -> None:
+            rnnlab.set_num_threads(threads)
+            run_each(lambda g: _joint_products(x, w_packed, hx, hh, *g), groups)
+    else:
+        h = np.zeros((B, H), np.float32)
+        w_packed = pack(w_hh.T, rows)
+
+        def call() -> None:
+            rnnlab.set_num_threads(threads)
+            matmul(x.reshape(T * B, I), w_ih.T, split=threads > 1)
+            run_each(lambda g: _recurrent_products(T, h, w_packed, hh, *g), groups)
+
+    return call
+
+
+def floor(rounds: int) -> None:
+    import torch
+
+    print("| shape | threads | products alone ms | rnnlab ms | torch ms | products / torch "
+          "| rnnlab / torch |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for T, B, I, H in SHAPES:
+        layer, x = _layer(T, B, I, H)
+        reference = torch.nn.LSTM(I, H)
+        tensor = torch.from_numpy(x)
+        for threads in (1, 2):
+            def torch_forward(threads=threads, reference=reference, tensor=tensor) -> None:
+                torch.set_num_threads(threads)
+                with torch.no_grad():
+                    reference(tensor)
+
+            ms = _medians({"products": _products(layer, x, threads),
+                           "rnnlab": _forward(layer, x, threads), "torch": torch_forward},
+                          rounds)
+            print(f"| {T}x{B}x{I}x{H} | {threads} | {ms['products']:.3f} | {ms['rnnlab']:.3f} "
+                  f"| {ms['torch']:.3f} | {ms['products'] / ms['torch']:.2f} "
+                  f"| {ms['rnnlab'] / ms['torch']:.2f} |", flush=True)
+
+
+def split(rounds: int) -> None:
+    print("| cell | T, B, I, H | one thread ms | rows split, 2 threads ms | 2 / 1 | split |")
+    print("|---|---|---:|---:|---:|---|")
+    saved = inference.MIN_SPLIT_MACS
+    inference.MIN_SPLIT_MACS = 0
+    try:
+        for cell in ("LSTM", "GRU", "RNN"):
+            for H in (32, 64, 128):
+                for B in (8, 16, 24, 32):
+                    T = 100
+                    layer, x = getattr(rnnlab, cell)(H, H), _layer(T, B, H, H)[1]
+                    ms = _medians({"one": _forward(layer, x, 1), "two": _forward(layer, x, 2)},
+                                  rounds)
+                    gate_width = layer.kind.gates * H
+                    inference.MIN_SPLIT_MACS = saved
+                    rule = "yes" if inference.splits_rows(B, H, gate_width) else "no"
+                    inference.MIN_SPLIT_MACS = 0
+                    print(f"| {cell} | {T}, {B}, {H}, {H} | {ms['one']:.3f} | {ms['two']:.3f} "
+                          f"| {ms['two'] / ms['one']:.2f} | {rule} |", flush=True)
+    finally:
+        inference.MIN_SPLIT_MACS = saved
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("probe", choices=("units", "paths", "overhead", "gates"))
+    parser.add_argument("probe",
+                        choices=("units", "paths", "overhead", "gates", "floor", "split"))
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     compute_path.current()
     print(f"# forward probe {args.probe}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{compute_path.current()}, {args.rounds} rounds")
-    {"units": units, "paths": paths, "overhead": overhead, "gates": gates}[args.probe](
+    {"units": units, "paths": paths, "overhead": overhead, "gates": gates,
+     "floor": floor, "split": split}[args.probe](
         args.rounds)
 
 

@@ -36,7 +36,7 @@ from rnnlab.recurrent.layer_function import (
     can_split_rows,
 )
 from rnnlab.recurrent.noise import StepNoise, check_probability, draw_noise, drop_connect_mask
-from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads
+from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD, num_threads, splits_rows
 from rnnlab.recurrent.rnn_cell import NONLINEARITIES
 from rnnlab.recurrent.schedule import batch_sizes, dense_schedule, make_schedule
 
@@ -64,13 +64,21 @@ def _length_order(lengths: np.ndarray | None, steps: int, batch: int
 
 
 def _check_finite(name: str, array: np.ndarray) -> None:
-    """Raise if ``array`` holds a NaN or ±inf. A NaN or infinite entry makes the sum NaN or
-    infinite, so a finite sum (one pass, no temporary) clears the array; only then, or when
-    finite values overflow the sum, is every entry tested."""
+    """Raise if ``array`` holds a NaN or ±inf. A NaN or infinite entry makes the sum of
+    squares NaN or infinite, so a finite one clears the array: for a C array one BLAS dot
+    product of the flat array with itself (about a third of ``array.sum()``'s time:
+    ``benchmarks/speed/forward_probes.py overhead``), for other layouts the plain sum. Only
+    when that is not finite — a bad entry, or finite values whose squares overflow — is
+    every entry tested."""
     if not np.issubdtype(array.dtype, np.floating):
         return
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(array.sum()):
+        if array.flags.c_contiguous:
+            flat = array.reshape(-1)
+            total = np.dot(flat, flat)
+        else:
+            total = array.sum()
+        if np.isfinite(total):
             return
     if not np.isfinite(array).all():
         bad = int((~np.isfinite(array)).sum())
@@ -269,7 +277,7 @@ class RecurrentBase(Module):
         schedules = [make_schedule(sizes, batch, reverse=direction == 1)
                      for direction in range(self.num_directions)]
         split = 0
-        if not self.bidirectional and batch >= 2 * MIN_ROWS_PER_THREAD and num_threads() > 1:
+        if self._splits_rows(batch):
             split = balanced_split(schedules[0])
         layer_input = x
         final_h: list[Tensor] = []
@@ -323,6 +331,15 @@ class RecurrentBase(Module):
             output = ops.transpose(output, (1, 0, 2))
         return output, (h_n if c_n is None else (h_n, c_n))
 
+    def _splits_rows(self, batch: int) -> bool:
+        """Whether this call splits the batch rows over two threads (one direction only:
+        a bidirectional layer runs its directions at once instead) — where there are two,
+        and the rows and each step's work are enough (:func:`parallel.splits_rows
+        <rnnlab.recurrent.parallel.splits_rows>`)."""
+        return (not self.bidirectional and batch >= 2 * MIN_ROWS_PER_THREAD
+                and num_threads() > 1
+                and splits_rows(batch, self.output_size, self.kind.gates * self.hidden_size))
+
     def _plain_inference(self) -> bool:
         """True when this call draws no noise and runs the plain cells, so that without a
         tape :meth:`_forward_arrays` computes what :meth:`forward` would, on bare arrays."""
@@ -338,7 +355,9 @@ class RecurrentBase(Module):
         tape needs — and each direction by :func:`~rnnlab.recurrent.inference.forward_only`
         (:func:`~rnnlab.recurrent.inference.bidirectional_forward_only`), as the layer
         functions run it without a tape; a dense batch reuses its schedules
-        (:func:`~rnnlab.recurrent.schedule.dense_schedule`). None where the rows would be
+        (:func:`~rnnlab.recurrent.schedule.dense_schedule`). A one-direction layer splits
+        its rows over two threads only where that pays
+        (:meth:`_splits_rows`). None where the rows would be
         split over threads by :class:`BatchSplitLayer`: :meth:`forward` runs that case."""
         data = x.data
         if self.batch_first:
@@ -359,7 +378,7 @@ class RecurrentBase(Module):
             schedules = [dense_schedule(steps, batch, direction == 1)
                          for direction in range(self.num_directions)]
         split = 0
-        if not self.bidirectional and batch >= 2 * MIN_ROWS_PER_THREAD and num_threads() > 1:
+        if self._splits_rows(batch):
             split = balanced_split(schedules[0])
             if split and not can_split_rows(self.kind):  # BatchSplitLayer: forward's own path
                 return None

@@ -15,7 +15,8 @@ The number of threads comes from :func:`set_num_threads`, else ``RNNLAB_NUM_THRE
 the CPUs this process may use; with 1, everything runs on the calling thread. Directions
 in parallel give bit-identical numbers; a batch split may differ in the last bits (BLAS
 may round a product of fewer rows differently), well inside the parity tolerances.
-Batches under 2 × ``MIN_ROWS_PER_THREAD`` rows are not split.
+Batches under 2 × ``MIN_ROWS_PER_THREAD`` rows are not split, nor those whose per-step
+products are too small to gain from it (:func:`splits_rows`).
 
 Thread discipline: while the two threads run (:func:`run_pair`), and while a compiled time
 loop runs on one (:func:`run_each`), every BLAS loaded in the process runs single-threaded
@@ -41,6 +42,7 @@ from rnnlab.recurrent.worker import worker
 
 THREADS_ENV = "RNNLAB_NUM_THREADS"
 MIN_ROWS_PER_THREAD = 4
+MIN_SPLIT_MACS = 1 << 18  # rows split over two threads only from this much work per step
 CALLER_RUNS_UNSTARTED = True  # False: run_pair always waits for its worker (tests use it)
 Result = TypeVar("Result")
 Item = TypeVar("Item")
@@ -152,6 +154,18 @@ def blas_description() -> str:
         name = f"{lib.internal_api} {lib.version or ''}".strip()
         found.append(f"{name} ({threads} thread{'' if threads == 1 else 's'})")
     return ", ".join(found) or "none found"
+
+
+def splits_rows(batch: int, recurrent_width: int, gate_width: int) -> bool:
+    """Whether a one-direction layer's rows are worth splitting over two threads: when each
+    thread's per-step recurrent product, (B/2 rows) × recurrent_width × gate_width
+    multiply-adds (h(t−1) W_hhᵀ forward, δz(t) W_hh backward), reaches
+    :data:`MIN_SPLIT_MACS`. Below it a product on half the rows costs about as much as on
+    all of them, so the split doubles the products the two cores share: LSTM, GRU and RNN
+    at T = 100, I = H = 32–128, B = 8–32 ran up to 2–3 times slower split over two threads
+    than on one, forward and training step alike, and from about 2¹⁸ on faster
+    (``benchmarks/speed/forward_probes.py split``)."""
+    return (batch // 2) * recurrent_width * gate_width >= MIN_SPLIT_MACS
 
 
 def run_each(task: Callable[[Item], object], items: Sequence[Item]) -> None:

@@ -6,6 +6,7 @@
 - ``reference_stack``: a plain per-sequence NumPy loop over layers and directions
   (LECTURE §8–§10) into which a one-step function is plugged.
 - ``cell``: every kind of cell in the cell table; ``torch_cell``: those PyTorch also has.
+- ``split_small_batches``: the row split over two threads at any batch and size.
 """
 
 from __future__ import annotations
@@ -19,10 +20,18 @@ import pytest
 
 from rnnlab.engine import ops
 from rnnlab.engine.tensor import Tensor
-from rnnlab.recurrent import KINDS, make_recurrent
+from rnnlab.recurrent import KINDS, make_recurrent, parallel
 from rnnlab.recurrent.layers import RecurrentBase
 
 TORCH_CELLS = tuple(name for name, kind in KINDS.items() if kind.torch_module is not None)
+
+
+@pytest.fixture
+def split_small_batches(monkeypatch):
+    """One-direction layers split their rows over two threads at any size: the tests'
+    layers are far below the work per step from which rnnlab splits them
+    (:func:`rnnlab.recurrent.parallel.splits_rows`)."""
+    monkeypatch.setattr(parallel, "MIN_SPLIT_MACS", 0)
 
 
 @pytest.fixture(params=list(KINDS))

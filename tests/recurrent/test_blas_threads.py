@@ -14,9 +14,9 @@ from rnnlab.recurrent import GRU, LSTM, RNN, parallel, worker
 
 
 @pytest.fixture
-def two_blas_threads(monkeypatch):
+def two_blas_threads(monkeypatch, split_small_batches):
     """Two layer threads, the worker running every second call (no stealing by the caller),
-    and a BLAS set to two threads (the suite runs it on one)."""
+    small batches split too, and a BLAS set to two threads (the suite runs it on one)."""
     monkeypatch.setattr(parallel, "CALLER_RUNS_UNSTARTED", False)
     parallel.set_num_threads(2)
     with threadpool_limits(limits=2, user_api="blas"):

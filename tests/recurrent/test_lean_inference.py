@@ -77,7 +77,7 @@ def test_training_noise_takes_the_layer_functions():
 
 
 @pytest.mark.parametrize("name", ["LSTM", "GRU", "RNN"])
-def test_same_bits_with_the_rows_split_over_two_threads(name, monkeypatch):
+def test_same_bits_with_the_rows_split_over_two_threads(name, monkeypatch, split_small_batches):
     from rnnlab.recurrent import layers
     from rnnlab.recurrent.parallel import MIN_ROWS_PER_THREAD
 
@@ -93,3 +93,29 @@ def test_same_bits_with_the_rows_split_over_two_threads(name, monkeypatch):
             taped = _run(layer, x, None, given, monkeypatch, False, path)
             for a, b in zip(lean, taped, strict=True):
                 np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(("name", "hidden", "batch", "split"), [
+    ("LSTM", 64, 8, False),  # 4 rows × 64 × 256 multiply-adds per thread and step
+    ("LSTM", 64, 32, True),  # 16 rows: 2¹⁸
+    ("GRU", 128, 8, False),
+    ("RNN", 128, 32, True),
+])
+def test_rows_are_split_only_where_each_step_has_work_enough(name, hidden, batch, split,
+                                                             monkeypatch):
+    from rnnlab.recurrent import layers
+
+    monkeypatch.setattr(layers, "num_threads", lambda: 2)
+    seen = []
+    forward_only = layers.forward_only
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["split"])
+        return forward_only(*args, **kwargs)
+
+    monkeypatch.setattr(layers, "forward_only", spy)
+    layer = getattr(rnnlab, name)(3, hidden)
+    x = np.random.default_rng(0).standard_normal((2, batch, 3)).astype(np.float32)
+    with rnnlab.no_grad():
+        layer(x)
+    assert seen and all(bool(rows) == split for rows in seen)

@@ -14,9 +14,9 @@ from rnnlab.recurrent import GRU, LSTM, RNN, parallel, worker
 
 
 @pytest.fixture
-def restore_threads(monkeypatch):
+def restore_threads(monkeypatch, split_small_batches):
     """Restores the thread count; the worker always runs its call (no stealing by the
-    caller), so that the tests see both threads at work."""
+    caller), so that the tests see both threads at work; small batches are split too."""
     monkeypatch.setattr(parallel, "CALLER_RUNS_UNSTARTED", False)
     yield
     parallel.set_num_threads(None)
@@ -184,3 +184,22 @@ def test_small_batches_are_not_split(restore_threads, monkeypatch):
         original(self, *a, **k)))
     layer = LSTM(3, 4, rng=np.random.default_rng(0))
     layer(Tensor(np.zeros((2, 2 * parallel.MIN_ROWS_PER_THREAD - 1, 3), np.float32)))
+
+
+@pytest.mark.parametrize(("batch", "hidden", "split"), [(8, 64, False), (32, 64, True)])
+def test_rows_are_split_where_each_step_has_work_enough(restore_threads, monkeypatch, batch,
+                                                         hidden, split):
+    """The training path's rule (parallel.splits_rows): 4 rows × 64 × 256 multiply-adds per
+    thread and step stay on one thread, 16 rows (2¹⁸) are split."""
+    from rnnlab.recurrent import layer_function
+
+    monkeypatch.setattr(parallel, "MIN_SPLIT_MACS", 1 << 18)
+    parallel.set_num_threads(2)
+    seen = []
+    original = layer_function.RecurrentLayer.forward
+    monkeypatch.setattr(layer_function.RecurrentLayer, "forward", lambda self, *a, **k: (
+        seen.append(k.get("split", 0)), original(self, *a, **k))[1])
+    layer = LSTM(3, hidden, rng=np.random.default_rng(0))
+    x = Tensor(np.zeros((2, batch, 3), np.float32), requires_grad=True)
+    layer(x)[0].sum().backward()
+    assert len(seen) == 1 and bool(seen[0]) == split

@@ -68,7 +68,8 @@ def test_gradcheck_in_train_mode(cell, option, gradcheck):
 
 @pytest.mark.parametrize("path", ["numpy", "compiled"])
 @pytest.mark.parametrize("kind", ["lstm", "gru_lecture", "rnn_tanh"])
-def test_gradcheck_with_a_batch_split(monkeypatch, kind, path, gradcheck):
+def test_gradcheck_with_a_batch_split(monkeypatch, kind, path, gradcheck,
+                                     split_small_batches):
     """Rows [:r] and [r:] on two threads: compiled loops on shared arrays, or two layers on
     copies of their rows (each with its rows of the noise)."""
     if path == "numpy":

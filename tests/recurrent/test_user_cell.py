@@ -178,7 +178,8 @@ def test_peephole_gradcheck_on_every_path(monkeypatch, peephole, path, options, 
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_gradcheck_with_a_batch_split(monkeypatch, peephole, leaky, path, gradcheck):
+def test_gradcheck_with_a_batch_split(monkeypatch, peephole, leaky, path, gradcheck,
+                                     split_small_batches):
     _use_path(monkeypatch, path)
     parallel.set_num_threads(2)
     try:
