@@ -30,8 +30,9 @@
   ``torch.nn.LSTM`` under ``no_grad``. Where the products alone take about torch's whole
   time, a faster forward needs faster products than MKL gives at these sizes.
 - ``split``: LSTM, GRU and RNN at T = 100, I = H = 32, 64, 128, B = 8–32: one thread
-  against two threads with the rows split (``inference.MIN_SPLIT_MACS`` set to 0 for the
-  probe), and whether ``inference.splits_rows`` splits that shape.
+  against two threads with the rows split (``parallel.MIN_SPLIT_MACS`` set to 0 for the
+  probe), and whether ``parallel.splits_rows`` splits that shape (forward and training
+  step).
 
 Wall clock, medians; run with every other job paused (these are small differences).
 """
@@ -50,7 +51,7 @@ from numba.extending import intrinsic
 import rnnlab
 from rnnlab.engine.kernels.scalar import kernel
 from rnnlab.engine.kernels.spin import spin_until
-from rnnlab.recurrent import compute_path, inference
+from rnnlab.recurrent import compute_path, inference, parallel
 from rnnlab.recurrent.fused import lstm_steps
 from rnnlab.recurrent.fused.packed_gemm import packed_product
 from rnnlab.recurrent.gemm import matmul
@@ -310,27 +311,39 @@ def floor(rounds: int) -> None:
                   f"| {ms['rnnlab'] / ms['torch']:.2f} |", flush=True)
 
 
+def _training_step(layer, x: np.ndarray, threads: int):
+    tensor = rnnlab.Tensor(x, requires_grad=True)
+
+    def call() -> None:
+        rnnlab.set_num_threads(threads)
+        layer(tensor)[0].sum().backward()
+
+    return call
+
+
 def split(rounds: int) -> None:
-    print("| cell | T, B, I, H | one thread ms | rows split, 2 threads ms | 2 / 1 | split |")
-    print("|---|---|---:|---:|---:|---|")
-    saved = inference.MIN_SPLIT_MACS
-    inference.MIN_SPLIT_MACS = 0
+    print("| cell | T, B, I, H | forward: one thread ms | rows split, 2 threads ms | 2 / 1 "
+          "| training step: one thread ms | rows split, 2 threads ms | 2 / 1 | split |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    saved = parallel.MIN_SPLIT_MACS
     try:
         for cell in ("LSTM", "GRU", "RNN"):
             for H in (32, 64, 128):
                 for B in (8, 16, 24, 32):
                     T = 100
                     layer, x = getattr(rnnlab, cell)(H, H), _layer(T, B, H, H)[1]
-                    ms = _medians({"one": _forward(layer, x, 1), "two": _forward(layer, x, 2)},
-                                  rounds)
-                    gate_width = layer.kind.gates * H
-                    inference.MIN_SPLIT_MACS = saved
-                    rule = "yes" if inference.splits_rows(B, H, gate_width) else "no"
-                    inference.MIN_SPLIT_MACS = 0
+                    rule = "yes" if parallel.splits_rows(B, H, layer.kind.gates * H) else "no"
+                    parallel.MIN_SPLIT_MACS = 0
+                    ms = _medians({"one": _forward(layer, x, 1), "two": _forward(layer, x, 2),
+                                   "step one": _training_step(layer, x, 1),
+                                   "step two": _training_step(layer, x, 2)}, rounds)
+                    parallel.MIN_SPLIT_MACS = saved
                     print(f"| {cell} | {T}, {B}, {H}, {H} | {ms['one']:.3f} | {ms['two']:.3f} "
-                          f"| {ms['two'] / ms['one']:.2f} | {rule} |", flush=True)
+                          f"| {ms['two'] / ms['one']:.2f} | {ms['step one']:.3f} "
+                          f"| {ms['step two']:.3f} | {ms['step two'] / ms['step one']:.2f} "
+                          f"| {rule} |", flush=True)
     finally:
-        inference.MIN_SPLIT_MACS = saved
+        parallel.MIN_SPLIT_MACS = saved
 
 
 def main() -> None:
