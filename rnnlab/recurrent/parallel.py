@@ -161,10 +161,11 @@ def splits_rows(batch: int, recurrent_width: int, gate_width: int) -> bool:
     thread's per-step recurrent product, (B/2 rows) × recurrent_width × gate_width
     multiply-adds (h(t−1) W_hhᵀ forward, δz(t) W_hh backward), reaches
     :data:`MIN_SPLIT_MACS`. Below it a product on half the rows costs about as much as on
-    all of them, so the split doubles the products the two cores share: LSTM, GRU and RNN
-    at T = 100, I = H = 32–128, B = 8–32 ran up to 2–3 times slower split over two threads
-    than on one, forward and training step alike, and from about 2¹⁸ on faster
-    (``benchmarks/speed/forward_probes.py split``)."""
+    all of them, so the split doubles the products the two cores share: of LSTM, GRU and
+    RNN at T = 100, I = H = 32–128, B = 8–32, the shapes below 2¹⁸ took up to 2.2 (forward)
+    and 2.35 (training step) times as long split over two threads as on one, and most of
+    those above it less time (``benchmarks/speed/forward_probes.py split``; RESULTS,
+    "Forward only")."""
     return (batch // 2) * recurrent_width * gate_width >= MIN_SPLIT_MACS
 
 
