@@ -3,7 +3,12 @@
 Forward-only LSTM at small shapes is GEMM-bound: B×H times H×4H once per step, with B as
 small as 8. This script times that one product, alternating the forms in every round:
 
-* ``rowmajor``  — (B, H) @ (H, 4H): what rnnlab does (states are (B, H) rows).
+* ``rowmajor``  — (B, H) @ (H, 4H): what rnnlab does (states are (B, H) rows), W_hhᵀ
+  copied into a C array first.
+* ``view``      — the same product on the transposed view W_hh.T, without the copy; the
+  copy's own time is printed beside it, and how many steps repay it: NumPy's steps copy
+  W_hhᵀ only for loops of at least that many steps
+  (``rnnlab.recurrent.step_product.step_operand``).
 * ``featmajor`` — (4H, H) @ (H, B): the same product with states stored feature-major.
 * ``mkl-packed`` — MKL's ``cblas_sgemm_compute`` on a W_hh packed once by
   ``cblas_sgemm_pack`` (the trick oneDNN uses), through ctypes; only with ``--mkl-lib``
@@ -24,7 +29,8 @@ from functools import partial
 import numpy as np
 from timing import alternate
 
-SHAPES = [(8, 64), (16, 128), (20, 200), (32, 256), (64, 512)]  # (B, H) of speed.py's cases
+SHAPES = [(8, 64), (16, 128), (20, 200), (32, 256), (64, 512),  # (B, H) of speed.py's cases
+          (1, 64), (1, 300), (1, 650)]  # a decoder's one row
 ROW_MAJOR, NO_TRANS, PACKED, B_MATRIX = 101, 111, 151, 162
 
 
@@ -53,9 +59,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print("| B × H → 4H | rowmajor µs | featmajor µs |" + (" mkl-packed µs |" if args.mkl_lib
-                                                           else ""))
-    print("|---|---:|---:|" + ("---:|" if args.mkl_lib else ""))
+    print("| B × H → 4H | rowmajor µs | featmajor µs | view µs |"
+          + (" mkl-packed µs |" if args.mkl_lib else "") + " copy of W_hhᵀ µs | steps to repay |")
+    print("|---|---:|---:|---:|" + ("---:|" if args.mkl_lib else "") + "---:|---:|")
     for batch, hidden in SHAPES:
         s = rng.standard_normal((batch, hidden)).astype(np.float32)
         w = rng.standard_normal((4 * hidden, hidden)).astype(np.float32)
@@ -63,7 +69,8 @@ def main() -> None:
         out, out_t = np.empty((batch, 4 * hidden), np.float32), np.empty((4 * hidden, batch),
                                                                          np.float32)
         forms = {"rowmajor": partial(np.matmul, s, w_t, out=out),
-                 "featmajor": partial(np.matmul, w, s_t, out=out_t)}
+                 "featmajor": partial(np.matmul, w, s_t, out=out_t),
+                 "view": partial(np.matmul, s, w.T, out=out)}
         if args.mkl_lib:
             mkl_out = np.empty_like(out)
             forms["mkl-packed"] = _mkl_packed(args.mkl_lib, s, w_t, mkl_out)
@@ -73,7 +80,11 @@ def main() -> None:
         timed = alternate(forms, args.rounds, clock=time.process_time, calls=repeats,
                           rotate=False)
         cells = " | ".join(f"{1e6 * timed.median(name):.1f}" for name in forms)
-        print(f"| {batch} × {hidden} | {cells} |")
+        copy = alternate({"copy": partial(np.ascontiguousarray, w.T)}, args.rounds,
+                         clock=time.process_time, calls=repeats, rotate=False).median("copy")
+        saved = timed.median("view") - timed.median("rowmajor")
+        repay = f"{copy / saved:.1f}" if saved > 0 else "never"
+        print(f"| {batch} × {hidden} | {cells} | {1e6 * copy:.1f} | {repay} |")
 
 
 if __name__ == "__main__":

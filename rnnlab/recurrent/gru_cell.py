@@ -47,7 +47,7 @@ from rnnlab.recurrent.gemm import matmul
 from rnnlab.recurrent.noise import NO_NOISE, StepNoise, blend_, finish_dh_, split_sum_
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
-from rnnlab.recurrent.step_product import StepProduct, pack
+from rnnlab.recurrent.step_product import StepProduct, pack, step_operand
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 FORMS = ("pytorch", "lecture")
@@ -184,7 +184,7 @@ def forward(
                  row_groups(schedule, split))
         return S, {**cache, "split": split}
     mask, zone_h = noise.h_mask, noise.zoneout_h
-    w_t_main, w_t_n = np.ascontiguousarray(w_t_main), np.ascontiguousarray(w_t_n)  # BLAS: faster
+    w_t_main, w_t_n = step_operand(w_t_main, K, B), step_operand(w_t_n, K, B)
     # h(t−1) W_hhᵀ, or W_h{r,z}ᵀ; from hm = h(t−1) ⊙ m with recurrent dropout
     recurrent = StepProduct(S if mask is None else hm[None], w_t_main, hh)
     recurrent_n = StepProduct(HN, w_t_n, hh_n) if lecture else None  # (r ⊙ h) W_hnᵀ

@@ -47,7 +47,7 @@ from rnnlab.recurrent.layer_norm import normalize_, normalize_backward_
 from rnnlab.recurrent.noise import NO_NOISE, StepNoise, blend_, finish_dh_, split_sum_
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
-from rnnlab.recurrent.step_product import StepProduct, pack
+from rnnlab.recurrent.step_product import StepProduct, pack, step_operand
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 __all__ = ["forward_step", "backward_step", "forward", "backward"]
@@ -166,7 +166,7 @@ def forward(
             times, g.sizes, g.start, g.stop), row_groups(schedule, split))
         return S, {**cache, "split": split}
     mask, zone_h = noise.h_mask, noise.zoneout_h
-    recurrent = StepProduct(S if mask is None else hm[None], np.ascontiguousarray(w_hh.T), HH)
+    recurrent = StepProduct(S if mask is None else hm[None], step_operand(w_hh.T, K, B), HH)
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         if mask is None:
             recurrent(k, n, t)

@@ -44,7 +44,7 @@ from rnnlab.recurrent.lstm_cell import backward_step, forward_step
 from rnnlab.recurrent.noise import NO_NOISE, StepNoise, blend_, blend_into, finish_dh_, split_
 from rnnlab.recurrent.parallel import run_each
 from rnnlab.recurrent.schedule import Schedule, row_groups
-from rnnlab.recurrent.step_product import StepProduct, pack
+from rnnlab.recurrent.step_product import StepProduct, pack, step_operand
 from rnnlab.recurrent.time_order import previous_states_by_time, zero_padding_
 
 __all__ = ["forward_step", "backward_step", "projected_kernels", "forward", "backward"]
@@ -102,8 +102,8 @@ def forward(
         return S, C, {**cache, "split": split}
     mask, zone_h, zone_c = noise.h_mask, noise.zoneout_h, noise.zoneout_c
     # hh = S[k] W_hhᵀ, or (S[k] ⊙ m) W_hhᵀ from hm
-    recurrent = StepProduct(S if mask is None else hm[None], np.ascontiguousarray(w_hh.T), hh)
-    projection = StepProduct(M, np.ascontiguousarray(w_hr.T), S)  # S[k+1] = M[t] W_hrᵀ
+    recurrent = StepProduct(S if mask is None else hm[None], step_operand(w_hh.T, K, B), hh)
+    projection = StepProduct(M, step_operand(w_hr.T, K, B), S)  # S[k+1] = M[t] W_hrᵀ
     for k, (t, n) in enumerate(zip(schedule.times, schedule.sizes, strict=True)):
         if mask is None:
             recurrent(k, n)

@@ -83,6 +83,22 @@ def mkl_library_path() -> str | None:
     return _library_path if mkl_library() is not None else None
 
 
+MIN_COPY_STEPS = 8  # NumPy's steps copy W_hhᵀ into a C array for loops this long or longer
+
+
+def step_operand(right: np.ndarray, steps: int, rows: int) -> np.ndarray:
+    """``right`` (a transposed weight such as ``w_hh.T``) as the per-step products of a
+    NumPy time loop over ``steps`` steps of up to ``rows`` rows read it: copied into a C
+    array when it pays, else the view itself. With a few rows BLAS multiplies by the C copy
+    up to 3× faster, and the copy costs about as much as one to six such products; with one
+    row (a decoder's step) the two are equally fast and the copy never pays
+    (``benchmarks/speed/recurrent_gemm.py``: its view, copy and steps-to-repay columns).
+    So the copy is made for at least :data:`MIN_COPY_STEPS` steps of two or more rows."""
+    if steps >= MIN_COPY_STEPS and rows > 1:
+        return np.ascontiguousarray(right)
+    return right
+
+
 _ROUTINES = {np.dtype(np.float32): ("s", ctypes.c_float),
              np.dtype(np.float64): ("d", ctypes.c_double)}
 
