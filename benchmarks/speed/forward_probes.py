@@ -11,12 +11,13 @@
         .venv/bin/python benchmarks/speed/forward_probes.py gates  # ... with 512-bit vectors
 
 - ``units``: a one-direction layer on two threads can split its batch rows (what rnnlab
-  does: each thread runs the whole time loop on its rows) or its hidden units (each thread
-  computes the gates of half the units for every row, the two meeting at a barrier after
-  every step, as torch's oneDNN kernel splits its products). The unit split is built here
-  only, for this comparison: a compiled loop per thread over the units' rows of W_hh
-  (packed for MKL), the state double-buffered so that neither thread writes what the other
-  may still read, and a barrier of two counters read and written atomically.
+  does, here at every shape: each thread runs the whole time loop on its rows) or its
+  hidden units (each thread computes the gates of half the units for every row, the two
+  meeting at a barrier after every step, as torch's oneDNN kernel splits its products).
+  The unit split is built here only, for this comparison: a compiled loop per thread over
+  the units' rows of W_hh (packed for MKL), the state double-buffered so that neither
+  thread writes what the other may still read, and a barrier of two counters read and
+  written atomically.
 - ``paths``: on two threads, the joint product per step ([x(t), h] [W_ih, W_hh]ᵀ) against
   the input projection beforehand (``rnnlab/recurrent/inference.py``'s two thresholds).
 - ``overhead``: one call at (200, 8, 64, 64) on one thread: the compiled loop, packing and
@@ -25,8 +26,9 @@
 - ``gates``: the loop's gate arithmetic (``lstm_steps.inference_row``) over 200 × 8 rows.
 - ``floor``: at every shape, on one thread and on two, the matrix products of rnnlab's
   forward alone — arranged as the forward arranges them (joint or projected, by
-  ``inference``'s thresholds; on two threads the batch rows split in halves), without the
-  gate arithmetic, the state or the output — against the whole forward of rnnlab and of
+  ``inference``'s thresholds; on two threads the batch rows split in halves where
+  ``parallel.splits_rows`` splits them), without the gate arithmetic, the state or the
+  output — against the whole forward of rnnlab and of
   ``torch.nn.LSTM`` under ``no_grad``. Where the products alone take about torch's whole
   time, a faster forward needs faster products than MKL gives at these sizes.
 - ``split``: LSTM, GRU and RNN at T = 100, I = H = 32, 64, 128, B = 8–32: one thread
@@ -40,6 +42,7 @@ Wall clock, medians; run with every other job paused (these are small difference
 from __future__ import annotations
 
 import argparse
+import contextlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -119,10 +122,23 @@ class UnitSplit:
         return output
 
 
-def _layer(T: int, B: int, I: int, H: int):
+def _layer(T: int, B: int, I: int, H: int, cell: str = "LSTM"):
     rng = np.random.default_rng(0)
     x = rng.standard_normal((T, B, I)).astype(np.float32)
-    return rnnlab.LSTM(I, H), x
+    return getattr(rnnlab, cell)(I, H), x
+
+
+@contextlib.contextmanager
+def _rows_always_split():
+    """A one-direction layer on two threads splits its rows at any size, also where
+    ``parallel.splits_rows`` would keep it on one thread: for the probes that compare the
+    row split itself."""
+    saved = parallel.MIN_SPLIT_MACS
+    parallel.MIN_SPLIT_MACS = 0
+    try:
+        yield
+    finally:
+        parallel.MIN_SPLIT_MACS = saved
 
 
 def _forward(layer, x: np.ndarray, threads: int):
@@ -164,8 +180,9 @@ def units(rounds: int) -> None:
         with rnnlab.no_grad():
             reference = layer(rnnlab.Tensor(x))[0].data
         difference = float(np.abs(split(x) - reference).max())
-        ms = _medians({"one": _forward(layer, x, 1), "rows": _forward(layer, x, 2),
-                       "units": lambda split=split, x=x: split(x)}, rounds)
+        with _rows_always_split():
+            ms = _medians({"one": _forward(layer, x, 1), "rows": _forward(layer, x, 2),
+                           "units": lambda split=split, x=x: split(x)}, rounds)
         print(f"| {T}x{B}x{I}x{H} | {ms['one']:.3f} | {ms['rows']:.3f} | {ms['units']:.3f} | "
               f"{difference:.1e} |", flush=True)
 
@@ -265,7 +282,8 @@ def _products(layer, x: np.ndarray, threads: int):
     p = {name: v.data for name, v in layer.named_parameters()}
     w_ih, w_hh = p["weight_ih_l0"], p["weight_hh_l0"]
     gates, H = w_hh.shape
-    groups = [(0, B)] if threads == 1 else [(0, B // 2), (B // 2, B)]
+    split = threads > 1 and parallel.splits_rows(B, H, gates)  # as the forward splits
+    groups = [(0, B // 2), (B // 2, B)] if split else [(0, B)]
     rows = groups[0][1] - groups[0][0]
     hh = np.empty((B, gates), np.float32)
     if inference._joint(layer.kind.kernels(None), x, w_hh):
@@ -281,7 +299,7 @@ def _products(layer, x: np.ndarray, threads: int):
 
         def call() -> None:
             rnnlab.set_num_threads(threads)
-            matmul(x.reshape(T * B, I), w_ih.T, split=threads > 1)
+            matmul(x.reshape(T * B, I), w_ih.T, split=split)
             run_each(lambda g: _recurrent_products(T, h, w_packed, hh, *g), groups)
 
     return call
@@ -325,25 +343,20 @@ def split(rounds: int) -> None:
     print("| cell | T, B, I, H | forward: one thread ms | rows split, 2 threads ms | 2 / 1 "
           "| training step: one thread ms | rows split, 2 threads ms | 2 / 1 | split |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
-    saved = parallel.MIN_SPLIT_MACS
-    try:
-        for cell in ("LSTM", "GRU", "RNN"):
-            for H in (32, 64, 128):
-                for B in (8, 16, 24, 32):
-                    T = 100
-                    layer, x = getattr(rnnlab, cell)(H, H), _layer(T, B, H, H)[1]
-                    rule = "yes" if parallel.splits_rows(B, H, layer.kind.gates * H) else "no"
-                    parallel.MIN_SPLIT_MACS = 0
+    for cell in ("LSTM", "GRU", "RNN"):
+        for H in (32, 64, 128):
+            for B in (8, 16, 24, 32):
+                T = 100
+                layer, x = _layer(T, B, H, H, cell)
+                rule = "yes" if parallel.splits_rows(B, H, layer.kind.gates * H) else "no"
+                with _rows_always_split():
                     ms = _medians({"one": _forward(layer, x, 1), "two": _forward(layer, x, 2),
                                    "step one": _training_step(layer, x, 1),
                                    "step two": _training_step(layer, x, 2)}, rounds)
-                    parallel.MIN_SPLIT_MACS = saved
-                    print(f"| {cell} | {T}, {B}, {H}, {H} | {ms['one']:.3f} | {ms['two']:.3f} "
-                          f"| {ms['two'] / ms['one']:.2f} | {ms['step one']:.3f} "
-                          f"| {ms['step two']:.3f} | {ms['step two'] / ms['step one']:.2f} "
-                          f"| {rule} |", flush=True)
-    finally:
-        parallel.MIN_SPLIT_MACS = saved
+                print(f"| {cell} | {T}, {B}, {H}, {H} | {ms['one']:.3f} | {ms['two']:.3f} "
+                      f"| {ms['two'] / ms['one']:.2f} | {ms['step one']:.3f} "
+                      f"| {ms['step two']:.3f} | {ms['step two'] / ms['step one']:.2f} "
+                      f"| {rule} |", flush=True)
 
 
 def main() -> None:

@@ -89,11 +89,14 @@ MIN_COPY_STEPS = 8  # NumPy's steps copy W_hhᵀ into a C array for loops this l
 def step_operand(right: np.ndarray, steps: int, rows: int) -> np.ndarray:
     """``right`` (a transposed weight such as ``w_hh.T``) as the per-step products of a
     NumPy time loop over ``steps`` steps of up to ``rows`` rows read it: copied into a C
-    array when it pays, else the view itself. With a few rows BLAS multiplies by the C copy
-    up to 3× faster, and the copy costs about as much as one to six such products; with one
-    row (a decoder's step) the two are equally fast and the copy never pays
+    array when it pays, else the view itself. With 8–32 rows BLAS multiplies by the C copy
+    up to 3× faster, and the copy repays itself within 1.5–4.1 steps; with one row (a
+    decoder's step) the two are about equally fast and the copy pays late or never
     (``benchmarks/speed/recurrent_gemm.py``: its view, copy and steps-to-repay columns).
-    So the copy is made for at least :data:`MIN_COPY_STEPS` steps of two or more rows."""
+    So the copy is made for at least :data:`MIN_COPY_STEPS` steps of two or more rows. (At
+    64 × 512 the view was as fast as the copy, so that copy does not pay either; it was
+    made before this rule too, and only NumPy's steps make it — the compiled loops pack
+    W_hhᵀ without a copy.)"""
     if steps >= MIN_COPY_STEPS and rows > 1:
         return np.ascontiguousarray(right)
     return right
